@@ -1,0 +1,37 @@
+"""jaxtape: TensorFlow's GradientTape programming model, running on JAX.
+
+`import jaxtape as tf` gives the TensorFlow names jaxtape implements; see the
+API coverage table in the README for the list.
+"""
+import jax as _jax
+
+# TensorFlow has float64 and int64 tensors; JAX needs x64 mode to hold them.
+# Python values still convert to float32/int32, as in TF.
+_jax.config.update("jax_enable_x64", True)
+
+from jaxtape.framework.tensor import Tensor  # noqa: E402
+from jaxtape.framework.variables import Variable  # noqa: E402
+from jaxtape.tape.gradient_tape import GradientTape  # noqa: E402
+from jaxtape.tape.primitive import Primitive, primitive  # noqa: E402
+
+# Importing an op module registers its TF names.
+from jaxtape.api import framework_exports as _framework_exports  # noqa: E402,F401
+from jaxtape.ops import array_ops as _array_ops  # noqa: E402,F401
+from jaxtape.ops import clip_ops as _clip_ops  # noqa: E402,F401
+from jaxtape.ops import math_ops as _math_ops  # noqa: E402,F401
+from jaxtape.ops import nn_ops as _nn_ops  # noqa: E402,F401
+from jaxtape.ops import operators as _operators  # noqa: E402,F401
+from jaxtape.ops import random_ops as _random_ops  # noqa: E402,F401
+from jaxtape import nest as _nest  # noqa: E402,F401
+from jaxtape.api import namespaces as _namespaces  # noqa: E402
+
+__version__ = "0.1.0"
+
+_namespaces.build(__import__(__name__))
+
+
+def __getattr__(name):
+    from jaxtape.framework.errors import NotImplementedInJaxtape
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise NotImplementedInJaxtape(f"jaxtape does not implement tf.{name}")

@@ -1,0 +1,20 @@
+"""Command line: `python -m jaxtape run SCRIPT [ARGS...]`."""
+from __future__ import annotations
+
+import sys
+
+USAGE = "usage: python -m jaxtape run SCRIPT [ARGS...]"
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) < 2 or argv[0] != "run":
+        print(USAGE, file=sys.stderr)
+        return 2
+    from jaxtape import runner
+    runner.run(argv[1], argv[2:])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

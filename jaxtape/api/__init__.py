@@ -1,0 +1,1 @@
+"""The TensorFlow-shaped public namespace, built from the export registry."""

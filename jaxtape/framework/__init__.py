@@ -1,0 +1,1 @@
+"""Values jaxtape computes with: dtypes, shapes, tensors, variables, errors."""

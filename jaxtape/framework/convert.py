@@ -1,0 +1,140 @@
+"""Turning Python values, NumPy arrays and variables into tensors, TF's way.
+
+TensorFlow's rules: Python floats become float32 and ints int32 (int64 when
+they do not fit), NumPy arrays keep their dtype, and a requested dtype is
+honoured only when the conversion loses nothing. Scalar constants are cached:
+putting a fresh scalar on a device costs ~100 µs, far more than the op that
+uses it (`y * 1.01` in a loop would otherwise pay it every step).
+"""
+from __future__ import annotations
+
+import numbers
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxtape.framework import dtypes
+from jaxtape.framework.tensor import Tensor
+
+_INT32 = np.iinfo(np.int32)
+_scalar_cache: dict = {}
+_SCALAR_CACHE_SIZE = 4096
+
+
+def _python_dtype(value) -> dtypes.DType:
+    """TF's dtype for a Python scalar or (nested) sequence of them."""
+    arr = np.asarray(value)
+    kind = arr.dtype.kind
+    if kind == "f":
+        return dtypes.float32
+    if kind in "iu":
+        if arr.size and (arr.max() > _INT32.max or arr.min() < _INT32.min):
+            return dtypes.int64
+        return dtypes.int32
+    if kind == "b":
+        return dtypes.bool
+    if kind == "c":
+        return dtypes.complex128
+    if kind in "US":
+        raise TypeError("jaxtape does not implement string tensors (tf.string)")
+    if kind == "O":
+        raise ValueError("Can't convert non-rectangular Python sequence to Tensor.")
+    raise TypeError(f"Cannot convert {value!r} to a Tensor.")
+
+
+def _has_mixed_bool(value) -> bool:
+    flat = []
+
+    def walk(v):
+        if isinstance(v, (list, tuple)):
+            for x in v:
+                walk(x)
+        else:
+            flat.append(v)
+
+    walk(value)
+    kinds = {type(v) is bool for v in flat}
+    return len(kinds) > 1
+
+
+def _contains_tensor(value) -> bool:
+    if isinstance(value, (list, tuple)):
+        return any(_contains_tensor(v) for v in value)
+    return isinstance(value, Tensor) or hasattr(value, "_read_for_op")
+
+
+def _python_to_array(value, dtype: dtypes.DType | None):
+    inferred = _python_dtype(value)
+    if isinstance(value, (list, tuple)) and _has_mixed_bool(value):
+        raise ValueError("Can't convert Python sequence with mixed types to Tensor.")
+    if dtype is None:
+        dtype = inferred
+    elif inferred.is_floating and (dtype.is_integer or dtype.is_bool) \
+            or inferred.is_complex and not dtype.is_complex:
+        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
+    return jnp.asarray(np.asarray(value, dtype=dtype.as_numpy_dtype))
+
+
+def _scalar(value, dtype):
+    """A cached device scalar for a Python number."""
+    key = (type(value), value, dtype)
+    hit = _scalar_cache.get(key)
+    if hit is not None:
+        return hit
+    array = _python_to_array(value, dtype)
+    if value == value and not (value == 0 and isinstance(value, float)):  # NaN and -0.0 skip the cache
+        if len(_scalar_cache) >= _SCALAR_CACHE_SIZE:
+            _scalar_cache.clear()
+        _scalar_cache[key] = array
+    return array
+
+
+def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
+    """`tf.convert_to_tensor`: a Tensor for `value`, in `dtype` if given."""
+    if isinstance(value, Tensor):
+        if dtype is not None and dtypes.as_dtype(dtype) != value.dtype:
+            raise ValueError(
+                f"Tensor conversion requested dtype {dtypes.as_dtype(dtype).name} "
+                f"for Tensor with dtype {value.dtype.name}: {value!r}")
+        return value
+    read = getattr(value, "_read_for_op", None)
+    if read is not None:  # a Variable
+        tensor = read()
+        if dtype is not None and dtypes.as_dtype(dtype) != tensor.dtype:
+            raise ValueError(
+                f"Tensor conversion requested dtype {dtypes.as_dtype(dtype).name} "
+                f"for Tensor with dtype {tensor.dtype.name}: {tensor!r}")
+        return tensor
+    dtype = None if dtype is None else dtypes.as_dtype(dtype)
+    if dtype is None and dtype_hint is not None:
+        try:
+            return convert_to_tensor(value, dtype_hint)
+        except (TypeError, ValueError):
+            pass
+    if isinstance(value, (bool, numbers.Number)) and not isinstance(value, (np.generic, np.ndarray)):
+        return Tensor(_scalar(value, dtype))
+    if isinstance(value, (np.ndarray, np.generic)):
+        if value.dtype.kind in "US":
+            raise TypeError("jaxtape does not implement string tensors (tf.string)")
+        target = dtypes.as_dtype(value.dtype) if dtype is None else dtype
+        return Tensor(jnp.asarray(value, dtype=target.as_numpy_dtype))
+    if isinstance(value, jax.Array):
+        if dtype is not None and value.dtype != dtype.as_numpy_dtype:
+            value = value.astype(dtype.as_numpy_dtype)
+        return Tensor(value)
+    if isinstance(value, (list, tuple)):
+        if _contains_tensor(value):
+            from jaxtape.ops.array_ops import pack_nested
+            packed = pack_nested(value)
+            return packed if dtype is None else convert_to_tensor(packed, dtype)
+        return Tensor(_python_to_array(value, dtype))
+    if hasattr(value, "__jax_array__"):
+        return convert_to_tensor(value.__jax_array__(), dtype)
+    if hasattr(value, "__array__"):
+        return convert_to_tensor(np.asarray(value), dtype)
+    if value is None:
+        raise ValueError("Attempt to convert a value (None) with an unsupported type "
+                         "(<class 'NoneType'>) to a Tensor.")
+    raise ValueError(f"Attempt to convert a value ({value!r}) with an unsupported type "
+                     f"({type(value)}) to a Tensor.")

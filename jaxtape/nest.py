@@ -1,0 +1,51 @@
+"""`tf.nest` over `jax.tree_util`, with TF's conventions (None is a leaf)."""
+from __future__ import annotations
+
+from jax import tree_util
+
+from jaxtape.api.exports import export
+
+
+def _leaf(x):
+    return x is None
+
+
+@export("nest.flatten")
+def flatten(structure, expand_composites=False):
+    return tree_util.tree_leaves(structure, is_leaf=_leaf)
+
+
+@export("nest.map_structure")
+def map_structure(func, *structure, **kwargs):
+    check_types = kwargs.pop("check_types", True)
+    kwargs.pop("expand_composites", None)
+    if not structure:
+        raise ValueError("Must provide at least one structure")
+    for other in structure[1:]:
+        assert_same_structure(structure[0], other, check_types=check_types)
+    return tree_util.tree_map(func, *structure, is_leaf=_leaf)
+
+
+@export("nest.pack_sequence_as")
+def pack_sequence_as(structure, flat_sequence, expand_composites=False):
+    treedef = tree_util.tree_structure(structure, is_leaf=_leaf)
+    flat = list(flat_sequence)
+    if treedef.num_leaves != len(flat):
+        raise ValueError(
+            f"Could not pack sequence. Structure had {treedef.num_leaves} atoms, but "
+            f"flat_sequence had {len(flat)} items.  Structure: {structure}, flat_sequence: {flat}.")
+    return tree_util.tree_unflatten(treedef, flat)
+
+
+@export("nest.assert_same_structure")
+def assert_same_structure(nest1, nest2, check_types=True, expand_composites=False):
+    t1 = tree_util.tree_structure(nest1, is_leaf=_leaf)
+    t2 = tree_util.tree_structure(nest2, is_leaf=_leaf)
+    if t1.num_leaves != t2.num_leaves or (check_types and t1 != t2):
+        raise ValueError(f"The two structures don't have the same nested structure.\n\n"
+                         f"First structure: {nest1}\n\nSecond structure: {nest2}")
+
+
+@export("nest.is_nested")
+def is_nested(seq):
+    return isinstance(seq, (list, tuple, dict))

@@ -1,0 +1,1 @@
+"""Recording and differentiation: the op mechanism, tapes and the backward pass."""
