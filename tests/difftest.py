@@ -1,0 +1,107 @@
+"""Differential testing against real TensorFlow.
+
+`check(fn, *arrays)` runs `fn(tf, *tensors)` with TensorFlow and with
+jaxtape on the same NumPy inputs and compares what TF defines: values,
+dtypes, shapes, and the gradient of a fixed weighted sum of the outputs with
+respect to every floating input (including which gradients are `None`).
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import jaxtape  # noqa: E402
+
+try:  # TensorFlow is a test extra; without it the differential tests skip.
+    import tensorflow as _tf
+    _tf.config.set_visible_devices([], "GPU")
+    TF_ERROR = None
+except Exception as e:  # pragma: no cover - depends on the environment
+    _tf, TF_ERROR = None, e
+
+requires_tf = pytest.mark.skipif(
+    _tf is None, reason=f"tensorflow is not installed (pip install -e '.[test]'): {TF_ERROR}")
+
+
+def real_tf():
+    """The real TensorFlow module, or a skip naming why it is missing."""
+    if _tf is None:
+        pytest.skip(f"tensorflow is not installed (pip install -e '.[test]'): {TF_ERROR}")
+    return _tf
+
+
+def _flat(x):
+    if isinstance(x, dict):
+        return [v for k in sorted(x) for v in _flat(x[k])]
+    if isinstance(x, (list, tuple)):
+        return [v for item in x for v in _flat(item)]
+    return [x]
+
+
+def _is_float(a):
+    return np.asarray(a).dtype.kind in "fc"
+
+
+def run(tf, fn, arrays, grad=True, seed=0):
+    """Outputs and gradients of `fn(tf, *tensors)` as NumPy, for one framework."""
+    tensors = [tf.constant(a) if isinstance(a, np.ndarray) or np.isscalar(a) else a for a in arrays]
+    with tf.GradientTape(persistent=True) as tape:
+        for t in tensors:
+            if hasattr(t, "dtype") and t.dtype.is_floating:
+                tape.watch(t)
+        out = fn(tf, *tensors)
+        flat = [o for o in _flat(out) if o is not None]
+        rng = np.random.default_rng(seed)
+        loss = None
+        for o in flat:
+            if o.dtype.is_floating:
+                w = rng.uniform(0.5, 1.5, size=o.shape).astype(o.dtype.as_numpy_dtype)
+                term = tf.reduce_sum(o * tf.constant(w))
+                loss = term if loss is None else loss + tf.cast(term, loss.dtype)
+    values = [(o.numpy(), o.dtype.name, tuple(o.shape)) for o in flat]
+    grads = []
+    if grad and loss is not None:
+        for t in tensors:
+            if hasattr(t, "dtype") and t.dtype.is_floating:
+                g = tape.gradient(loss, t)
+                grads.append(None if g is None else np.asarray(tf.convert_to_tensor(g).numpy()))
+    return values, grads
+
+
+def check(fn, *arrays, grad=True, rtol=1e-5, atol=1e-6, grad_rtol=None, grad_atol=None):
+    """Asserts jaxtape matches TensorFlow on `fn(tf, *arrays)`."""
+    tf = real_tf()
+    want_vals, want_grads = run(tf, fn, arrays, grad)
+    got_vals, got_grads = run(jaxtape, fn, arrays, grad)
+    assert len(got_vals) == len(want_vals), "different number of outputs"
+    for i, ((gv, gd, gs), (wv, wd, ws)) in enumerate(zip(got_vals, want_vals)):
+        assert gd == wd, f"output {i}: dtype {gd} != TF's {wd}"
+        assert gs == ws, f"output {i}: shape {gs} != TF's {ws}"
+        np.testing.assert_allclose(gv, wv, rtol=rtol, atol=atol, err_msg=f"output {i} value")
+    assert len(got_grads) == len(want_grads)
+    for i, (g, w) in enumerate(zip(got_grads, want_grads)):
+        assert (g is None) == (w is None), f"input {i}: gradient {g} vs TF's {w}"
+        if g is not None:
+            np.testing.assert_allclose(g, w, rtol=grad_rtol or rtol, atol=grad_atol or atol,
+                                       err_msg=f"input {i} gradient")
+
+
+def check_raises(fn, *arrays, match=None):
+    """Asserts both raise the same exception type (by name), with TF's text if `match`."""
+    tf = real_tf()
+    errors = []
+    for mod in (tf, jaxtape):
+        tensors = [mod.constant(a) if isinstance(a, np.ndarray) else a for a in arrays]
+        with pytest.raises(Exception) as info:
+            fn(mod, *tensors)
+        errors.append(info.value)
+    want, got = errors
+    assert type(got).__name__ == type(want).__name__, f"{type(got).__name__}: {got} vs TF's {type(want).__name__}: {want}"
+    if match is not None:
+        assert match in str(want), f"TF's message changed: {want}"
+        assert match in str(got), f"{got!r} lacks {match!r}"
+    return got, want
