@@ -8,6 +8,7 @@ uses it (`y * 1.01` in a loop would otherwise pay it every step).
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 import jax
@@ -138,3 +139,34 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
                          "(<class 'NoneType'>) to a Tensor.")
     raise ValueError(f"Attempt to convert a value ({value!r}) with an unsupported type "
                      f"({type(value)}) to a Tensor.")
+
+
+_tensor_cache: dict = {}
+
+
+def scalar_tensor(value, np_dtype):
+    """A cached constant Tensor for a Python int/float in a tensor's dtype.
+
+    The hot path of `y * 1.01`: no conversion rules to re-run, no device
+    transfer, one dict lookup. Returns None where TF would not convert
+    silently (a float into an integer dtype), so the caller falls back to
+    the general path and its errors.
+    """
+    key = (type(value), value, np_dtype)
+    if not value and type(value) is float:
+        key += (math.copysign(1.0, value),)  # 0.0 == -0.0, but they differ
+    hit = _tensor_cache.get(key)
+    if hit is not None:
+        return hit
+    if type(value) is float and np_dtype.kind not in "fc":
+        return None
+    if value != value:  # NaN never finds itself in a dict
+        return Tensor(jnp.asarray(np.asarray(value, np_dtype)))
+    if len(_tensor_cache) >= _SCALAR_CACHE_SIZE:
+        _tensor_cache.clear()
+    try:
+        array = jnp.asarray(np.asarray(value, np_dtype))
+    except OverflowError:
+        return None
+    hit = _tensor_cache[key] = Tensor(array)
+    return hit

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from jaxtape.framework import dtypes
-from jaxtape.framework.convert import convert_to_tensor
+from jaxtape.framework.convert import convert_to_tensor, scalar_tensor
 from jaxtape.framework.errors import InvalidArgumentError
 from jaxtape.framework.tensor import Tensor
 
@@ -29,10 +29,21 @@ def tensor(x, dtype=None) -> Tensor:
 def binary(x, y, op: str):
     """Converts two operands as TF's binary ops do: a Python or NumPy operand
     takes the other's dtype if it can; two tensors of different dtypes fail."""
-    if type(x) is Tensor and type(y) is Tensor:
-        if x._value.dtype == y._value.dtype:
-            return x, y
-    elif isinstance(x, Tensor) or hasattr(x, "_read_for_op"):
+    tx, ty = type(x), type(y)
+    # Fast paths first: they are every training loop's arithmetic.
+    if tx is Tensor:
+        if ty is Tensor:
+            if x._value.dtype == y._value.dtype:
+                return x, y
+        elif ty is float or ty is int:
+            c = scalar_tensor(y, x._value.dtype)
+            if c is not None:
+                return x, c
+    elif ty is Tensor and (tx is float or tx is int):
+        c = scalar_tensor(x, y._value.dtype)
+        if c is not None:
+            return c, y
+    if isinstance(x, Tensor) or hasattr(x, "_read_for_op"):
         x = convert_to_tensor(x)
         y = convert_to_tensor(y, dtype_hint=x.dtype)
     elif isinstance(y, Tensor) or hasattr(y, "_read_for_op"):
