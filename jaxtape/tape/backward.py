@@ -8,8 +8,9 @@ numbered value and cotangent slots) and runs the plan one of three ways:
   static arguments, so a structure seen once costs one kernel call per op;
 * hot: a plan whose structure has come back (a training loop) is compiled
   whole with `jax.jit` and then costs one dispatch;
-* recorded: when another tape is recording, each step calls the VJP as a
-  primitive so that tape records the backward pass (higher-order gradients).
+* recorded: when a tape is recording, the whole plan runs as one primitive,
+  so that tape records the backward pass as a single node whose own VJP JAX
+  derives (higher-order gradients).
 
 All three run the same `run_plan` loop; only the way a step is executed
 differs.
@@ -23,6 +24,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxtape.framework.tensor import Tensor
+from jaxtape.tape.primitive import Primitive
 
 # How many times a structure must be seen before it is compiled whole.
 # The second sighting already predicts a loop; compiling costs ~1 ms per op.
@@ -157,10 +159,6 @@ def _zeros_array(aval):
     return jnp.zeros(aval[0], aval[1])
 
 
-def _call_recorded(step, args, cts):
-    return step[0].vjp_primitive(step[1], step[2], step[3])(*args, *cts)
-
-
 def _call_traced(step, args, cts):
     return step[0].raw_vjp(step[1], step[2], step[3])(*args, *cts)
 
@@ -203,10 +201,42 @@ def run_eager(plan, seeds):
                     values, seeds, _call_kernel, _add, _zeros_array)
 
 
-def run_recorded(plan, seeds):
-    """Runs a plan through primitives, so active tapes record the backward pass."""
-    from jaxtape.ops import math_ops  # the recorded `add`; imported late to avoid a cycle
+def connected_sources(plan):
+    """Which sources receive a cotangent at all (static: None-ness is structural)."""
+    live = set(plan.target_slots)
+    for step in plan.steps:
+        for s in step[5]:
+            if s in live:
+                live.update(step[6])
+                break
+    return tuple(s in live for s in plan.source_slots)
 
-    return run_plan(plan.steps, plan.n_cts, plan.target_slots, plan.source_slots,
-                    plan.values, seeds, _call_recorded, math_ops.add_recorded,
-                    lambda av: Tensor(jnp.zeros(av[0], av[1])))
+
+_recorded = _LRU()
+
+
+def _program_primitive(plan, connected):
+    """The whole backward pass as one primitive: an outer tape records a single
+    node, and its own gradient (second order) is JAX's VJP of the program."""
+    steps, n_cts, tslots, sslots = plan.steps, plan.n_cts, plan.target_slots, plan.source_slots
+    n_values = len(plan.values)
+
+    def backward_program(*flat):
+        grads = run_plan(steps, n_cts, tslots, sslots, list(flat[:n_values]), list(flat[n_values:]),
+                         _call_traced, operator.add, _zeros_array)
+        return tuple(g for g, c in zip(grads, connected) if c)
+
+    return Primitive(backward_program, "Gradient", multiple_results=True)
+
+
+def run_recorded(plan, seeds):
+    """Runs a plan as one recorded primitive, so active tapes record the backward pass."""
+    connected = connected_sources(plan)
+    if not any(connected):
+        return [None] * len(connected)
+    key = (plan.key, connected)
+    prim = _recorded.get(key)
+    if prim is None:
+        prim = _recorded.touch(key, _program_primitive(plan, connected))
+    grads = iter(prim(*plan.values, *seeds))
+    return [next(grads) if c else None for c in connected]

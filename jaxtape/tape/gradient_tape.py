@@ -204,21 +204,19 @@ def _as_tensor(x):
 
 def gradients(nodes, targets, sources, output_gradients, mode):
     """Runs the backward pass; one Tensor (or None) per source."""
-    recording = bool(local.tapes)
     seeds = []
     for i, t in enumerate(targets):
         og = None if output_gradients is None else output_gradients[i]
         if og is None:
-            seed = jnp.ones(t._value.shape, t._value.dtype)
-            seeds.append(Tensor(seed) if recording else seed)
+            seeds.append(Tensor(_ones(t._value.shape, t._value.dtype)))
         else:
-            og = convert_to_tensor(og, dtype=t.dtype)
-            seeds.append(og if recording else og._value)
+            seeds.append(convert_to_tensor(og, dtype=t.dtype))
     plan = backward.build_plan(nodes, targets, sources)
-    if recording:
+    if _recorded_by_active_tape(plan.values, seeds):
         raw = backward.run_recorded(plan, seeds)
     else:
-        raw = [None if g is None else Tensor(g) for g in backward.run_eager(plan, seeds)]
+        raw = [None if g is None else Tensor(g)
+               for g in backward.run_eager(plan, [s._value for s in seeds])]
     out = []
     for s, g in zip(sources, raw):
         if s._value.dtype not in TRAINABLE:
@@ -227,3 +225,29 @@ def gradients(nodes, targets, sources, output_gradients, mode):
             g = Tensor(jnp.zeros(s._value.shape, s._value.dtype))
         out.append(g)
     return out
+
+
+def _recorded_by_active_tape(values, seeds):
+    """Whether an active tape watches anything the backward pass reads."""
+    for tape in local.tapes:
+        ids = tape.ids
+        for v in values:
+            if isinstance(v, Tensor) and v._id in ids:
+                return True
+        for v in seeds:
+            if v._id in ids:
+                return True
+    return False
+
+
+_ones_cache = {}
+
+
+def _ones(shape, dtype):
+    """Seeds for scalar targets come from a cache: a fresh device array costs ~100 µs."""
+    if shape:
+        return jnp.ones(shape, dtype)
+    hit = _ones_cache.get(dtype)
+    if hit is None:
+        hit = _ones_cache[dtype] = jnp.ones((), dtype)
+    return hit
