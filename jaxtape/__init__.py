@@ -13,6 +13,8 @@ from jaxtape.framework.tensor import Tensor  # noqa: E402
 from jaxtape.framework.variables import Variable  # noqa: E402
 from jaxtape.tape.gradient_tape import GradientTape  # noqa: E402
 from jaxtape.tape.primitive import Primitive, primitive  # noqa: E402
+from jaxtape.interop import op  # noqa: E402
+from jaxtape import interop  # noqa: E402,F401
 
 # Importing an op module registers its TF names.
 from jaxtape.api import framework_exports as _framework_exports  # noqa: E402,F401

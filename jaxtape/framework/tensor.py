@@ -18,7 +18,11 @@ _next_id = itertools.count(1).__next__
 
 def numpy_text(array: np.ndarray, is_repr: bool) -> str:
     """How TF shows a tensor's values: NumPy's str/repr, on its own line if long."""
-    text = repr(array) if is_repr else str(array)
+    if is_repr:
+        # Scalars show as Python values (`numpy=6.0`), as TF's repr does.
+        text = repr(array.item()) if np.isscalar(array) else repr(array)
+    else:
+        text = str(array)
     return "\n" + text if "\n" in text else text
 
 

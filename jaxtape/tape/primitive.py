@@ -85,7 +85,7 @@ class Primitive:
         self._fwd = {}
         self._kernels = {}
         self._vjp_prims = {}
-        functools.update_wrapper(self, fn)
+        self.__doc__ = getattr(fn, "__doc__", None)
 
     def __repr__(self):
         return f"<jaxtape primitive {self.name}>"
