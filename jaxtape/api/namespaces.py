@@ -31,6 +31,7 @@ class Namespace(types.ModuleType):
     def __init__(self, name: str, tf_path: str):
         super().__init__(name)
         self._tf_path = tf_path
+        self.__path__ = []  # a package, so `import tensorflow.python.eager.backprop` can descend
 
     def __getattr__(self, attr):
         if attr.startswith("__"):
