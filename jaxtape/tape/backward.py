@@ -26,9 +26,10 @@ import jax.numpy as jnp
 from jaxtape.framework.tensor import Tensor
 from jaxtape.tape.primitive import Primitive
 
-# How many times a structure must be seen before it is compiled whole.
-# The second sighting already predicts a loop; compiling costs ~1 ms per op.
-config = {"compile_after": 2, "cache_size": 256}
+# How many times a structure must be seen before it is compiled whole (the
+# second sighting already predicts a loop), and the largest plan worth it:
+# compiling costs ~1 ms per op, so a 10,000-op tape stays step by step.
+config = {"compile_after": 2, "compile_max_steps": 2000, "cache_size": 256}
 
 _add = jax.jit(operator.add)
 
@@ -159,6 +160,10 @@ def _zeros_array(aval):
     return jnp.zeros(aval[0], aval[1])
 
 
+def _call_recorded(step, args, cts):
+    return step[0].vjp_primitive(step[1], step[2], step[3])(*args, *cts)
+
+
 def _call_traced(step, args, cts):
     return step[0].raw_vjp(step[1], step[2], step[3])(*args, *cts)
 
@@ -192,7 +197,7 @@ def run_eager(plan, seeds):
     if program is None:
         seen = _seen.touch(plan.key, 0) + 1
         _seen[plan.key] = seen
-        if seen >= config["compile_after"]:
+        if seen >= config["compile_after"] and len(plan.steps) <= config["compile_max_steps"]:
             program = _compiled.touch(plan.key, _compile(plan))
     values = [v._value if isinstance(v, Tensor) else v for v in plan.values]
     if program is not None:
@@ -234,6 +239,12 @@ def run_recorded(plan, seeds):
     connected = connected_sources(plan)
     if not any(connected):
         return [None] * len(connected)
+    if len(plan.steps) > config["compile_max_steps"]:
+        # Too large to compile whole: record each step's VJP as its own node.
+        from jaxtape.ops.math_ops import add_recorded  # late: ops import the tape
+        return run_plan(plan.steps, plan.n_cts, plan.target_slots, plan.source_slots,
+                        plan.values, seeds, _call_recorded, add_recorded,
+                        lambda av: Tensor(jnp.zeros(av[0], av[1])))
     key = (plan.key, connected)
     prim = _recorded.get(key)
     if prim is None:
