@@ -25,6 +25,7 @@ from jaxtape.ops import nn_ops as _nn_ops  # noqa: E402,F401
 from jaxtape.ops import operators as _operators  # noqa: E402,F401
 from jaxtape.ops import random_ops as _random_ops  # noqa: E402,F401
 from jaxtape import nest as _nest  # noqa: E402,F401
+from jaxtape import compile as _compile  # noqa: E402,F401
 from jaxtape.api import namespaces as _namespaces  # noqa: E402
 
 __version__ = "0.1.0"

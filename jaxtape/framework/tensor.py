@@ -9,6 +9,8 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+from jax.core import Tracer
+from jax.errors import TracerBoolConversionError
 
 from jaxtape.framework import dtypes
 from jaxtape.framework.tensor_shape import TensorShape
@@ -107,7 +109,11 @@ class Tensor:
             raise ValueError(
                 "The truth value of an array with more than one element is ambiguous. "
                 "Use a.any() or a.all()")
-        return bool(self._value)
+        try:
+            return bool(self._value)
+        except TracerBoolConversionError:  # a traced tensor inside tf.function
+            from jaxtape.compile.errors import BOOL_MESSAGE, OperatorNotAllowedInGraphError
+            raise OperatorNotAllowedInGraphError(BOOL_MESSAGE) from None
 
     def __float__(self):
         return float(self._value)
@@ -143,10 +149,14 @@ class Tensor:
         return format(self.numpy(), spec) if self._value.ndim else format(self.numpy().item(), spec)
 
     def __str__(self):
+        if isinstance(self._value, Tracer):  # inside tf.function
+            return 'Tensor("traced:0", shape=%s, dtype=%s)' % (self.shape, self.dtype.name)
         return "tf.Tensor(%s, shape=%s, dtype=%s)" % (
             numpy_text(self.numpy(), False), self.shape, self.dtype.name)
 
     def __repr__(self):
+        if isinstance(self._value, Tracer):  # inside tf.function
+            return "<tf.Tensor 'traced:0' shape=%s dtype=%s>" % (self.shape, self.dtype.name)
         return "<tf.Tensor: shape=%s, dtype=%s, numpy=%s>" % (
             self.shape, self.dtype.name, numpy_text(self.numpy(), True))
 
