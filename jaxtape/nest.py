@@ -1,6 +1,8 @@
 """`tf.nest` over `jax.tree_util`, with TF's conventions (None is a leaf)."""
 from __future__ import annotations
 
+import copy
+
 from jax import tree_util
 
 from jaxtape.api.exports import export
@@ -34,7 +36,22 @@ def pack_sequence_as(structure, flat_sequence, expand_composites=False):
         raise ValueError(
             f"Could not pack sequence. Structure had {treedef.num_leaves} atoms, but "
             f"flat_sequence had {len(flat)} items.  Structure: {structure}, flat_sequence: {flat}.")
-    return tree_util.tree_unflatten(treedef, flat)
+    return _key_order_like(structure, tree_util.tree_unflatten(treedef, flat))
+
+
+def _key_order_like(template, packed):
+    """Gives packed dicts the template's key order: TF flattens dicts in sorted
+    order but packs them back in the order the caller wrote."""
+    if isinstance(template, dict):
+        out = copy.copy(template)  # keeps the mapping's type (OrderedDict, defaultdict)
+        out.clear()
+        out.update((k, _key_order_like(template[k], packed[k])) for k in template)
+        return out
+    if isinstance(template, tuple) and hasattr(template, "_fields"):
+        return type(template)(*(_key_order_like(t, p) for t, p in zip(template, packed)))
+    if isinstance(template, (list, tuple)):
+        return type(packed)(_key_order_like(t, p) for t, p in zip(template, packed))
+    return packed
 
 
 @export("nest.assert_same_structure")

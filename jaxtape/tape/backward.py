@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxtape.framework.tensor import Tensor
-from jaxtape.tape.primitive import Primitive
+from jaxtape.tape.primitive import TRAINABLE, Primitive
 
 # How many times a structure must be seen before it is compiled whole (the
 # second sighting already predicts a loop), and the largest plan worth it:
@@ -54,7 +54,8 @@ class Plan:
 
 def build_plan(nodes, targets, sources):
     """Prunes `nodes` to what connects `sources` to `targets` and numbers it."""
-    source_ids = {s._id for s in sources}
+    # Integer sources start nothing: TF gives them None, and JAX cannot take a VJP in them.
+    source_ids = {s._id for s in sources if s._value.dtype in TRAINABLE}
     reach = set(source_ids)
     forward = []
     for node in nodes:

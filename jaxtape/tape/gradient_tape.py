@@ -10,6 +10,7 @@ from jax import tree_util
 
 from jaxtape.framework.convert import convert_to_tensor
 from jaxtape.framework.tensor import Tensor
+from jaxtape.nest import _key_order_like
 from jaxtape.tape import backward
 from jaxtape.tape.primitive import TRAINABLE
 from jaxtape.tape.state import local
@@ -188,7 +189,7 @@ class GradientTape:
         if not self._persistent:
             self._watched_variables = tuple(self._tape.variables.values())
             self._tape = None
-        return tree_util.tree_unflatten(source_tree, grads)
+        return _key_order_like(sources, tree_util.tree_unflatten(source_tree, grads))
 
 
 def _as_tensor(x):
