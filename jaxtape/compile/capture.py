@@ -71,18 +71,17 @@ class Scope:
 
     def write(self, var, value):
         key = id(var)
-        if key not in self.shadow and "_value" not in var.__dict__:
-            if not self.allow_create:
-                raise ValueError(_CREATE_ERROR)
-            self.created[key] = var
-            self.base[key] = value
+        if key not in self.shadow:
+            if "_value" in var.__dict__:
+                self.read(var)  # the value before the write is this trace's input
+            else:
+                if not self.allow_create:
+                    raise ValueError(_CREATE_ERROR)
+                self.created[key] = var
+                self.base[key] = value
         self.shadow[key] = value
         self.vars[key] = var
         self.written[key] = var
-
-    def value_before(self, key):
-        """What a variable held when this trace first touched it."""
-        return self.base[key]
 
 
 class _ValueSlot:

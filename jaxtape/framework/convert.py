@@ -83,7 +83,8 @@ def _scalar(value, dtype):
     hit = _scalar_cache.get(key)
     if hit is not None:
         return hit
-    array = _python_to_array(value, dtype)
+    with jax.ensure_compile_time_eval():  # a concrete array even inside a trace: it is cached
+        array = _python_to_array(value, dtype)
     if value == value and not (value == 0 and isinstance(value, float)):  # NaN and -0.0 skip the cache
         if len(_scalar_cache) >= _SCALAR_CACHE_SIZE:
             _scalar_cache.clear()
