@@ -57,8 +57,9 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
             f"`labels.shape` must equal `logits.shape` except for the last dimension. "
             f"Received: labels.shape={labels.shape} and logits.shape={logits.shape}")
     n = logits._value.shape[-1]
-    values = labels.numpy()
-    if values.size and (values.min() < 0 or values.max() >= n):
+    traced = isinstance(labels._value, jax.core.Tracer)  # inside tf.function: no values to check
+    values = None if traced else labels.numpy()
+    if not traced and values.size and (values.min() < 0 or values.max() >= n):
         bad = int(values[(values < 0) | (values >= n)].reshape(-1)[0])
         raise op_error(f"Received a label value of {bad} which is outside the valid range of "
                        f"[0, {n}).  Label values: {' '.join(str(v) for v in values.reshape(-1))}",
