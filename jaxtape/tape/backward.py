@@ -192,13 +192,17 @@ def _compile(plan):
     return jax.jit(program)
 
 
+def _compilable(plan):
+    return len(plan.steps) <= config["compile_max_steps"] and all(step[0].jit for step in plan.steps)
+
+
 def run_eager(plan, seeds):
     """Runs a plan on arrays: compiled if its structure keeps coming back."""
     program = _compiled.get(plan.key)
     if program is None:
         seen = _seen.touch(plan.key, 0) + 1
         _seen[plan.key] = seen
-        if seen >= config["compile_after"] and len(plan.steps) <= config["compile_max_steps"]:
+        if seen >= config["compile_after"] and _compilable(plan):
             program = _compiled.touch(plan.key, _compile(plan))
     values = [v._value if isinstance(v, Tensor) else v for v in plan.values]
     if program is not None:
@@ -240,8 +244,9 @@ def run_recorded(plan, seeds):
     connected = connected_sources(plan)
     if not any(connected):
         return [None] * len(connected)
-    if len(plan.steps) > config["compile_max_steps"]:
-        # Too large to compile whole: record each step's VJP as its own node.
+    if not _compilable(plan):
+        # Too large to compile whole, or holding an op whose shapes depend on
+        # values: record each step's VJP as its own node.
         from jaxtape.ops.math_ops import add_recorded  # late: ops import the tape
         return run_plan(plan.steps, plan.n_cts, plan.target_slots, plan.source_slots,
                         plan.values, seeds, _call_recorded, add_recorded,
