@@ -166,7 +166,8 @@ def scalar_tensor(value, np_dtype):
     if len(_tensor_cache) >= _SCALAR_CACHE_SIZE:
         _tensor_cache.clear()
     try:
-        array = jnp.asarray(np.asarray(value, np_dtype))
+        with jax.ensure_compile_time_eval():  # concrete even inside a trace: it is cached
+            array = jnp.asarray(np.asarray(value, np_dtype))
     except OverflowError:
         return None
     hit = _tensor_cache[key] = Tensor(array)
