@@ -10,7 +10,6 @@ import itertools
 
 import numpy as np
 from jax.core import Tracer
-from jax.errors import TracerBoolConversionError
 
 from jaxtape.framework import dtypes
 from jaxtape.framework.tensor_shape import TensorShape
@@ -104,27 +103,27 @@ class Tensor:
     def __jax_array__(self):
         return self._value
 
+    # The scalar conversions go through NumPy, as TF's do, so that errors and
+    # edge cases (an empty tensor is falsy) read the same.
     def __bool__(self):
-        if self._value.size != 1:
-            raise ValueError(
-                "The truth value of an array with more than one element is ambiguous. "
-                "Use a.any() or a.all()")
-        try:
-            return bool(self._value)
-        except TracerBoolConversionError:  # a traced tensor inside tf.function
+        if isinstance(self._value, Tracer):  # a traced tensor inside tf.function
             from jaxtape.compile.errors import BOOL_MESSAGE, OperatorNotAllowedInGraphError
-            raise OperatorNotAllowedInGraphError(BOOL_MESSAGE) from None
+            raise OperatorNotAllowedInGraphError(BOOL_MESSAGE)
+        a = self.numpy()
+        return bool(a.size > 0 and a) if isinstance(a, np.ndarray) else bool(a)
 
     def __float__(self):
-        return float(self._value)
+        return float(self._host())
 
     def __int__(self):
-        return int(self._value)
+        return int(self._host())
 
     def __index__(self):
-        if not self.dtype.is_integer and not self.dtype.is_bool:
-            raise TypeError("only integer scalar arrays can be converted to a scalar index")
-        return int(self._value)
+        return self._host().__index__()
+
+    def _host(self):
+        """The NumPy value, or the tracer itself so JAX explains why it has none."""
+        return self._value if isinstance(self._value, Tracer) else self.numpy()
 
     def __complex__(self):
         return complex(self._value)
@@ -135,18 +134,17 @@ class Tensor:
         return self._value.shape[0]
 
     def __iter__(self):
+        # Not a generator: a scalar must fail at `iter()`, not at the first `next()`.
         if self._value.ndim == 0:
             raise TypeError("Cannot iterate over a scalar tensor.")
-        for i in range(self._value.shape[0]):
-            yield self[i]
+        return (self[i] for i in range(self._value.shape[0]))
 
     def __hash__(self):
         raise TypeError("Tensor is unhashable. Instead, use tensor.ref() as the key.")
 
     def __format__(self, spec):
-        if not spec:
-            return str(self)
-        return format(self.numpy(), spec) if self._value.ndim else format(self.numpy().item(), spec)
+        # TF formats the NumPy value: f"{t}" is "1.5", not the tensor's str.
+        return format(self.numpy(), spec)
 
     def __str__(self):
         if isinstance(self._value, Tracer):  # inside tf.function
@@ -197,4 +195,5 @@ class _Reference:
 
 
 def is_tensor(x) -> bool:
-    return isinstance(x, Tensor)
+    """`tf.is_tensor`: true for tensors and for variables, as in TF."""
+    return isinstance(x, Tensor) or hasattr(x, "_read_for_op")

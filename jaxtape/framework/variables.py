@@ -16,6 +16,7 @@ import jax.numpy as jnp
 
 from jaxtape.framework import dtypes
 from jaxtape.framework.convert import convert_to_tensor
+from jaxtape.framework.errors import invalid_argument
 from jaxtape.framework.tensor import Tensor, _next_id, numpy_text, _Reference
 from jaxtape.framework.tensor_shape import TensorShape
 from jaxtape.tape.state import local
@@ -50,7 +51,8 @@ class Variable:
                  aggregation=VariableAggregation.NONE, shape=None,
                  experimental_enable_variable_lifting=True):
         if initial_value is None:
-            raise ValueError("The `initial_value` arg (None) must be specified as a Tensor or a Python object.")
+            raise ValueError("The `initial_value` arg to `tf.Variable` must be specified except when "
+                             "you are not providing a `variable_def`. You provided neither.")
         if callable(initial_value):
             initial_value = initial_value()
         if isinstance(initial_value, Variable):
@@ -106,10 +108,15 @@ class Variable:
     def _new_value(self, value, op):
         tensor = convert_to_tensor(value, dtype=self.dtype)
         if self._shape.is_fully_defined() and tuple(tensor._value.shape) != tuple(self._shape):
-            raise ValueError(
-                f"Cannot {op} value to variable ' {self._name}': Shape mismatch."
-                f"The variable shape {self._shape}, and the assigned value shape "
-                f"{tensor.shape} are incompatible.")
+            if op == "assign":
+                raise ValueError(
+                    f"Cannot assign value to variable ' {self._name}': Shape mismatch."
+                    f"The variable shape {self._shape}, and the assigned value shape "
+                    f"{tensor.shape} are incompatible.")
+            # assign_add/assign_sub fail in the kernel in TF, with its error type and text.
+            raise invalid_argument(
+                f"Cannot update variable with shape {_dims(self._shape)} using a Tensor with "
+                f"shape {_dims(tensor.shape)}, shapes must be equal.", op)
         return tensor._value
 
     def assign(self, value, use_locking=None, name=None, read_value=True):
@@ -117,11 +124,11 @@ class Variable:
         return self if read_value else None
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
-        self._value = self._value + self._new_value(delta, "assign")
+        self._value = self._value + self._new_value(delta, "AssignAddVariableOp")
         return self if read_value else None
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
-        self._value = self._value - self._new_value(delta, "assign")
+        self._value = self._value - self._new_value(delta, "AssignSubVariableOp")
         return self if read_value else None
 
     # -- metadata -------------------------------------------------------
@@ -202,6 +209,11 @@ class Variable:
 
     def __deepcopy__(self, memo):
         return Variable(self._value, trainable=self._trainable, name=self._name[:-2])
+
+
+def _dims(shape):
+    """A shape as TF's kernels print it: `[2,3]`."""
+    return "[" + ",".join(str(d) for d in shape) + "]"
 
 
 def _cast(tensor, dtype):

@@ -1,9 +1,15 @@
 """Python operators on Tensor and Variable, routed to the TF ops."""
 from __future__ import annotations
 
+import jax.numpy as jnp
+import numpy as np
+
+from jaxtape.framework.convert import convert_to_tensor
 from jaxtape.framework.tensor import Tensor
 from jaxtape.framework.variables import Variable
 from jaxtape.ops import array_ops, math_ops
+from jaxtape.ops.inputs import binary, kernel_dtype_name, op_error
+from jaxtape.tape.primitive import Primitive
 
 
 def _flip(fn):
@@ -12,48 +18,79 @@ def _flip(fn):
     return reflected
 
 
+def _compare_or_constant(self, other, op, compare, mismatch):
+    """TF's `==`/`!=`: elementwise when shapes broadcast, else one bool scalar.
+
+    Dtype mismatches and unconvertible operands still raise, as in TF.
+    """
+    x, y = binary(self, other, op)
+    try:
+        np.broadcast_shapes(x._value.shape, y._value.shape)
+    except ValueError:
+        return Tensor(jnp.asarray(mismatch))
+    return compare(x, y)
+
+
 def _eq(self, other):
-    """TF's `==`: elementwise when shapes broadcast, else False; `== None` is False."""
     if other is None:
         return False
-    try:
-        return math_ops.equal(self, other)
-    except (ValueError, TypeError):
-        return False
-    except Exception as e:  # an incompatible-shapes or dtype error from the op
-        if type(e).__name__ == "InvalidArgumentError":
-            return False
-        raise
+    return _compare_or_constant(self, other, "Equal", math_ops.equal, False)
 
 
 def _ne(self, other):
     if other is None:
         return True
-    result = _eq(self, other)
-    return (not result) if isinstance(result, bool) else math_ops.logical_not(result)
+    return _compare_or_constant(self, other, "NotEqual", math_ops.not_equal, True)
+
+
+# Bitwise ops back `&`, `|`, `^`, `~` on integer tensors (bool ones are logical).
+_BITWISE = {
+    "and": Primitive(jnp.bitwise_and, "BitwiseAnd", differentiable=False),
+    "or": Primitive(jnp.bitwise_or, "BitwiseOr", differentiable=False),
+    "xor": Primitive(jnp.bitwise_xor, "BitwiseXor", differentiable=False),
+}
+_LOGICAL = {"and": math_ops.logical_and, "or": math_ops.logical_or, "xor": math_ops.logical_xor}
+_invert_prim = Primitive(jnp.invert, "Invert", differentiable=False)
+_INT_KERNELS = "int8, int16, int32, int64, uint8, uint16, uint32, uint64"
+
+
+def _not_integer(dtype, op, signature, commutative):
+    """TF's kernel-registration error for a bitwise op on a non-integer dtype."""
+    allowed = ", ".join("DT_" + n.upper() for n in _INT_KERNELS.split(", "))
+    return op_error(
+        f"Value for attr 'T' of {kernel_dtype_name(dtype)} is not in the list of allowed "
+        f"values: {_INT_KERNELS}\n\t; NodeDef: {{{{node {op}}}}}; Op<name={op}; "
+        f"signature={signature}; attr=T:type,allowed=[{allowed}]{'; is_commutative=true' if commutative else ''}>",
+        op)
+
+
+def _bitwise(kind):
+    prim = _BITWISE[kind]
+
+    def apply(x, y):
+        if convert_to_tensor(x).dtype.is_bool:
+            return _LOGICAL[kind](x, y)
+        x, y = binary(x, y, prim.name)
+        if not x.dtype.is_integer:
+            raise _not_integer(x.dtype, prim.name, "x:T, y:T -> z:T", True)
+        return prim(x, y)
+    return apply
 
 
 def _invert(self):
-    if self.dtype.is_bool:
-        return math_ops.logical_not(self)
-    from jaxtape.framework.errors import InvalidArgumentError
-    raise InvalidArgumentError(None, None, "Invert is only defined for bool and integer tensors "
-                                           "in jaxtape")
-
-
-def _bool_op(logical):
-    def op(x, y):
-        x = array_ops.tensor(x) if not isinstance(x, Tensor) else x
-        return logical(x, y)
-    return op
+    x = array_ops.tensor(self)
+    if x.dtype.is_bool:
+        return math_ops.logical_not(x)
+    if not x.dtype.is_integer:
+        raise _not_integer(x.dtype, "Invert", "x:T -> y:T", False)
+    return _invert_prim(x)
 
 
 BINARY = {
     "add": math_ops.add, "sub": math_ops.subtract, "mul": math_ops.multiply,
     "truediv": math_ops.truediv, "floordiv": math_ops.floordiv, "mod": math_ops.floormod,
     "pow": math_ops.pow, "matmul": math_ops.matmul,
-    "and": _bool_op(math_ops.logical_and), "or": _bool_op(math_ops.logical_or),
-    "xor": _bool_op(math_ops.logical_xor),
+    "and": _bitwise("and"), "or": _bitwise("or"), "xor": _bitwise("xor"),
 }
 COMPARE = {"lt": math_ops.less, "le": math_ops.less_equal, "gt": math_ops.greater,
            "ge": math_ops.greater_equal}
@@ -70,7 +107,7 @@ def install(cls):
     cls.__neg__ = lambda self: math_ops.negative(self)
     cls.__pos__ = lambda self: self if isinstance(self, Tensor) else self.read_value()
     cls.__abs__ = lambda self: math_ops.abs(self)
-    cls.__invert__ = lambda self: _invert(array_ops.tensor(self))
+    cls.__invert__ = _invert
     cls.__getitem__ = lambda self, key: array_ops.getitem(self, key)
 
 

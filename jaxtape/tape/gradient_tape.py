@@ -135,12 +135,15 @@ class GradientTape:
                             t.dtype)
             if isinstance(t, Variable):
                 self._tape.watch_variable(t)
-            else:
+            elif t._value.dtype in TRAINABLE:
+                # TF watches integer tensors too, but their gradients are always None;
+                # not following them keeps integer ops off the tape.
                 self._tape.ids.add(t._id)
 
     def watched_variables(self):
+        """Variables this tape watched, in creation order (TF sorts them by id)."""
         if self._tape is not None:
-            self._watched_variables = tuple(self._tape.variables.values())
+            self._watched_variables = _creation_order(self._tape.variables)
         return self._watched_variables
 
     @contextlib.contextmanager
@@ -187,9 +190,13 @@ class GradientTape:
             output_gradients = flatten(output_gradients)[0]
         grads = gradients(self._tape.nodes, flat_targets, flat_sources, output_gradients, mode)
         if not self._persistent:
-            self._watched_variables = tuple(self._tape.variables.values())
+            self._watched_variables = _creation_order(self._tape.variables)
             self._tape = None
         return _key_order_like(sources, tree_util.tree_unflatten(source_tree, grads))
+
+
+def _creation_order(variables):
+    return tuple(sorted(variables.values(), key=lambda v: v._unique_id))
 
 
 def _as_tensor(x):
@@ -199,7 +206,7 @@ def _as_tensor(x):
     if hasattr(x, "_read_for_op"):
         return Tensor(x._value, x._id)
     if x is None:
-        raise ValueError("None is not a valid target or source for GradientTape.gradient")
+        raise TypeError("None is not a valid target or source for GradientTape.gradient")
     return convert_to_tensor(x)
 
 
@@ -207,11 +214,11 @@ def gradients(nodes, targets, sources, output_gradients, mode):
     """Runs the backward pass; one Tensor (or None) per source."""
     seeds = []
     for i, t in enumerate(targets):
-        og = None if output_gradients is None else output_gradients[i]
+        og = None if output_gradients is None or i >= len(output_gradients) else output_gradients[i]
         if og is None:
             seeds.append(Tensor(_ones(t._value.shape, t._value.dtype)))
         else:
-            seeds.append(convert_to_tensor(og, dtype=t.dtype))
+            seeds.append(_seed(og, t))
     plan = backward.build_plan(nodes, targets, sources)
     if _recorded_by_active_tape(plan.values, seeds):
         raw = backward.run_recorded(plan, seeds)
@@ -226,6 +233,32 @@ def gradients(nodes, targets, sources, output_gradients, mode):
             g = Tensor(jnp.zeros(s._value.shape, s._value.dtype))
         out.append(g)
     return out
+
+
+def _seed(output_gradient, target):
+    """An `output_gradients` entry as the target's cotangent.
+
+    TF multiplies it into the first backward op, so a broadcastable one (a
+    scalar for a vector target) works and a mismatched dtype or shape fails
+    there with InvalidArgumentError; the seed here must match exactly.
+    """
+    from jaxtape.framework.errors import invalid_argument
+    og = convert_to_tensor(output_gradient, dtype_hint=target.dtype)
+    if og._value.dtype != target._value.dtype:
+        raise invalid_argument(
+            f"output_gradients has dtype {og.dtype.name} but its target has dtype "
+            f"{target.dtype.name}", "Mul")
+    if og._value.shape != target._value.shape:
+        from jaxtape.ops.array_ops import broadcast_to  # late: ops import the tape
+        try:
+            shape = jnp.broadcast_shapes(og._value.shape, target._value.shape)
+        except ValueError:
+            shape = None
+        if shape != target._value.shape:
+            dims = ("[" + ",".join(map(str, d)) + "]" for d in (og._value.shape, target._value.shape))
+            raise invalid_argument("Incompatible shapes: %s vs. %s" % tuple(dims), "Mul")
+        og = broadcast_to(og, shape)
+    return og
 
 
 def _recorded_by_active_tape(values, seeds):
