@@ -188,6 +188,7 @@ class Function:
         self._options = dict(autograph=autograph, jit_compile=jit_compile,
                              reduce_retracing=reduce_retracing, **experimental)
         self._cache = {}
+        self._fast = {}  # (shape, dtype, ...) of all-tensor positional calls -> concrete
         self._tracing_count = 0
         self._traced_once = False
         self._bound = weakref.WeakKeyDictionary()
@@ -245,7 +246,22 @@ class Function:
     def __call__(self, *args, **kwargs):
         if local.tracing:  # inside another trace: inline, as TF does
             return self._python_function(*args, **kwargs)
+        fast = not kwargs and self._signature is None
+        if fast:  # all-tensor positional calls skip flattening (a training loop's case)
+            key = []
+            for a in args:
+                if type(a) is not Tensor:
+                    fast = False
+                    break
+                key.append(a._value.shape)
+                key.append(a._value.dtype)
+            else:
+                concrete = self._fast.get(tuple(key))
+                if concrete is not None:
+                    return concrete(args)
         concrete, tensors = self._concrete(self._bind(args, kwargs))
+        if fast:
+            self._fast[tuple(key)] = concrete
         return concrete(tensors)
 
     def get_concrete_function(self, *args, **kwargs):

@@ -166,12 +166,13 @@ class Signature:
             missing = self.param_names[len(given)] if len(given) < len(self.param_names) \
                 else f"arg{len(given)}"
             self._fail(f"missing a required argument: '{missing}'", args, kwargs)
-        leaves, treedef = flatten(given)
-        if treedef != self.treedef:
+        try:  # a spec takes a whole nested Python list as one leaf
+            leaves = self.treedef.flatten_up_to(given)
+        except (TypeError, ValueError):
             self._fail(f"The two structures don't have the same nested structure: {given!r} "
                        f"and {self.structure!r}", args, kwargs)
         tensors = []
-        key = [treedef]
+        key = [self.treedef]
         for leaf, spec in zip(leaves, self.flat_specs):
             if isinstance(leaf, Tensor):
                 tensor = leaf
@@ -185,4 +186,4 @@ class Signature:
                            args, kwargs)
             key.append((tensor._value.shape, tensor._value.dtype))
             tensors.append(tensor)
-        return tuple(key), tensors, [TRACED] * len(tensors), treedef
+        return tuple(key), tensors, [TRACED] * len(tensors), self.treedef
