@@ -120,8 +120,9 @@ def trace(fn, in_avals=(), carried=()):
                     avals=[(o.shape, o.dtype) for o in outs])
         return outs + var_values
 
+    var_avals = [jax.ShapeDtypeStruct(v._value.shape, v._value.dtype) for v in carried]
     with traced([tape]):
-        closed = jax.make_jaxpr(body)(*in_avals)
+        closed = jax.make_jaxpr(body)(*in_avals, *var_avals)
     for node in tape.nodes:
         for a in node.args:
             if isinstance(a, Tensor):

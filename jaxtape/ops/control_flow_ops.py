@@ -69,7 +69,10 @@ def _check_branches(traces, names, op):
 def _traced_switch(index, fns, names, op):
     """Runs `fns[index]()` with `lax.switch`, recorded as one primitive."""
     traces = [closure.trace(fn) for fn in fns]
-    _check_branches(traces, names, op)
+    if op == "tf.cond":  # fns are [false_fn, true_fn]; TF's message names true_fn first
+        _check_branches(traces[::-1], names[::-1], op)
+    else:
+        _check_branches(traces, names, op)
     from jaxtape.compile import capture
     scope = capture.active_scope()
     vars_, seen = [], set()
@@ -310,8 +313,7 @@ def _traced_while(cond_fn, body_fn, loop_vars, shape_invariants, maximum_iterati
 
     carried = []
     while True:  # variables assigned in the body are carried through the loop
-        var_avals = [jax.ShapeDtypeStruct(v._value.shape, v._value.dtype) for v in carried]
-        body_tr = closure.trace(body_flat, avals + var_avals, carried)
+        body_tr = closure.trace(body_flat, avals, carried)
         if len(body_tr.vars) == len(carried):
             break
         carried = list(body_tr.vars)
@@ -320,14 +322,14 @@ def _traced_while(cond_fn, body_fn, loop_vars, shape_invariants, maximum_iterati
         name = f"loop_vars[{i}]"
         if d0 != d1:
             raise TypeError(f"Loop var {name} enters the loop with type "
-                            f"{convert_to_tensor(jnp.zeros((), d0)).dtype!r} but has type "
-                            f"{convert_to_tensor(jnp.zeros((), d1)).dtype!r} after 1 iteration. "
+                            f"<dtype: '{jnp.dtype(d0).name}'> but has type <dtype: "
+                            f"'{jnp.dtype(d1).name}'> after 1 iteration. "
                             f"{name} type should remain constant.")
         if tuple(s0) != tuple(s1):
             raise ValueError(f"Input tensor `{name}` enters the loop with shape {tuple(s0)}, but "
                              f"has shape {tuple(s1)} after one iteration. jaxtape compiles with "
                              "static shapes: loop variables must keep their shapes.")
-    cond_tr = closure.trace(cond_flat, avals + var_avals, carried)
+    cond_tr = closure.trace(cond_flat, avals, carried)
     if len(cond_tr.vars) != len(carried) or cond_tr.n_out != 1:
         raise ValueError("tf.while_loop: `cond` must return one boolean and assign no variable.")
     if maximum_iterations is not None:
