@@ -20,6 +20,8 @@ from jaxtape import interop  # noqa: E402,F401
 from jaxtape.api import framework_exports as _framework_exports  # noqa: E402,F401
 from jaxtape.ops import array_ops as _array_ops  # noqa: E402,F401
 from jaxtape.ops import clip_ops as _clip_ops  # noqa: E402,F401
+from jaxtape.ops import index_ops as _index_ops  # noqa: E402,F401
+from jaxtape.ops import linalg_ops as _linalg_ops  # noqa: E402,F401
 from jaxtape.ops import control_flow_ops as _control_flow_ops  # noqa: E402,F401
 from jaxtape.ops import math_ops as _math_ops  # noqa: E402,F401
 from jaxtape.ops import nn_ops as _nn_ops  # noqa: E402,F401
