@@ -25,7 +25,10 @@ _SCALAR_CACHE_SIZE = 4096
 
 def _python_dtype(value) -> dtypes.DType:
     """TF's dtype for a Python scalar or (nested) sequence of them."""
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except ValueError:  # NumPy's inhomogeneous-shape error
+        raise ValueError("Can't convert non-rectangular Python sequence to Tensor.") from None
     kind = arr.dtype.kind
     if kind == "f":
         return dtypes.float32
@@ -39,6 +42,8 @@ def _python_dtype(value) -> dtypes.DType:
         return dtypes.complex128
     if kind in "US":
         raise TypeError("jaxtape does not implement string tensors (tf.string)")
+    if kind == "O" and all(isinstance(v, int) for v in arr.reshape(-1)):
+        raise ValueError("Can't convert Python sequence with out-of-range integer to Tensor.")
     if kind == "O":
         raise ValueError("Can't convert non-rectangular Python sequence to Tensor.")
     raise TypeError(f"Cannot convert {value!r} to a Tensor.")
@@ -74,7 +79,14 @@ def _python_to_array(value, dtype: dtypes.DType | None):
     elif inferred.is_floating and (dtype.is_integer or dtype.is_bool) \
             or inferred.is_complex and not dtype.is_complex:
         raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
-    return jnp.asarray(np.asarray(value, dtype=dtype.as_numpy_dtype))
+    try:
+        return jnp.asarray(np.asarray(value, dtype=dtype.as_numpy_dtype))
+    except OverflowError:
+        if dtype is inferred:
+            raise ValueError("Can't convert Python sequence with out-of-range integer to Tensor.") from None
+        # A requested integer dtype wraps around, as TF's C cast does.
+        wrapped = np.asarray(np.asarray(value, dtype=object) % (1 << 64), dtype=np.uint64)
+        return jnp.asarray(wrapped.astype(dtype.as_numpy_dtype))
 
 
 def _scalar(value, dtype):

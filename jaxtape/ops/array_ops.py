@@ -682,12 +682,12 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     given = [None if v is None else tensor(v) for v in (on_value, off_value)]
     for label, g in zip(("on_value", "off_value"), given):
         if g is not None and want is not None and g.dtype != want:
-            raise TypeError(f"dtype {g.dtype!r} of {label} does not match dtype parameter {want!r}")
+            raise TypeError(f"dtype {g.dtype} of {label} does not match dtype parameter {want}")
     if want is None:
         known = [g.dtype for g in given if g is not None]
         if len(known) == 2 and known[0] != known[1]:
-            raise TypeError(f"dtype of on_value ({known[0]!r}) and off_value ({known[1]!r}) "
-                            "must be the same")
+            raise TypeError(f"dtype of on_value ({known[0]}) and off_value ({known[1]}) must be "
+                            "the same")
         want = known[0] if known else dtypes.float32
     on = tensor(1 if on_value is None else on_value, dtype=want) if given[0] is None else given[0]
     off = tensor(0 if off_value is None else off_value, dtype=want) if given[1] is None else given[1]
