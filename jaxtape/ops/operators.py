@@ -105,7 +105,6 @@ def install(cls):
     cls.__eq__ = _eq
     cls.__ne__ = _ne
     cls.__neg__ = lambda self: math_ops.negative(self)
-    cls.__pos__ = lambda self: self if isinstance(self, Tensor) else self.read_value()
     cls.__abs__ = lambda self: math_ops.abs(self)
     cls.__invert__ = _invert
     cls.__getitem__ = lambda self, key: array_ops.getitem(self, key)
