@@ -430,8 +430,9 @@ def _int_index(item, size, dim):
             i = item.__index__()
         except (AttributeError, TypeError):
             raise TypeError(_INDEX_ERROR.format(item)) from None
-    if not -size <= i < size:
-        raise op_error(f"slice index {i} of dimension {dim} out of bounds.", "StridedSlice")
+    if not -size <= i < size:  # TF reports a negative index after adding the size
+        raise op_error(f"slice index {i + size if i < 0 else i} of dimension {dim} out of bounds.",
+                       "StridedSlice")
     return np.int32(i % size)
 
 
