@@ -186,6 +186,7 @@ class GradientTape:
         flat_targets = [_as_tensor(t) for t in flatten(target)[0]]
         flat_sources_raw, source_tree = flatten(sources)
         flat_sources = [_as_tensor(s) for s in flat_sources_raw]
+        flat_targets, flat_sources = detach_unwatched(self._tape.ids, flat_targets, flat_sources)
         if output_gradients is not None:
             output_gradients = flatten(output_gradients)[0]
         grads = gradients(self._tape.nodes, flat_targets, flat_sources, output_gradients, mode)
@@ -193,6 +194,27 @@ class GradientTape:
             self._watched_variables = _creation_order(self._tape.variables)
             self._tape = None
         return _key_order_like(sources, tree_util.tree_unflatten(source_tree, grads))
+
+
+def detach_unwatched(ids, targets, sources):
+    """Stands a fresh tensor in for each source the tape never followed.
+
+    A recorded op may take an unwatched tensor as an input (`x * c` with only
+    `x` watched), but TF gives no gradient to it: `c` is not on the tape. The
+    stand-in shares no id with any recorded input, so the backward pass never
+    reaches it; a target that is the same tensor gets the same stand-in, so
+    `gradient(c, c)` still yields ones, as in TF.
+    """
+    fresh = None
+    for s in sources:
+        if s._id not in ids:
+            if fresh is None:
+                fresh = {}
+            if s._id not in fresh:
+                fresh[s._id] = Tensor(s._value)
+    if fresh is None:
+        return targets, sources
+    return ([fresh.get(t._id, t) for t in targets], [fresh.get(s._id, s) for s in sources])
 
 
 def _creation_order(variables):
