@@ -11,6 +11,7 @@ _jax.config.update("jax_enable_x64", True)
 
 from jaxtape.framework.tensor import Tensor  # noqa: E402
 from jaxtape.framework.variables import Variable  # noqa: E402
+from jaxtape.framework.module import Module  # noqa: E402
 from jaxtape.tape.gradient_tape import GradientTape  # noqa: E402
 from jaxtape.tape.primitive import Primitive, primitive  # noqa: E402
 from jaxtape.interop import op  # noqa: E402
