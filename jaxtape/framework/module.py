@@ -48,7 +48,7 @@ class Module:
             name = _snake_case(type(self).__name__)
         elif not name.isidentifier():
             raise ValueError(f"'{name}' is not a valid module name. Module names must be "
-                             f"valid Python 3 identifiers.")
+                             f"valid Python identifiers (e.g. a valid class name).")
         self._name = name
         self._scope_name = name + "/"
 
