@@ -374,7 +374,7 @@ def eigvalsh(tensor, name=None):  # noqa: F811
     return _eigvalsh(_matrix(tensor, "SelfAdjointEigV2"))
 
 
-@primitive(name="Lu", multiple_results=True)
+@primitive(name="Lu", multiple_results=True, differentiable=False)  # TF registers no gradient
 def _lu(x, *, index_dtype):
     lu_, _, perm = lax.linalg.lu(x)
     return lu_, perm.astype(index_dtype)

@@ -13,38 +13,25 @@ I34 = np.arange(12, dtype=np.int32).reshape(3, 4)
 @pytest.mark.parametrize("fn", [
     lambda tf, x: tf.reshape(x, [-1]),
     lambda tf, x: tf.reshape(x, [2, -1, 3]),
-    lambda tf, x: tf.reshape(x, tf.constant([4, 3])),
-    lambda tf, x: tf.transpose(x),
     lambda tf, x: tf.transpose(x, [1, 0]),
     lambda tf, x: tf.expand_dims(x, -1),
     lambda tf, x: tf.squeeze(tf.reshape(x, [1, 3, 1, 4]), [0, -2]),
-    lambda tf, x: tf.squeeze(tf.reshape(x, [1, 3, 1, 4])),
     lambda tf, x: tf.tile(x, [2, 1]),
     lambda tf, x: tf.broadcast_to(x[:1], [3, 3, 4]),
     lambda tf, x: tf.reverse(x, [0, -1]),
     lambda tf, x: tf.roll(x, [1, -1], [0, 1]),
-    lambda tf, x: tf.roll(x, [1, 2], [1, 1]),
     lambda tf, x: tf.repeat(x, 2),
     lambda tf, x: tf.repeat(x, [1, 0, 2], axis=0),
-    lambda tf, x: tf.repeat(x, 3, axis=1),
-    lambda tf, x: tf.pad(x, [[1, 2], [0, 1]]),
     lambda tf, x: tf.pad(x, [[1, 2], [0, 1]], constant_values=2.5),
     lambda tf, x: tf.pad(x, [[2, 2], [1, 3]], mode="REFLECT"),
     lambda tf, x: tf.pad(x, [[3, 2], [1, 4]], mode="symmetric"),
-    lambda tf, x: tf.unstack(x),
     lambda tf, x: tf.unstack(x, num=4, axis=1),
-    lambda tf, x: tf.split(x, 2, axis=1),
     lambda tf, x: tf.split(x, [1, -1, 1], axis=1),
     lambda tf, x: tf.concat([x, 2 * x], -1),
-    lambda tf, x: tf.concat([x], 0),
     lambda tf, x: tf.stack([x, x * x], axis=1),
-    lambda tf, x: tf.identity_n([x, 2 * x]),
-    lambda tf, x: tf.ensure_shape(x, [None, 4]),
-    lambda tf, x: tf.meshgrid(x[0], x[1, :3]),
+    lambda tf, x: tf.identity_n([tf.ensure_shape(x, [None, 4]), tf.transpose(x)]),
     lambda tf, x: tf.meshgrid(x[0], x[1, :3], indexing="ij"),
     lambda tf, x: tf.reverse_sequence(x, [1, 2, 4], seq_axis=1, batch_axis=0),
-    lambda tf, x: tf.reverse_sequence(tf.transpose(x), [1, 2, 3], seq_axis=0, batch_axis=1),
-    lambda tf, x: tf.linspace(x[0, 0], x[1, 1], 5),
     lambda tf, x: tf.linspace(x[0], x[1], 3, axis=1),
 ])
 def test_float_ops(fn):
@@ -59,8 +46,6 @@ def test_batched_tile_and_transpose():
     lambda tf, x: tf.one_hot(x, 5),
     lambda tf, x: tf.one_hot(x, 4, on_value=3, off_value=-1),
     lambda tf, x: tf.one_hot(x, 4, axis=0, dtype=tf.float64),
-    lambda tf, x: tf.one_hot(x - 5, 4, axis=1),
-    lambda tf, x: tf.sequence_mask(x[0]),
     lambda tf, x: tf.sequence_mask(x[:2, :2], 5, dtype=tf.float32),
     lambda tf, x: tf.shape_n([x, x[0]], out_type=tf.int64),
     lambda tf, x: (tf.shape(x), tf.size(x), tf.rank(x), tf.shape(x, out_type=tf.int64)),
@@ -70,7 +55,6 @@ def test_batched_tile_and_transpose():
     lambda tf, x: tf.searchsorted(x, x[:, 1:3], side="right", out_type=tf.int64),
     lambda tf, x: tf.broadcast_dynamic_shape(tf.shape(x[:1]), [2, 1, 4]),
     lambda tf, x: tf.fill([2, 3], x[1, 1]),
-    lambda tf, x: (tf.zeros_like(x), tf.ones_like(x, dtype=tf.float32)),
 ])
 def test_integer_ops(fn):
     check(fn, I34)
@@ -78,11 +62,9 @@ def test_integer_ops(fn):
 
 def test_sort_argsort_ties_and_gradient():
     x = np.array([[3., 1., 3., 2., 1.], [0., -1., 5., 5., 2.]], np.float32)
-    check(lambda tf, x: tf.sort(x), x)
     check(lambda tf, x: tf.sort(x, axis=0, direction="DESCENDING"), x)
-    check(lambda tf, x: (tf.argsort(x), tf.argsort(x, direction="DESCENDING", stable=True)), x)
-    check(lambda tf, x: tf.argsort(x, axis=0, direction="DESCENDING"), x)
-    check(lambda tf, x: tf.searchsorted(tf.sort(x), [[0.5, 3.], [2., 9.]]), x)
+    check(lambda tf, x: (tf.argsort(x), tf.argsort(x, axis=0, direction="DESCENDING", stable=True),
+                         tf.searchsorted(tf.sort(x), [[0.5, 3.], [2., 9.]])), x, grad=False)
 
 
 def test_pad_constant_values_get_no_gradient():
