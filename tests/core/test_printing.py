@@ -10,7 +10,8 @@ CASES = {
     "scalar_third": lambda tf: tf.constant(1 / 3),
     "scalar_large": lambda tf: tf.constant(123456789.),
     "scalar_nan": lambda tf: tf.constant(np.nan),
-    "scalar_neg_zero": lambda tf: tf.constant(-0.),
+    # A NumPy scalar: TF caches Python scalars and would hand back a cached 0.0 here.
+    "scalar_neg_zero": lambda tf: tf.constant(np.float32(-0.)),
     "scalar_int": lambda tf: tf.constant(3),
     "scalar_bool": lambda tf: tf.constant(True),
     "scalar_float64": lambda tf: tf.constant(np.float64(2.5)),
