@@ -587,7 +587,7 @@ def roll(input, shift, axis, name=None):  # noqa: A002
     x = tensor(input)
     shifts, axes = static_shape(shift), static_shape(axis)
     if len(shifts) != len(axes):
-        raise op_error(f"shift and axis must have the same size", "Roll")
+        raise op_error("shift and axis must have the same size", "Roll")
     for a in axes:
         if not -x.ndim <= a < x.ndim:
             raise op_error(f"axis {a} is out of range", "Roll")

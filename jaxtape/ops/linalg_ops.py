@@ -7,7 +7,6 @@ TF's does; everything else takes its gradient from JAX's derivative rules.
 from __future__ import annotations
 
 import collections
-import functools
 import string
 
 import jax
@@ -20,7 +19,7 @@ from jaxtape.api.exports import export
 from jaxtape.framework import dtypes
 from jaxtape.framework.errors import FailedPreconditionError
 from jaxtape.framework.tensor import Tensor
-from jaxtape.ops.inputs import binary, kernel_dtype_name, op_error, static_shape, tensor
+from jaxtape.ops.inputs import binary, kernel_dtype_name, op_error, tensor
 from jaxtape.tape.primitive import Primitive, primitive
 
 _as_tensor = tensor  # for functions whose TF argument is named `tensor`
@@ -608,7 +607,7 @@ def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0,
     elif cols == -1:
         cols = min_cols
     if rows < min_rows or cols < min_cols:
-        raise op_error(f"The number of rows or columns is not consistent with the specified d_lower, "
+        raise op_error("The number of rows or columns is not consistent with the specified d_lower, "
                        f"d_upper, and diagonal.", "MatrixDiagV3")
     pad = tensor(padding_value, dtype=dg.dtype) if isinstance(padding_value, (int, float)) \
         else tensor(padding_value)
