@@ -608,7 +608,7 @@ def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0,
         cols = min_cols
     if rows < min_rows or cols < min_cols:
         raise op_error("The number of rows or columns is not consistent with the specified d_lower, "
-                       f"d_upper, and diagonal.", "MatrixDiagV3")
+                       "d_upper, and diagonal.", "MatrixDiagV3")
     pad = tensor(padding_value, dtype=dg.dtype) if isinstance(padding_value, (int, float)) \
         else tensor(padding_value)
     return _matrix_diag(dg, Tensor(lax.stop_gradient(pad._value)), lo=lo, hi=hi, rows=rows,
