@@ -143,6 +143,12 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
             packed = pack_nested(value)
             return packed if dtype is None else convert_to_tensor(packed, dtype)
         return Tensor(_python_to_array(value, dtype))
+    if isinstance(value, (str, bytes)):
+        # TF would make a tf.string tensor; converting one to a numeric dtype is its TypeError.
+        if dtype is not None:
+            from jaxtape.ops.inputs import kernel_dtype_name  # late: ops import this module
+            raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {kernel_dtype_name(dtype)}")
+        raise TypeError("jaxtape does not implement string tensors (tf.string)")
     if hasattr(value, "__jax_array__"):
         return convert_to_tensor(value.__jax_array__(), dtype)
     if hasattr(value, "__array__"):

@@ -143,6 +143,13 @@ def test_unary_plus_is_unsupported_as_in_tf():
     assert same(lambda tf: +tf.Variable(1.), message=False) == ("raises", "TypeError")
 
 
+def test_strings_do_not_convert_to_numbers():
+    same(lambda tf: tf.constant("a", tf.float32))
+    same(lambda tf: tf.convert_to_tensor("a", tf.int32))
+    # TF names the dtype it tried; jaxtape, lacking string tensors, says so instead.
+    assert same(lambda tf: T(tf, 1.) == "a", message=False) == ("raises", "TypeError")
+
+
 def test_operators_on_variables_give_tensors():
     out = same(lambda tf: [tf.Variable(2.) ** 2, 2. - tf.Variable(2.), -tf.Variable(3.),
                            abs(tf.Variable(-3.)), tf.Variable(3) // 2, tf.Variable(3.) > 2,
