@@ -70,6 +70,10 @@ class Tensor:
         return f"/job:localhost/replica:0/task:0/device:{kind}:{dev.id}"
 
     @property
+    def backing_device(self) -> str:
+        return self.device
+
+    @property
     def name(self):
         raise AttributeError("Tensor.name is undefined when eager execution is enabled.")
 

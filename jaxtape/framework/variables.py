@@ -12,8 +12,6 @@ from __future__ import annotations
 import enum
 import itertools
 
-import jax.numpy as jnp
-
 from jaxtape.framework import dtypes
 from jaxtape.framework.convert import convert_to_tensor
 from jaxtape.framework.errors import invalid_argument
@@ -57,8 +55,12 @@ class Variable:
             initial_value = initial_value()
         if isinstance(initial_value, Variable):
             initial_value = initial_value.read_value()
-        value = convert_to_tensor(initial_value, dtype=dtype) if dtype is None or not isinstance(initial_value, Tensor) \
-            else _cast(initial_value, dtype)
+        try:
+            value = convert_to_tensor(initial_value, dtype=dtype)
+        except ValueError as e:
+            if isinstance(initial_value, Tensor):  # a tensor is never cast silently, as in TF
+                raise ValueError(f"initial_value: {e}") from None
+            raise
         if synchronization == VariableSynchronization.ON_READ and trainable:
             raise ValueError("Synchronization value can be set to VariableSynchronization.ON_READ "
                              "only for non-trainable variables.")
@@ -180,8 +182,13 @@ class Variable:
 
     experimental_ref = ref
 
+    @property
+    def initial_value(self):
+        raise RuntimeError("This property is not supported when eager execution is enabled.")
+
     def __hash__(self):
-        raise TypeError("Variable is unhashable. Instead, use variable.ref() as the key.")
+        raise TypeError(f"Variable is unhashable. Instead, use variable.ref() as the key. "
+                        f"(Variable: {self!r})")
 
     def __bool__(self):
         return bool(self._read_for_op())
@@ -194,9 +201,6 @@ class Variable:
 
     def __index__(self):
         return self._read_for_op().__index__()
-
-    def __len__(self):
-        return len(self._read_for_op())
 
     def __iter__(self):
         return iter(self._read_for_op())
@@ -214,7 +218,3 @@ class Variable:
 def _dims(shape):
     """A shape as TF's kernels print it: `[2,3]`."""
     return "[" + ",".join(str(d) for d in shape) + "]"
-
-
-def _cast(tensor, dtype):
-    return Tensor(jnp.asarray(tensor._value, dtypes.as_dtype(dtype).as_numpy_dtype))
