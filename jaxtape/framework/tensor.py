@@ -148,6 +148,8 @@ class Tensor:
 
     def __format__(self, spec):
         # TF formats the NumPy value: f"{t}" is "1.5", not the tensor's str.
+        if isinstance(self._value, Tracer):  # inside tf.function: no value yet
+            return format(str(self), spec)
         return format(self.numpy(), spec)
 
     def __str__(self):
