@@ -26,9 +26,15 @@ def tensor(x, dtype=None) -> Tensor:
     return convert_to_tensor(x, dtype=dtype)
 
 
-def binary(x, y, op: str):
-    """Converts two operands as TF's binary ops do: a Python or NumPy operand
-    takes the other's dtype if it can; two tensors of different dtypes fail."""
+def binary(x, y, op: str, strict: bool = True):
+    """Converts two operands as TF's binary ops do.
+
+    A Python or NumPy operand is converted to the other operand's dtype; with
+    `strict` (every op but AddV2, whose wrapper only hints the dtype) a value
+    that does not fit raises TF's TypeError ("Cannot convert 2.5 to
+    EagerTensor of dtype int32"). Two tensors of different dtypes fail as
+    TF's kernels do.
+    """
     tx, ty = type(x), type(y)
     # Fast paths first: they are every training loop's arithmetic.
     if tx is Tensor:
@@ -43,20 +49,49 @@ def binary(x, y, op: str):
         c = scalar_tensor(x, y._value.dtype)
         if c is not None:
             return c, y
-    if isinstance(x, Tensor) or hasattr(x, "_read_for_op"):
+    x_is_tensor = isinstance(x, Tensor) or hasattr(x, "_read_for_op")
+    y_is_tensor = isinstance(y, Tensor) or hasattr(y, "_read_for_op")
+    if x_is_tensor or not y_is_tensor:
         x = convert_to_tensor(x)
-        y = convert_to_tensor(y, dtype_hint=x.dtype)
-    elif isinstance(y, Tensor) or hasattr(y, "_read_for_op"):
-        y = convert_to_tensor(y)
-        x = convert_to_tensor(x, dtype_hint=y.dtype)
+        y = _convert_operand(y, x.dtype, strict and not y_is_tensor)
     else:
-        x = convert_to_tensor(x)
-        y = convert_to_tensor(y, dtype_hint=x.dtype)
+        y = convert_to_tensor(y)
+        x = _convert_operand(x, y.dtype, strict)
     if x._value.dtype != y._value.dtype:
         raise op_error(
             f"cannot compute {op} as input #1(zero-based) was expected to be a "
             f"{kernel_dtype_name(x.dtype)} tensor but is a {kernel_dtype_name(y.dtype)} tensor", op)
     return x, y
+
+
+def _convert_operand(value, dtype, strict):
+    if strict:
+        return convert_to_tensor(value, dtype=dtype)
+    return convert_to_tensor(value, dtype_hint=dtype)
+
+
+_broadcast_ok: dict = {}
+
+
+def elementwise(x, y, op: str, strict: bool = True):
+    """`binary` plus TF's check that the two shapes broadcast."""
+    x, y = binary(x, y, op, strict)
+    sx, sy = x._value.shape, y._value.shape
+    if sx != sy:
+        key = (sx, sy)
+        ok = _broadcast_ok.get(key)
+        if ok is None:
+            ok = all(a == b or a == 1 or b == 1 for a, b in zip(reversed(sx), reversed(sy)))
+            if len(_broadcast_ok) > 4096:
+                _broadcast_ok.clear()
+            _broadcast_ok[key] = ok
+        if not ok:
+            raise op_error(f"Incompatible shapes: {_dims(sx)} vs. {_dims(sy)}", op)
+    return x, y
+
+
+def _dims(shape):
+    return "[" + ",".join(str(d) for d in shape) + "]"
 
 
 def axis_tuple(axis, ndim: int, op: str):
