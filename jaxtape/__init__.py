@@ -17,17 +17,13 @@ from jaxtape.tape.primitive import Primitive, primitive  # noqa: E402
 from jaxtape.interop import op  # noqa: E402
 from jaxtape import interop  # noqa: E402,F401
 
-# Importing an op module registers its TF names.
+# Importing an op module registers its TF names; every module under
+# jaxtape.ops and jaxtape.autodiff is imported, so a new one needs no line here.
 from jaxtape.api import framework_exports as _framework_exports  # noqa: E402,F401
-from jaxtape.ops import array_ops as _array_ops  # noqa: E402,F401
-from jaxtape.ops import clip_ops as _clip_ops  # noqa: E402,F401
-from jaxtape.ops import index_ops as _index_ops  # noqa: E402,F401
-from jaxtape.ops import linalg_ops as _linalg_ops  # noqa: E402,F401
-from jaxtape.ops import control_flow_ops as _control_flow_ops  # noqa: E402,F401
-from jaxtape.ops import math_ops as _math_ops  # noqa: E402,F401
-from jaxtape.ops import nn_ops as _nn_ops  # noqa: E402,F401
-from jaxtape.ops import operators as _operators  # noqa: E402,F401
-from jaxtape.ops import random_ops as _random_ops  # noqa: E402,F401
+from jaxtape.api import loader as _loader  # noqa: E402
+
+_loader.import_all("jaxtape.ops")
+_loader.import_all("jaxtape.autodiff")
 from jaxtape import nest as _nest  # noqa: E402,F401
 from jaxtape import compile as _compile  # noqa: E402,F401
 from jaxtape.api import namespaces as _namespaces  # noqa: E402

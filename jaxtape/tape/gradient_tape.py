@@ -284,7 +284,13 @@ def _seed(output_gradient, target):
 
 
 def _recorded_by_active_tape(values, seeds):
-    """Whether an active tape watches anything the backward pass reads."""
+    """Whether an active tape watches anything the backward pass reads.
+
+    Under a ForwardAccumulator the backward pass also runs as one primitive,
+    so the accumulator can push tangents through it (forward-over-backward).
+    """
+    if local.accumulators:
+        return True
     for tape in local.tapes:
         ids = tape.ids
         for v in values:

@@ -1,0 +1,1 @@
+"""Transforms beyond `GradientTape.gradient`: Jacobians, forward mode, custom gradients."""
