@@ -1,0 +1,232 @@
+"""`tf.autodiff.ForwardAccumulator`: forward-mode autodiff (JVPs).
+
+An active accumulator sees every primitive call (through
+`primitive.forward_hook`). When an input carries a tangent, it computes the
+outputs' tangents with `jax.jvp` of the primitive's own function, run as a
+primitive itself (`jvp_primitive`, one jitted kernel per op, static arguments,
+tangent mask and output mask). Because the tangent computation is an
+ordinary primitive call, a tape outside the accumulator records it
+(backward-over-forward) and an outer accumulator pushes its own tangents
+through it (forward-over-forward). Under an accumulator a tape's backward
+pass runs as one primitive, so its tangent is the Hessian-vector product
+(forward-over-backward).
+
+Nesting follows TF: an accumulator's tangent computations are seen only by
+the tapes and accumulators that were active when it was entered, so inner
+ones never see the products of outer ones.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import weakref
+
+import jax
+import jax.numpy as jnp
+
+from jaxtape import nest
+from jaxtape.api.exports import export
+from jaxtape.framework.convert import convert_to_tensor
+from jaxtape.framework.tensor import Tensor
+from jaxtape.tape import primitive as _primitive
+from jaxtape.tape.gradient_tape import UnconnectedGradients
+from jaxtape.tape.primitive import TRAINABLE, Primitive, static_key
+from jaxtape.tape.state import local
+
+log = logging.getLogger("jaxtape")
+
+
+def jvp_primitive(prim, skey, static, mask, out_mask):
+    """The JVP of `prim` as a primitive `(*args, *tangents of masked args) ->
+    tangents of the outputs in out_mask`, cached on `prim` per key."""
+    cache = prim.__dict__.get("_jvp_prims")
+    if cache is None:
+        cache = prim._jvp_prims = {}
+    key = (skey, mask, out_mask)
+    jprim = cache.get(key)
+    if jprim is None:
+        jprim = cache[key] = Primitive(_raw_jvp(prim, static, mask, out_mask),
+                                       f"{prim.name}_jvp", multiple_results=True, jit=prim.jit)
+    return jprim
+
+
+def _raw_jvp(prim, static, mask, out_mask):
+    fn = functools.partial(prim.fn, **static) if static else prim.fn
+    n = len(mask)
+    diff = tuple(i for i, m in enumerate(mask) if m)
+    multiple = prim.multiple_results
+
+    def jvp(*args_and_tangents):
+        args = args_and_tangents[:n]
+
+        def of_diff(*d):
+            full = list(args)
+            for i, v in zip(diff, d):
+                full[i] = v
+            return fn(*full)
+
+        _, tangents_out = jax.jvp(of_diff, tuple(args[i] for i in diff),
+                                  tuple(args_and_tangents[n:]))
+        if not multiple:
+            return (tangents_out,)
+        return tuple(t for t, m in zip(tangents_out, out_mask) if m)
+
+    jvp.__name__ = f"{prim.name}_jvp"
+    return jvp
+
+
+def _forward_hook(prim, static, args, result):
+    """Called by every primitive while an accumulator is active."""
+    if not prim.differentiable:
+        return  # TF: no gradient, so no tangent either
+    accumulators = local.accumulators
+    # Outer accumulators first: each sees the tangent ops of those inside it.
+    for depth in range(len(accumulators)):
+        accumulators[depth]._accumulate(prim, static, args, result, accumulators, depth)
+
+
+_primitive.forward_hook = _forward_hook
+
+
+def _shape_mismatch(tangent_shape, primal_shape):
+    """TF's shape-inference message when a tangent meets its primal's shape."""
+    def dims(s):
+        return "[" + ",".join(map(str, s)) + "]"
+    if len(tangent_shape) != len(primal_shape):
+        return ValueError(f"Shapes must be equal rank, but are {len(tangent_shape)} and "
+                          f"{len(primal_shape)}")
+    for axis, (a, b) in enumerate(zip(tangent_shape, primal_shape)):
+        if a != b:
+            return ValueError(f"Dimension {axis} in both shapes must be equal, but are {a} and {b}. "
+                              f"Shapes are {dims(tangent_shape)} and {dims(primal_shape)}.")
+    return None
+
+
+@export("autodiff.ForwardAccumulator")
+class ForwardAccumulator:
+    """Computes Jacobian-vector products of everything computed inside it.
+
+    primals: a tensor, variable or nested structure of them to watch.
+    tangents: the same structure; each the direction for its primal.
+    """
+
+    def __init__(self, primals, tangents):
+        self._recording = False
+        self._tangents = {}     # tensor id -> tangent Tensor
+        self._refs = {}         # output id -> weakref that forgets its tangent
+        self._mismatched = {}   # primal id -> error for a wrongly shaped tangent
+        self._visible_tapes = ()
+        seen = set()
+        for primal in nest.flatten(primals):
+            if id(primal) in seen:
+                raise ValueError(
+                    "Tensor {} was specified as a primal multiple times. This may indicate "
+                    "an error. If it was intended, please sum the corresponding tangents.")
+            seen.add(id(primal))
+        nest.map_structure(self._watch, primals, tangents)
+
+    def _watch(self, primal, tangent):
+        if not primal.dtype.is_floating:
+            log.warning("The dtype of the watched primal must be floating (e.g. tf.float32), "
+                        "got %r", primal.dtype)
+        tangent = convert_to_tensor(tangent, dtype=primal.dtype)
+        pid = primal._id  # a variable's reads share its id, so they carry its tangent
+        previous = self._tangents.get(pid)
+        if previous is not None:  # TF: watching a tensor twice sums its tangents
+            tangent = Tensor(previous._value + tangent._value)
+        self._tangents[pid] = tangent
+        # TF accepts a wrongly shaped tangent here and fails when an op uses it.
+        error = _shape_mismatch(tangent._value.shape, primal._value.shape)
+        if error is not None:
+            self._mismatched[pid] = error
+
+    # -- context ------------------------------------------------------------
+    def __enter__(self):
+        self._push_accumulator()
+        return self
+
+    def __exit__(self, typ, value, traceback):
+        if self._recording:
+            self._pop_accumulator()
+
+    def _push_accumulator(self):
+        if self._recording:
+            raise ValueError("Accumulator is already recording.")
+        # The tapes open now are the ones that may record this accumulator's tangent ops.
+        self._visible_tapes = tuple(local.tapes)
+        local.accumulators.append(self)
+        self._recording = True
+
+    def _pop_accumulator(self):
+        if not self._recording:
+            raise ValueError("Accumulator is not recording.")
+        accumulators = local.accumulators
+        for i in range(len(accumulators) - 1, -1, -1):
+            if accumulators[i] is self:
+                del accumulators[i]
+                break
+        self._recording = False
+
+    # -- accumulation -------------------------------------------------------
+    def _accumulate(self, prim, static, args, result, accumulators, depth):
+        tangents = self._tangents
+        mask = None
+        inputs = []
+        for k, a in enumerate(args):
+            if isinstance(a, Tensor):
+                t = tangents.get(a._id)
+                if t is not None and a._value.dtype in TRAINABLE:
+                    if mask is None:
+                        mask = [False] * len(args)
+                    mask[k] = True
+                    if self._mismatched and a._id in self._mismatched:
+                        raise self._mismatched[a._id]
+                    inputs.append(t)
+        if mask is None:
+            return
+        outs = result if prim.multiple_results else (result,)
+        out_mask = tuple(o._value.dtype in TRAINABLE for o in outs)
+        if not any(out_mask):
+            return
+        jprim = jvp_primitive(prim, static_key(static) if static else (), static,
+                              tuple(mask), out_mask)
+        # Only what was active when this accumulator was entered sees its tangent ops.
+        tapes = local.tapes
+        visible = self._visible_tapes
+        if tapes and tuple(tapes) != visible:
+            local.tapes = [t for t in tapes if any(t is v for v in visible)]
+        local.accumulators = accumulators[:depth]
+        try:
+            tangents_out = jprim(*args, *inputs)
+        finally:
+            local.tapes = tapes
+            local.accumulators = accumulators
+        refs = self._refs
+        it = iter(tangents_out)
+        for o, m in zip(outs, out_mask):
+            if m:
+                oid = o._id
+                tangents[oid] = next(it)
+                # TF forgets a tangent once its primal is gone.
+                refs[oid] = weakref.ref(o, functools.partial(_forget, tangents, refs, oid))
+
+    # -- results --------------------------------------------------------------
+    def jvp(self, primals, unconnected_gradients=UnconnectedGradients.NONE):
+        """The tangent of each tensor in `primals` (None, or zeros, if it has none)."""
+        mode = UnconnectedGradients(unconnected_gradients)
+        tangents = self._tangents
+
+        def fetch(tensor):
+            result = tangents.get(tensor._id)
+            if result is None and mode is UnconnectedGradients.ZERO:
+                value = tensor._value
+                result = Tensor(jnp.zeros(value.shape, value.dtype))
+            return result
+
+        # nest.map_structure sorts dict keys; TF keeps the caller's order.
+        return nest._key_order_like(primals, nest.map_structure(fetch, primals))
+
+
+def _forget(tangents, refs, oid, _ref):
+    tangents.pop(oid, None)
+    refs.pop(oid, None)
