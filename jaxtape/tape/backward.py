@@ -147,7 +147,8 @@ def run_plan(steps, n_cts, target_slots, source_slots, values, seeds, call, add,
                 cts[s] = None
         grads = call(step, [values[i] for i in step[4]], outs)
         for s, g in zip(step[6], grads):
-            cts[s] = g if cts[s] is None else add(cts[s], g)
+            if g is not None:  # a custom gradient may give an input none
+                cts[s] = g if cts[s] is None else add(cts[s], g)
     return [cts[s] for s in source_slots]
 
 
