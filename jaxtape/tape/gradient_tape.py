@@ -195,6 +195,20 @@ class GradientTape:
             self._tape = None
         return _key_order_like(sources, tree_util.tree_unflatten(source_tree, grads))
 
+    def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
+                 parallel_iterations=None, experimental_use_pfor=True):
+        """d target[i...] / d source[j...]: shape `target.shape + source.shape` per source."""
+        from jaxtape.autodiff import jacobians  # late: autodiff imports the tape
+        return jacobians.jacobian(self, target, sources, unconnected_gradients,
+                                  parallel_iterations, experimental_use_pfor)
+
+    def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
+                       parallel_iterations=None, experimental_use_pfor=True):
+        """Per-example Jacobians, `[batch] + target.shape[1:] + source.shape[1:]`."""
+        from jaxtape.autodiff import jacobians  # late: autodiff imports the tape
+        return jacobians.batch_jacobian(self, target, source, unconnected_gradients,
+                                        parallel_iterations, experimental_use_pfor)
+
 
 def detach_unwatched(ids, targets, sources):
     """Stands a fresh tensor in for each source the tape never followed.
