@@ -23,6 +23,7 @@ import weakref
 
 import jax
 import jax.numpy as jnp
+from jax.extend.core import Literal
 
 from jaxtape import nest
 from jaxtape.api.exports import export
@@ -36,18 +37,50 @@ from jaxtape.tape.state import local
 log = logging.getLogger("jaxtape")
 
 
-def jvp_primitive(prim, skey, static, mask, out_mask):
+def jvp_primitive(prim, skey, static, mask, out_mask, example):
     """The JVP of `prim` as a primitive `(*args, *tangents of masked args) ->
-    tangents of the outputs in out_mask`, cached on `prim` per key."""
+    tangents`, and which float outputs get one; cached on `prim` per key.
+
+    TF gives no tangent (None) to an output whose tangent cannot depend on the
+    input tangents (sign, a linear function's gradient), so such outputs are
+    found once per key from the JVP's jaxpr and left out.
+    """
     cache = prim.__dict__.get("_jvp_prims")
     if cache is None:
         cache = prim._jvp_prims = {}
     key = (skey, mask, out_mask)
-    jprim = cache.get(key)
-    if jprim is None:
-        jprim = cache[key] = Primitive(_raw_jvp(prim, static, mask, out_mask),
-                                       f"{prim.name}_jvp", multiple_results=True, jit=prim.jit)
-    return jprim
+    entry = cache.get(key)
+    if entry is None:
+        raw = _raw_jvp(prim, static, mask, out_mask)
+        live = _tangent_dependent(raw, example, len(mask), sum(out_mask))
+        jprim = None
+        if any(live):
+            if not all(live):
+                raw = _select(raw, live)
+            jprim = Primitive(raw, f"{prim.name}_jvp", multiple_results=True, jit=prim.jit)
+        entry = cache[key] = (jprim, live)
+    return entry
+
+
+def _tangent_dependent(raw, example, n_primals, n_outputs):
+    """Per output of `raw`, whether it depends on the tangent inputs at all."""
+    try:
+        jaxpr = jax.make_jaxpr(raw)(*example).jaxpr
+    except Exception:  # value-dependent shapes cannot be traced abstractly: assume all do
+        return (True,) * n_outputs
+    dependent = set(jaxpr.invars[n_primals:])
+    for eqn in jaxpr.eqns:  # equations come in dependency order
+        if any(not isinstance(v, Literal) and v in dependent for v in eqn.invars):
+            dependent.update(eqn.outvars)
+    return tuple(not isinstance(v, Literal) and v in dependent for v in jaxpr.outvars)
+
+
+def _select(raw, live):
+    def selected(*args):
+        return tuple(t for t, keep in zip(raw(*args), live) if keep)
+
+    selected.__name__ = raw.__name__
+    return selected
 
 
 def _raw_jvp(prim, static, mask, out_mask):
@@ -188,8 +221,12 @@ class ForwardAccumulator:
         out_mask = tuple(o._value.dtype in TRAINABLE for o in outs)
         if not any(out_mask):
             return
-        jprim = jvp_primitive(prim, static_key(static) if static else (), static,
-                              tuple(mask), out_mask)
+        example = [a._value if isinstance(a, Tensor) else a for a in args]
+        example += [t._value for t in inputs]
+        jprim, live = jvp_primitive(prim, static_key(static) if static else (), static,
+                                    tuple(mask), out_mask, example)
+        if jprim is None:
+            return
         # Only what was active when this accumulator was entered sees its tangent ops.
         tapes = local.tapes
         visible = self._visible_tapes
@@ -203,8 +240,9 @@ class ForwardAccumulator:
             local.accumulators = accumulators
         refs = self._refs
         it = iter(tangents_out)
+        dependent = iter(live)
         for o, m in zip(outs, out_mask):
-            if m:
+            if m and next(dependent):
                 oid = o._id
                 tangents[oid] = next(it)
                 # TF forgets a tangent once its primal is gone.
