@@ -37,7 +37,7 @@ from jaxtape.tape.state import local
 log = logging.getLogger("jaxtape")
 
 
-def jvp_primitive(prim, skey, static, mask, out_mask, example):
+def jvp_primitive(prim, skey, static, mask, out_mask, args, tangents):
     """The JVP of `prim` as a primitive `(*args, *tangents of masked args) ->
     tangents`, and which float outputs get one; cached on `prim` per key.
 
@@ -52,6 +52,8 @@ def jvp_primitive(prim, skey, static, mask, out_mask, example):
     entry = cache.get(key)
     if entry is None:
         raw = _raw_jvp(prim, static, mask, out_mask)
+        example = [a._value if isinstance(a, Tensor) else a for a in args]
+        example += [t._value for t in tangents]
         live = _tangent_dependent(raw, example, len(mask), sum(out_mask))
         jprim = None
         if any(live):
@@ -221,10 +223,8 @@ class ForwardAccumulator:
         out_mask = tuple(o._value.dtype in TRAINABLE for o in outs)
         if not any(out_mask):
             return
-        example = [a._value if isinstance(a, Tensor) else a for a in args]
-        example += [t._value for t in inputs]
         jprim, live = jvp_primitive(prim, static_key(static) if static else (), static,
-                                    tuple(mask), out_mask, example)
+                                    tuple(mask), out_mask, args, inputs)
         if jprim is None:
             return
         # Only what was active when this accumulator was entered sees its tangent ops.
