@@ -23,6 +23,7 @@ import weakref
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.extend.core import Literal
 
 from jaxtape import nest
@@ -54,7 +55,13 @@ def jvp_primitive(prim, skey, static, mask, out_mask, args, tangents):
         raw = _raw_jvp(prim, static, mask, out_mask)
         example = [a._value if isinstance(a, Tensor) else a for a in args]
         example += [t._value for t in tangents]
-        live = _tangent_dependent(raw, example, len(mask), sum(out_mask))
+        jaxpr = _trace(raw, example)
+        if jaxpr is not None and _uses(jaxpr, "custom_lin"):
+            # A custom_vjp inside: JAX cannot push tangents through it (it would
+            # fail only when compiled), but its VJP can be transposed.
+            raw = _raw_jvp(prim, static, mask, out_mask, by_transposition=True)
+            jaxpr = _trace(raw, example)
+        live = (True,) * sum(out_mask) if jaxpr is None else _tangent_dependent(jaxpr, len(mask))
         jprim = None
         if any(live):
             if not all(live):
@@ -64,12 +71,28 @@ def jvp_primitive(prim, skey, static, mask, out_mask, args, tangents):
     return entry
 
 
-def _tangent_dependent(raw, example, n_primals, n_outputs):
-    """Per output of `raw`, whether it depends on the tangent inputs at all."""
+def _trace(raw, example):
     try:
-        jaxpr = jax.make_jaxpr(raw)(*example).jaxpr
-    except Exception:  # value-dependent shapes cannot be traced abstractly: assume all do
-        return (True,) * n_outputs
+        return jax.make_jaxpr(raw)(*example).jaxpr
+    except Exception:  # value-dependent shapes cannot be traced abstractly
+        return None
+
+
+def _uses(jaxpr, name):
+    """Whether `jaxpr`, or one nested in its equations, applies primitive `name`."""
+    for eqn in jaxpr.eqns:
+        if eqn.primitive.name == name:
+            return True
+        for param in eqn.params.values():
+            for sub in param if isinstance(param, (tuple, list)) else (param,):
+                sub = getattr(sub, "jaxpr", sub)  # a ClosedJaxpr holds a Jaxpr
+                if hasattr(sub, "eqns") and _uses(sub, name):
+                    return True
+    return False
+
+
+def _tangent_dependent(jaxpr, n_primals):
+    """Per output of a JVP's jaxpr, whether it depends on the tangent inputs at all."""
     dependent = set(jaxpr.invars[n_primals:])
     for eqn in jaxpr.eqns:  # equations come in dependency order
         if any(not isinstance(v, Literal) and v in dependent for v in eqn.invars):
@@ -85,7 +108,7 @@ def _select(raw, live):
     return selected
 
 
-def _raw_jvp(prim, static, mask, out_mask):
+def _raw_jvp(prim, static, mask, out_mask, by_transposition=False):
     fn = functools.partial(prim.fn, **static) if static else prim.fn
     n = len(mask)
     diff = tuple(i for i, m in enumerate(mask) if m)
@@ -100,14 +123,37 @@ def _raw_jvp(prim, static, mask, out_mask):
                 full[i] = v
             return fn(*full)
 
-        _, tangents_out = jax.jvp(of_diff, tuple(args[i] for i in diff),
-                                  tuple(args_and_tangents[n:]))
+        primals = tuple(args[i] for i in diff)
+        tangents = tuple(args_and_tangents[n:])
+        if by_transposition:
+            tangents_out = _jvp_by_transposition(of_diff, primals, tangents)
+        else:
+            _, tangents_out = jax.jvp(of_diff, primals, tangents)
         if not multiple:
             return (tangents_out,)
         return tuple(t for t, m in zip(tangents_out, out_mask) if m)
 
     jvp.__name__ = f"{prim.name}_jvp"
     return jvp
+
+
+def _jvp_by_transposition(f, primals, tangents):
+    """J t for an `f` JAX cannot push tangents through (a `custom_vjp` inside).
+
+    The VJP `ct -> J^T ct` is linear, so the VJP of the VJP, applied to `t`,
+    is `J t`; this is how TF derives its JVPs from gradient functions.
+    """
+    outs, pull = jax.vjp(f, *primals)
+    zeros = jax.tree.map(_zero_cotangent, outs)
+    _, push = jax.vjp(pull, zeros)
+    (tangents_out,) = push(tangents)
+    return tangents_out
+
+
+def _zero_cotangent(x):
+    if jnp.issubdtype(x.dtype, jnp.inexact):
+        return jnp.zeros(x.shape, x.dtype)
+    return np.zeros(x.shape, jax.dtypes.float0)
 
 
 def _forward_hook(prim, static, args, result):

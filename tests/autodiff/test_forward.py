@@ -131,6 +131,18 @@ def test_unconnected_none_and_zero():
     same(fn)
 
 
+def test_ops_with_a_custom_vjp_inside():
+    """JAX cannot push tangents through a custom_vjp; its VJP is transposed instead."""
+    def fn(tf):
+        labels = tf.constant([[0.0, 1.0, 0.0], [0.2, 0.3, 0.5]])
+        logits = tf.constant([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]])
+        tangent = tf.constant([[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]])
+        with tf.autodiff.ForwardAccumulator([labels, logits], [tangent, tangent * 2.0]) as acc:
+            loss = tf.nn.softmax_cross_entropy_with_logits(labels, logits)
+        return acc.jvp(loss)
+    same(fn)
+
+
 def test_integer_primal_keeps_its_tangent_only():
     def fn(tf):
         x = tf.constant([1, 2])
