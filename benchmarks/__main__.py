@@ -62,7 +62,8 @@ def main(argv=None) -> int:
         print(f"[{workload.name}] building ...", flush=True)
         built = workload.build("full", fws)
         runnable = {k: v for k, v in built.items() if callable(v)}
-        stats = round_robin(runnable, repeats=repeats * workload.repeat_factor, warmup=workload.warmup, sample_s=sample_s)
+        stats = round_robin(runnable, repeats=repeats * workload.repeat_factor,
+                            warmup=workload.warmup, sample_s=sample_s)
         cells = {k: stats.get(k, v) for k, v in built.items()}
         results.append((workload, cells))
         print(report.console([(workload, cells)], None).split("\n== targets")[0].lstrip("\n"))

@@ -145,7 +145,7 @@ def markdown(results, mem, info, options) -> str:
                 "tape holds the recorded ops of `y = y * c` on a 16-element tensor; the "
                 "Python heap figure is tracemalloc's (jaxtape only).", "",
                 md_table(TAPE_HEADER, mem_rows[0]), "",
-                "Eager training loop: 32-64-10 MLP, batch 32, SGD, after 20 warm-up steps.", "",
+                "Eager training loop: the MLP step above at 32-64-64-10, batch 32, after 20 warm-up steps.", "",
                 md_table(LOOP_HEADER, mem_rows[1]), ""]
     out += ["![results](results.png)", ""]
     return "\n".join(out)

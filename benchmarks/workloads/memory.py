@@ -16,6 +16,7 @@ import tracemalloc
 import numpy as np
 
 from benchmarks import frameworks as fw
+from benchmarks.workloads import mlp
 from benchmarks.workloads.base import wants
 
 MB = 2 ** 20
@@ -90,29 +91,10 @@ class TrainingMemory:
     seconds: float
 
 
-def _small_step(tf):
-    """A 32-64-10 MLP, batch 32, eager SGD: the loop that must not leak."""
-    rng = np.random.default_rng(3)
-    shapes = [(32, 64), (64,), (64, 10), (10,)]
-    variables = [tf.Variable((rng.standard_normal(s) * 0.1).astype(np.float32)) for s in shapes]
-    x = tf.constant(rng.standard_normal((32, 32)).astype(np.float32))
-    y = tf.constant(rng.integers(0, 10, 32).astype(np.int32))
-
-    def step():
-        w1, b1, w2, b2 = variables
-        with tf.GradientTape() as tape:
-            logits = tf.matmul(tf.nn.relu(tf.matmul(x, w1) + b1), w2) + b2
-            loss = tf.reduce_mean(
-                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
-        for v, g in zip(variables, tape.gradient(loss, variables)):
-            v.assign_sub(0.01 * g)
-        return loss
-    return step
-
-
-def training_memory(tf, name, checkpoints) -> TrainingMemory:
-    step = _small_step(tf)
-    for _ in range(20):  # compile and cache before the baseline
+def training_memory(tf, name, checkpoints, size, warmup=20) -> TrainingMemory:
+    """RSS at checkpoints of an eager SGD loop (the MLP workload's step, `size` model)."""
+    step = mlp.tape_step(tf, size)[0]
+    for _ in range(warmup):  # compile and cache before the baseline
         step()
     np.asarray(step())
     marks = [(0, _settle())]
@@ -131,7 +113,7 @@ def run(size, frameworks, quick=False):
     """Both measurements for jaxtape and, when installed, TensorFlow eager."""
     import jaxtape
     if size == "tiny":
-        ops, checkpoints = 50, (10, 30)
+        ops, checkpoints = 50, (3, 6)
     elif quick:
         ops, checkpoints = 10_000, (1_000, 3_000)
     else:
@@ -142,7 +124,8 @@ def run(size, frameworks, quick=False):
     if wants(frameworks, "tensorflow"):
         impls.append(("TF eager", fw.tensorflow()))
     tapes = [tape_memory(tf, name, ops) for name, tf in impls]
-    loops = [training_memory(tf, name, checkpoints) for name, tf in impls]
+    model, warmup = ("tiny", 3) if size == "tiny" else ("small", 20)
+    loops = [training_memory(tf, name, checkpoints, model, warmup) for name, tf in impls]
     return tapes, loops
 
 
