@@ -40,21 +40,23 @@ def _mode(value, kind, use_pfor):
 
 def _check_chunking(tape, kind, parallel_iterations, iterations, unconnected):
     """TF's pfor splits the loop in chunks of `parallel_iterations` when that
-    is at most the iteration count; tracing the loop body twice then fails on
-    a used non-persistent tape, and a None gradient (unconnected source)
-    cannot be stacked across chunks. Both surface as pfor's ValueError."""
+    is at most the iteration count. A None gradient (unconnected source)
+    cannot be stacked across chunks, and tracing the loop body again fails
+    on a used non-persistent tape; TF reports these as below."""
     if parallel_iterations is None:
         return
     if parallel_iterations == 1:
         raise _vectorizing_error(kind) from ValueError(
             "Found `parallel_iterations == 1`. Use `for_loop` instead.")
-    if parallel_iterations <= iterations:
-        if not tape._persistent:
-            raise _vectorizing_error(kind) from RuntimeError(
-                "A non-persistent GradientTape can only be used to compute one set of "
-                "gradients (or jacobians)")
-        if unconnected:
-            raise _vectorizing_error(kind) from ValueError("None values not supported.")
+    if parallel_iterations > iterations:
+        return
+    if unconnected:
+        raise _vectorizing_error(kind) from ValueError("None values not supported.")
+    if not tape._persistent:
+        if kind == "batch_jacobian":  # its loop body checks this itself
+            raise RuntimeError("GradientTape must be created with persistent=True to compute "
+                               "the batch_jacobian with parallel_iterations.")
+        raise _vectorizing_error(kind) from ValueError("None values not supported.")
 
 
 def _start(tape, kind, persistent_message, use_pfor):
@@ -90,7 +92,7 @@ def _plan(tape, target, sources):
     return plan, connected
 
 
-def _program(plan, connected, seeds_of, shape_out):
+def _program(plan, connected, seeds_of, shape_out, out_axis):
     """A plain JAX function of the plan's values: the plan vmapped over seeds."""
     steps, n_cts, tslots, sslots = plan.steps, plan.n_cts, plan.target_slots, plan.source_slots
 
@@ -100,13 +102,13 @@ def _program(plan, connected, seeds_of, shape_out):
         return tuple(g for g, c in zip(grads, connected) if c)
 
     def jacobian_program(*values):
-        outs = jax.vmap(one, in_axes=(None, 0))(list(values), seeds_of())
+        outs = jax.vmap(one, in_axes=(None, 0), out_axes=out_axis)(list(values), seeds_of())
         return tuple(shape_out(o) for o in outs)
 
     return jacobian_program
 
 
-def _run(key, plan, connected, seeds_of, shape_out):
+def _run(key, plan, connected, seeds_of, shape_out, out_axis=0):
     """Runs the vmapped program as a (cached) primitive; None for unconnected sources."""
     if not any(connected):
         return [None] * len(connected)
@@ -114,7 +116,7 @@ def _run(key, plan, connected, seeds_of, shape_out):
     prim = _programs.get(key)
     if prim is None:
         prim = _programs.touch(key, Primitive(
-            _program(plan, connected, seeds_of, shape_out), "Jacobian",
+            _program(plan, connected, seeds_of, shape_out, out_axis), "Jacobian",
             multiple_results=True, jit=backward._compilable(plan)))
     outs = iter(prim(*plan.values))
     return [next(outs) if c else None for c in connected]
@@ -172,7 +174,7 @@ def batch_jacobian(tape, target, source, unconnected_gradients, parallel_iterati
                            "compute one set of gradients (or jacobians)")
     target_shape = tuple(target.shape)
     source_shape = tuple(source.shape)
-    first = target_shape[0]  # a scalar target: IndexError, as in TF
+    first = list(target_shape)[0]  # a scalar target: IndexError, as in TF
     _rank_at_least_2(target_shape)
     _rank_at_least_2(source_shape)
     if first != source_shape[0]:
@@ -199,11 +201,12 @@ def batch_jacobian(tape, target, source, unconnected_gradients, parallel_iterati
         eye = jnp.eye(rows, dtype=dtype)[:, None, :]
         return jnp.broadcast_to(eye, (rows, batch, rows)).reshape((rows,) + target_shape)
 
-    def shape_out(g):
-        g = g.reshape(rows, batch, -1).transpose(1, 0, 2)
+    def shape_out(g):  # g: [batch, rows] + source_shape[1:]
         return g.reshape(out_shape)
 
-    (out,) = _run(("batch_jacobian", target_shape, dtype), plan, connected, seeds_of, shape_out)
+    # Stacking the columns on axis 1 lets XLA write them in place of a transpose.
+    (out,) = _run(("batch_jacobian", target_shape, dtype), plan, connected, seeds_of, shape_out,
+                  out_axis=1)
     if out is None:
         # TF returns zeros for an unconnected source either way; with ZERO its
         # per-column gradients are zeros of the source's dtype.
