@@ -188,9 +188,9 @@ def _zero_cotangent(x):
 def _traced_outputs(backward, inputs, outs):
     """Outputs that JAX differentiates with `grad_fn`, for tapes outside the trace.
 
-    `grad_fn` may close over traced forward values, which a `custom_vjp`
-    backward must not touch later; `jax.closure_convert` traces it now and
-    turns those values into explicit residuals. A `grad_fn` that fails (a
+    `grad_fn` may close over traced forward values (of any dtype), which a
+    `custom_vjp` backward must not touch later: it is traced now, and the
+    values its jaxpr closes over become explicit residuals. A `grad_fn` that fails (a
     wrong number of gradients) fails only if the program is differentiated,
     as in TF.
     """
@@ -204,14 +204,19 @@ def _traced_outputs(backward, inputs, outs):
             grads = backward([Tensor(c) for c in cts])
         finally:
             local.tapes, local.accumulators = saved
-        return [_zero_cotangent(x) if g is None else g._value.astype(x.dtype)
-                for g, x in zip(grads, in_vals)]
+        return [_zero_cotangent(x) if g is None or not jnp.issubdtype(x.dtype, jnp.inexact)
+                else g._value.astype(x.dtype) for g, x in zip(grads, in_vals)]
 
     try:
-        converted, residuals = jax.closure_convert(grads_of, *out_vals)
-        error = None
+        closed = jax.make_jaxpr(grads_of)(*out_vals)
+        residuals, error = closed.consts, None
     except Exception as e:  # raised when differentiated, not now
-        converted, residuals, error = None, [], e
+        residuals, error = [], e
+    n_cts = len(out_vals)
+
+    def converted(*cts_and_residuals):
+        return jax.core.eval_jaxpr(closed.jaxpr, cts_and_residuals[n_cts:],
+                                   *cts_and_residuals[:n_cts])
 
     @jax.custom_vjp
     def custom(ins, res, ys):
@@ -257,3 +262,18 @@ def custom_gradient(f=None):
     if f is None:
         return lambda f: custom_gradient(f=f)
     return _CustomGradient(f)
+
+
+@export("grad_pass_through")
+def grad_pass_through(f):
+    """`f`'s values, with the gradient of an identity (variables get none)."""
+    @custom_gradient
+    def pass_through(*args, **kwargs):
+        def grad(*dys, variables=None):
+            if variables is not None:
+                return dys, [None] * len(variables)
+            return dys
+        return f(*args, **kwargs), grad
+
+    functools.update_wrapper(pass_through, f)
+    return pass_through

@@ -395,3 +395,41 @@ def test_recompute_grad_second_order_and_recomputation():
         return second_order(tf, tf.recompute_grad(f), tf.constant(A))
     same(scenario)
     assert len(runs) == 4  # forward and recomputation, in TF and here
+
+
+def test_variables_and_integer_inputs_inside_function():
+    def scenario(tf):
+        w = tf.Variable(2.0)
+
+        @tf.custom_gradient
+        def f(x, n):
+            def grad(dy, variables=None):
+                return (dy * w * tf.cast(n, tf.float32), tf.ones_like(n)), \
+                    [10.0 * tf.reduce_sum(dy * x)]
+            return x * w * tf.cast(n, tf.float32), grad
+
+        @tf.function
+        def inside(x, n):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = f(x, n)
+            return tape.gradient(y, [x, w])
+        x, n = tf.constant(A), tf.constant(3)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.function(f)(x, n)
+        return y, tape.gradient(y, [x, w, n]), inside(x, n)
+    same(scenario)
+
+
+def test_grad_pass_through():
+    def scenario(tf):
+        x = tf.Variable(1.0)
+        z = tf.Variable(3.0)
+        w = tf.Variable(2.0)
+        with tf.GradientTape(persistent=True) as tape:
+            assigned = tf.grad_pass_through(x.assign)(z ** 2)
+            scaled = tf.grad_pass_through(lambda a: a * w)(z)
+        return (assigned, tape.gradient(assigned, z), scaled,
+                tape.gradient(scaled, [z, w]))
+    same(scenario)
