@@ -128,3 +128,33 @@ def static_shape(shape) -> tuple:
     if isinstance(shape, int) or hasattr(shape, "__index__") and not hasattr(shape, "__len__"):
         return (int(shape),)
     return tuple(int(d) for d in shape)
+
+
+def reduction_axes(axis, ndim: int, op: str):
+    """A reduction `axis` as TF's kernels check it: a sorted tuple of dims, or None.
+
+    Unlike `axis_tuple`, duplicates are an error, a scalar has no axis 0, and a
+    float axis fails conversion to int32 (TypeError), as in TF.
+    """
+    if axis is None:
+        return None
+    if type(axis) is int:
+        axes = [axis]
+    else:
+        if isinstance(axis, Tensor) or hasattr(axis, "_read_for_op"):
+            value = convert_to_tensor(axis)
+            if not value.dtype.is_integer:
+                raise op_error(f"Value for attr 'Tidx' of {kernel_dtype_name(value.dtype)} is not "
+                               "in the list of allowed values: int32, int64", op)
+        else:
+            value = convert_to_tensor(axis, dtype=dtypes.int32)
+        axes = value.numpy().reshape(-1).tolist()
+    out = []
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise op_error(f"Invalid reduction dimension ({a} for input with {ndim} dimension(s)", op)
+        d = a % ndim
+        if d in out:
+            raise op_error(f"Invalid reduction arguments: Axes contains duplicate dimension: {d}", op)
+        out.append(d)
+    return tuple(sorted(out))

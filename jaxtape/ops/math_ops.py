@@ -1,24 +1,24 @@
-"""Elementwise arithmetic, reductions and matmul (`tf.math`, `tf.linalg.matmul`)."""
+"""Binary arithmetic, comparisons, casting and matmul (`tf.math`, `tf.linalg.matmul`).
+
+Each op converts its operands as TF does (`inputs.elementwise`), refuses the
+dtypes TF's kernel does not register (`math_kernels.check`), and raises TF's
+value errors (integer division by zero, negative integer powers) eagerly.
+"""
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 
 from jaxtape.api.exports import export
 from jaxtape.framework import dtypes
+from jaxtape.framework.convert import convert_to_tensor
 from jaxtape.framework.tensor import Tensor
-from jaxtape.ops.inputs import axis_tuple, binary, op_error, tensor
+from jaxtape.ops import math_kernels
+from jaxtape.ops.inputs import binary, elementwise, kernel_dtype_name, op_error, tensor
+from jaxtape.ops.math_unary import abs, negative  # noqa: F401,A004 - operators use math_ops.abs
 from jaxtape.tape.primitive import Primitive, primitive
 
 # -- binary arithmetic ------------------------------------------------------------
-
-_add = Primitive(jnp.add, "AddV2")
-_sub = Primitive(jnp.subtract, "Sub")
-_mul = Primitive(jnp.multiply, "Mul")
-_pow = Primitive(jnp.power, "Pow")
-_floormod = Primitive(jnp.remainder, "FloorMod")
-_floordiv = Primitive(jnp.floor_divide, "FloorDiv", differentiable=False)
 
 
 @primitive(name="RealDiv")
@@ -28,36 +28,123 @@ def _div(x, y):
 
 @primitive(name="Maximum")
 def _maximum(x, y):
-    # TF sends the whole gradient to x on ties (x >= y); jnp.maximum splits it.
-    return jnp.where(x >= y, x, y)
+    # TF sends the whole gradient to x on ties (x >= y) and propagates NaN.
+    return jnp.where((x >= y) | jnp.isnan(x), x, y)
 
 
 @primitive(name="Minimum")
 def _minimum(x, y):
-    return jnp.where(x <= y, x, y)
+    return jnp.where((x <= y) | jnp.isnan(x), x, y)
+
+
+def _floor_div(x, y):
+    if jnp.issubdtype(x.dtype, jnp.integer):
+        return jnp.floor_divide(x, y)
+    return jnp.floor(x / y)
+
+
+def _truncate_div(x, y):
+    if jnp.issubdtype(x.dtype, jnp.integer):
+        return jax.lax.div(x, y)
+    return jnp.trunc(x / y)
+
+
+def _floor_mod(x, y):
+    # The gradient TF defines: (dz, -dz * floor(x / y)); jnp.remainder's agrees.
+    return jnp.remainder(x, y)
+
+
+def _pow(x, y):
+    return jnp.power(x, y)
+
+
+def _divide_no_nan(x, y):
+    safe = jnp.where(y == 0, jnp.ones_like(y), y)
+    return jnp.where(y == 0, jnp.zeros_like(x), x / safe)
+
+
+def _multiply_no_nan(x, y):
+    return jnp.where(y == 0, jnp.zeros_like(x), x * y)
+
+
+def _squared_difference(x, y):
+    d = x - y
+    return jnp.real(d * jnp.conj(d)).astype(d.dtype) if jnp.iscomplexobj(d) else d * d
+
+
+_PRIMS = {
+    "AddV2": Primitive(jnp.add, "AddV2"),
+    "Sub": Primitive(jnp.subtract, "Sub"),
+    "Mul": Primitive(jnp.multiply, "Mul"),
+    "Pow": Primitive(_pow, "Pow"),
+    "FloorMod": Primitive(_floor_mod, "FloorMod"),
+    "FloorDiv": Primitive(_floor_div, "FloorDiv", differentiable=False),
+    "TruncateDiv": Primitive(_truncate_div, "TruncateDiv", differentiable=False),
+    # TF registers no gradient for TruncateMod.
+    "TruncateMod": Primitive(jnp.fmod, "TruncateMod", differentiable=False),
+    "Maximum": _maximum,
+    "Minimum": _minimum,
+    "RealDiv": _div,
+    "DivNoNan": Primitive(_divide_no_nan, "DivNoNan"),
+    "MulNoNan": Primitive(_multiply_no_nan, "MulNoNan"),
+    "SquaredDifference": Primitive(_squared_difference, "SquaredDifference"),
+    "Atan2": Primitive(jnp.arctan2, "Atan2"),
+    "NextAfter": Primitive(jnp.nextafter, "NextAfter"),
+}
+_INTEGER_DIVISION = ("FloorDiv", "FloorMod", "TruncateDiv", "TruncateMod")
+
+
+def apply_binary(x, y, op, strict=True):
+    """Converts, checks and runs the binary kernel `op` (TF op name)."""
+    x, y = elementwise(x, y, op, strict)
+    math_kernels.check(op, x)
+    dtype = x._value.dtype
+    if dtype.kind in "iu":
+        if op in _INTEGER_DIVISION and bool(jnp.any(y._value == 0)):
+            raise op_error("Integer division by zero", op)
+        if op == "Pow" and dtype.kind == "i" and bool(jnp.any(y._value < 0)):
+            raise op_error("Integers to negative integer powers are not allowed", op)
+    return _PRIMS[op](x, y)
 
 
 def add_recorded(a, b):
     """Cotangent accumulation when an outer tape records the backward pass."""
-    return _add(a, b)
+    return _PRIMS["AddV2"](a, b)
 
 
-@export("math.add", "add")
-def add(x, y, name=None):
-    x, y = binary(x, y, "AddV2")
-    return _add(x, y)
+def _binary_op(op, *names, strict=True, doc=None):
+    def op_fn(x, y, name=None):
+        return apply_binary(x, y, op, strict)
+
+    op_fn.__name__ = names[0].rpartition(".")[2]
+    op_fn.__doc__ = doc or f"Elementwise `{op_fn.__name__}` with broadcasting (TF op {op})."
+    return export(*names)(op_fn)
 
 
-@export("math.subtract", "subtract")
-def subtract(x, y, name=None):
-    x, y = binary(x, y, "Sub")
-    return _sub(x, y)
+# AddV2's Python wrapper only hints the second operand's dtype, so `int + 2.5`
+# fails in the kernel (InvalidArgumentError), not in conversion (TypeError).
+add = _binary_op("AddV2", "math.add", "add", strict=False)
+subtract = _binary_op("Sub", "math.subtract", "subtract")
+multiply = _binary_op("Mul", "math.multiply", "multiply")
+floordiv = _binary_op("FloorDiv", "math.floordiv",
+                      doc="Floor division; floats give floor(x / y), no gradient as in TF.")
+floormod = _binary_op("FloorMod", "math.floormod", "math.mod",
+                      doc="Remainder with the sign of `y` (Python's `%`).")
+truncatediv = _binary_op("TruncateDiv", "truncatediv", doc="Division rounding toward zero.")
+truncatemod = _binary_op("TruncateMod", "truncatemod", doc="Remainder with the sign of `x` (C's `%`).")
+pow = _binary_op("Pow", "math.pow", "pow")  # noqa: A001 - TF's name
+maximum = _binary_op("Maximum", "math.maximum", "maximum")
+minimum = _binary_op("Minimum", "math.minimum", "minimum")
+multiply_no_nan = _binary_op("MulNoNan", "math.multiply_no_nan",
+                             doc="`x * y`, but 0 wherever `y` is 0 (even if `x` is inf or NaN).")
+squared_difference = _binary_op("SquaredDifference", "math.squared_difference")
+nextafter = _binary_op("NextAfter", "math.nextafter")
 
 
-@export("math.multiply", "multiply")
-def multiply(x, y, name=None):
-    x, y = binary(x, y, "Mul")
-    return _mul(x, y)
+@export("math.atan2", "atan2")
+def atan2(y, x, name=None):
+    """Angle of the point (x, y); TF's argument order is (y, x)."""
+    return apply_binary(y, x, "Atan2")
 
 
 # TF's truediv turns integers into floats: small ints to float32, wide ones to float64.
@@ -66,48 +153,53 @@ _TRUEDIV_FLOAT = {"int8": dtypes.float32, "uint8": dtypes.float32, "int16": dtyp
                   "uint32": dtypes.float64, "uint64": dtypes.float64}
 
 
-@export("math.truediv", "truediv")
-def truediv(x, y, name=None):
-    x, y = binary(x, y, "RealDiv")
+def _same_dtype(x, y):
+    """TF's truediv conversion: `y` only hinted, then a TypeError on mismatch."""
+    x = tensor(x)
+    y = y if isinstance(y, Tensor) else convert_to_tensor(y, dtype_hint=x.dtype)
+    if x.dtype != y.dtype:
+        raise TypeError(f"`x` and `y` must have the same dtype, got {x.dtype!r} != {y.dtype!r}.")
     target = _TRUEDIV_FLOAT.get(x.dtype.name)
     if target is not None:
         x, y = cast(x, target), cast(y, target)
-    return _div(x, y)
+    return x, y
+
+
+@export("math.truediv", "truediv")
+def truediv(x, y, name=None):
+    """x / y; integers are cast to float first (int32 and wider to float64)."""
+    x, y = _same_dtype(x, y)
+    return apply_binary(x, y, "RealDiv")
 
 
 @export("math.divide", "divide")
 def divide(x, y, name=None):
+    """`x / y`, with a non-tensor `x` converted to `y`'s dtype first (as TF)."""
+    if isinstance(y, Tensor) and not isinstance(x, Tensor) and not hasattr(x, "_read_for_op"):
+        x = tensor(x, dtype=y.dtype)
     return truediv(x, y)
 
 
-@export("math.floordiv", "floordiv")
-def floordiv(x, y, name=None):
-    x, y = binary(x, y, "FloorDiv")
-    return _floordiv(x, y)
+@export("realdiv")
+def realdiv(x, y, name=None):
+    return apply_binary(x, y, "RealDiv")
 
 
-@export("math.floormod", "math.mod", "mod", "floormod")
-def floormod(x, y, name=None):
-    x, y = binary(x, y, "FloorMod")
-    return _floormod(x, y)
+@export("math.divide_no_nan", "div_no_nan")
+def divide_no_nan(x, y, name=None):
+    """`x / y`, but 0 wherever `y` is 0; integers divide as truediv does."""
+    x, y = _same_dtype(x, y)
+    return apply_binary(x, y, "DivNoNan")
 
 
-@export("math.pow", "pow")
-def pow(x, y, name=None):  # noqa: A001 - TF's name
-    x, y = binary(x, y, "Pow")
-    return _pow(x, y)
-
-
-@export("math.maximum", "maximum")
-def maximum(x, y, name=None):
-    x, y = binary(x, y, "Maximum")
-    return _maximum(x, y)
-
-
-@export("math.minimum", "minimum")
-def minimum(x, y, name=None):
-    x, y = binary(x, y, "Minimum")
-    return _minimum(x, y)
+@export("math.scalar_mul", "scalar_mul")
+def scalar_mul(scalar, x, name=None):
+    """`scalar * x` for a 0-D `scalar` (TF: ValueError otherwise)."""
+    x = tensor(x)
+    s = tensor(scalar, dtype=x.dtype)
+    if s._value.ndim != 0:
+        raise ValueError(f"The input scalar must be a 0-D value. Received shape {tuple(s._value.shape)}.")
+    return apply_binary(s, x, "Mul")
 
 
 # -- comparisons and logic (not differentiable, as in TF) ---------------------------
@@ -142,39 +234,6 @@ def logical_not(x, name=None):
     return _logical_not(tensor(x))
 
 
-# -- unary elementwise --------------------------------------------------------------
-
-def unary(jfn, op, *names, differentiable=True, doc=None):
-    """Exports a one-input elementwise op under its TF names."""
-    prim = Primitive(jfn, op, differentiable=differentiable)
-
-    def op_fn(x, name=None):
-        return prim(tensor(x))
-
-    op_fn.__name__ = names[0].rpartition(".")[2]
-    op_fn.__doc__ = doc or f"Elementwise `{op_fn.__name__}` (TF op {op})."
-    op_fn.primitive = prim
-    return export(*names)(op_fn)
-
-
-negative = unary(jnp.negative, "Neg", "math.negative", "negative")
-abs = unary(jnp.abs, "Abs", "math.abs", "abs")  # noqa: A001
-square = unary(jnp.square, "Square", "math.square", "square")
-sqrt = unary(jnp.sqrt, "Sqrt", "math.sqrt", "sqrt")
-rsqrt = unary(lax.rsqrt, "Rsqrt", "math.rsqrt", "rsqrt")
-exp = unary(jnp.exp, "Exp", "math.exp", "exp")
-log = unary(jnp.log, "Log", "math.log", "log")
-sin = unary(jnp.sin, "Sin", "math.sin", "sin")
-cos = unary(jnp.cos, "Cos", "math.cos", "cos")
-tan = unary(jnp.tan, "Tan", "math.tan", "tan")
-tanh = unary(jnp.tanh, "Tanh", "math.tanh", "nn.tanh", "tanh")
-sigmoid = unary(jax.nn.sigmoid, "Sigmoid", "math.sigmoid", "nn.sigmoid", "sigmoid")
-sign = unary(jnp.sign, "Sign", "math.sign", "sign")
-floor = unary(jnp.floor, "Floor", "math.floor", "floor", differentiable=False)
-ceil = unary(jnp.ceil, "Ceil", "math.ceil", "ceil", differentiable=False)
-round = unary(jnp.round, "Round", "math.round", "round", differentiable=False)  # noqa: A001 - half to even, as TF
-
-
 # -- casting --------------------------------------------------------------------
 
 @primitive(name="Cast")
@@ -198,47 +257,49 @@ def cast(x, dtype, name=None):
     return prim(x, dtype=dtype.as_numpy_dtype)
 
 
-# -- reductions -----------------------------------------------------------------
-
-def _reduction(jfn, op, *names, differentiable=True):
-    prim = Primitive(jfn, op, differentiable=differentiable)
-
-    def reduce(input_tensor, axis=None, keepdims=False, name=None):
-        x = tensor(input_tensor)
-        return prim(x, axis=axis_tuple(axis, x.ndim, op), keepdims=bool(keepdims))
-
-    reduce.__name__ = names[0].rpartition(".")[2]
-    reduce.__doc__ = f"`{reduce.__name__}` over `axis` (all axes when None), as TF op {op}."
-    reduce.primitive = prim
-    return export(*names)(reduce)
 
 
-def _mean(x, axis, keepdims):
-    if jnp.issubdtype(x.dtype, jnp.integer):
-        # TF keeps integer means integer, truncating toward zero.
-        total = jnp.sum(x, axis=axis, keepdims=keepdims)
-        count = x.size // max(total.size, 1) if x.size else 1
-        return lax.div(total, jnp.asarray(count, x.dtype))
-    return jnp.mean(x, axis=axis, keepdims=keepdims)
+# -- sums of many tensors -------------------------------------------------------
+
+def _add_n(*xs):
+    total = xs[0]
+    for x in xs[1:]:
+        total = total + x
+    return total
 
 
-def _prod(x, axis, keepdims):
-    return jnp.prod(x, axis=axis, keepdims=keepdims)
+_add_n_prim = Primitive(_add_n, "AddN")
 
 
-def _extreme(jfn):
-    def reduce(x, axis, keepdims):
-        # TF splits the gradient evenly among tied extremes; so does this form.
-        return jfn(x, axis=axis, keepdims=keepdims)
-    return reduce
+@export("math.add_n", "add_n")
+def add_n(inputs, name=None):
+    """Sum of a list of same-shape, same-dtype tensors (no broadcasting, as TF)."""
+    if isinstance(inputs, Tensor) or not inputs:
+        raise ValueError("Inputs must be an iterable of at least one Tensor/IndexedSlices "
+                         "with the same dtype and shape.")
+    xs = [tensor(inputs[0])]
+    for v in inputs[1:]:
+        xs.append(v if isinstance(v, Tensor) else convert_to_tensor(v, dtype_hint=xs[0].dtype))
+    for i, x in enumerate(xs[1:], 1):
+        if x.dtype != xs[0].dtype:
+            raise op_error(f"cannot compute AddN as input #{i}(zero-based) was expected to be a "
+                           f"{kernel_dtype_name(xs[0].dtype)} tensor but is a "
+                           f"{kernel_dtype_name(x.dtype)} tensor", "AddN")
+    math_kernels.check("AddN", xs[0])
+    for i, x in enumerate(xs[1:], 1):
+        if x._value.shape != xs[0]._value.shape:
+            raise op_error("Inputs to operation AddN of type AddN must have the same size and "
+                           f"shape.  Input 0: {_dims(xs[0]._value.shape)} != input {i}: "
+                           f"{_dims(x._value.shape)}", "AddN")
+    if len(xs) == 1:
+        return xs[0]
+    return _add_n_prim(*xs)
 
 
-reduce_sum = _reduction(lambda x, axis, keepdims: jnp.sum(x, axis=axis, keepdims=keepdims),
-                        "Sum", "math.reduce_sum", "reduce_sum")
-reduce_mean = _reduction(_mean, "Mean", "math.reduce_mean", "reduce_mean")
-reduce_prod = _reduction(_prod, "Prod", "math.reduce_prod", "reduce_prod")
-reduce_max = _reduction(_extreme(jnp.max), "Max", "math.reduce_max", "reduce_max")
-reduce_min = _reduction(_extreme(jnp.min), "Min", "math.reduce_min", "reduce_min")
+@export("math.accumulate_n")
+def accumulate_n(inputs, shape=None, tensor_dtype=None, name=None):
+    """Deprecated alias of add_n (TF checks the same things)."""
+    return add_n(inputs)
 
 
 # -- matmul ---------------------------------------------------------------------
