@@ -190,9 +190,9 @@ def _traced_outputs(backward, inputs, outs):
 
     `grad_fn` may close over traced forward values (of any dtype), which a
     `custom_vjp` backward must not touch later: it is traced now, and the
-    values its jaxpr closes over become explicit residuals. A `grad_fn` that fails (a
-    wrong number of gradients) fails only if the program is differentiated,
-    as in TF.
+    values its jaxpr closes over become explicit residuals. A `grad_fn` that
+    fails (a wrong number of gradients) fails only if the program is
+    differentiated, as in TF.
     """
     in_vals = [t._value for t in inputs]
     out_vals = [t._value for t in outs]

@@ -40,7 +40,6 @@ class _paused:
 
 
 def _eager(f):
-    @custom_gradient
     def inner(*args, **kwargs):
         from jaxtape.ops.array_ops import identity  # late: ops import the tape
         with _paused():
@@ -62,7 +61,7 @@ def _eager(f):
         return result, grad_fn
 
     inner.__name__ = getattr(f, "__name__", "recompute_grad")
-    return inner
+    return custom_gradient(inner)
 
 
 def _checkpointed(f, args, kwargs):

@@ -240,7 +240,8 @@ def test_wrong_number_of_variable_gradients():
             tape.watch(x)
             y = f(x)
         return tape.gradient(y, x)
-    check_raises(fn, A, match="Must return gradient for each variable from @custom_gradient grad_fn.")
+    check_raises(fn, A,
+                 match="Must return gradient for each variable from @custom_gradient grad_fn.")
 
 
 @pytest.mark.parametrize("grad, count", [(lambda dy: dy, 1), (lambda dy: (dy, dy, dy), 3)])
