@@ -169,6 +169,18 @@ def _forward_hook(prim, static, args, result):
 _primitive.forward_hook = _forward_hook
 
 
+def accumulate_custom(backward, inputs, results, outs):
+    """For `tf.custom_gradient`, whose call is recorded as one node without a
+    JAX function (so the primitive hook never sees it): gives `outs`, the
+    tensors handed out for the forward `results`, their tangents in every
+    active accumulator. `backward` maps output cotangent tensors to one
+    gradient (or None) per tensor in `inputs`."""
+    accumulators = local.accumulators
+    for depth in range(len(accumulators)):
+        accumulators[depth]._accumulate_custom(backward, inputs, results, outs,
+                                               accumulators, depth)
+
+
 def _shape_mismatch(tangent_shape, primal_shape):
     """TF's shape-inference message when a tangent meets its primal's shape."""
     def dims(s):
@@ -249,50 +261,96 @@ class ForwardAccumulator:
         self._recording = False
 
     # -- accumulation -------------------------------------------------------
-    def _accumulate(self, prim, static, args, result, accumulators, depth):
+    def _tangents_of(self, args):
+        """The tangent of each float tensor in `args` that has one (else None)."""
         tangents = self._tangents
-        mask = None
-        inputs = []
+        found = None
         for k, a in enumerate(args):
             if isinstance(a, Tensor):
                 t = tangents.get(a._id)
                 if t is not None and a._value.dtype in TRAINABLE:
-                    if mask is None:
-                        mask = [False] * len(args)
-                    mask[k] = True
+                    if found is None:
+                        found = [None] * len(args)
                     if self._mismatched and a._id in self._mismatched:
                         raise self._mismatched[a._id]
-                    inputs.append(t)
-        if mask is None:
+                    found[k] = t
+        return found
+
+    def _accumulate(self, prim, static, args, result, accumulators, depth):
+        found = self._tangents_of(args)
+        if found is None:
             return
         outs = result if prim.multiple_results else (result,)
         out_mask = tuple(o._value.dtype in TRAINABLE for o in outs)
         if not any(out_mask):
             return
+        mask = tuple(t is not None for t in found)
+        inputs = [t for t in found if t is not None]
         jprim, live = jvp_primitive(prim, static_key(static) if static else (), static,
-                                    tuple(mask), out_mask, args, inputs)
+                                    mask, out_mask, args, inputs)
         if jprim is None:
             return
-        # Only what was active when this accumulator was entered sees its tangent ops.
-        tapes = local.tapes
+        saved = self._enter_nested(accumulators, depth)
+        try:
+            tangents_out = iter(jprim(*args, *inputs))
+        finally:
+            local.tapes, local.accumulators = saved
+        dependent = iter(live)
+        self._store([o for o, m in zip(outs, out_mask) if m and next(dependent)], tangents_out)
+
+    def _accumulate_custom(self, backward, inputs, results, outs, accumulators, depth):
+        """Tangents of a custom-gradient call's outputs, as TF gives them: the
+        tangent its forward computation produced, else the transpose of its
+        gradient function (linear in the output cotangents) applied to the
+        inputs' tangents."""
+        from jaxtape.tape.gradient_tape import GradientTape  # late: the tape imports ops
+        tangents = self._tangents
+        missing = []
+        for r, o in zip(results, outs):
+            t = tangents.get(r._id) if isinstance(r, Tensor) else None
+            if t is not None:
+                self._store([o], iter((t,)))
+            elif o._value.dtype in TRAINABLE:
+                missing.append(o)
+        found = self._tangents_of(inputs) if missing else None
+        if found is None:
+            return
+        saved = self._enter_nested(accumulators, depth)
+        try:
+            cts = {id(o): Tensor(jnp.zeros(o._value.shape, o._value.dtype))
+                   for o in outs if o._value.dtype in TRAINABLE}
+            with GradientTape() as tape:
+                tape.watch(list(cts.values()))
+                grads = backward([cts.get(id(o)) for o in outs])
+            pairs = [(g, t) for g, t in zip(grads, found) if g is not None and t is not None]
+            if not pairs:
+                return
+            wanted = [cts[id(o)] for o in missing]
+            jvps = tape.gradient([g for g, _ in pairs], wanted,
+                                 output_gradients=[t for _, t in pairs])
+        finally:
+            local.tapes, local.accumulators = saved
+        kept = [(o, j) for o, j in zip(missing, jvps) if j is not None]
+        self._store([o for o, _ in kept], iter(j for _, j in kept))
+
+    def _enter_nested(self, accumulators, depth):
+        """Lets only the tapes and accumulators active when this one was
+        entered see its tangent ops; returns what to restore."""
+        saved = local.tapes, local.accumulators
+        tapes = saved[0]
         visible = self._visible_tapes
         if tapes and tuple(tapes) != visible:
             local.tapes = [t for t in tapes if any(t is v for v in visible)]
         local.accumulators = accumulators[:depth]
-        try:
-            tangents_out = jprim(*args, *inputs)
-        finally:
-            local.tapes = tapes
-            local.accumulators = accumulators
-        refs = self._refs
-        it = iter(tangents_out)
-        dependent = iter(live)
-        for o, m in zip(outs, out_mask):
-            if m and next(dependent):
-                oid = o._id
-                tangents[oid] = next(it)
-                # TF forgets a tangent once its primal is gone.
-                refs[oid] = weakref.ref(o, functools.partial(_forget, tangents, refs, oid))
+        return saved
+
+    def _store(self, outs, tangents_out):
+        tangents, refs = self._tangents, self._refs
+        for o in outs:
+            oid = o._id
+            tangents[oid] = next(tangents_out)
+            # TF forgets a tangent once its primal is gone.
+            refs[oid] = weakref.ref(o, functools.partial(_forget, tangents, refs, oid))
 
     # -- results --------------------------------------------------------------
     def jvp(self, primals, unconnected_gradients=UnconnectedGradients.NONE):

@@ -320,3 +320,51 @@ def test_jvp_kernels_are_cached():
     sizes = [len(p._jvp_prims) for p in prims]
     run()
     assert [len(p._jvp_prims) for p in prims] == sizes
+
+
+def test_custom_gradient_tangents():
+    """`accumulate_custom` gives what TF's custom_gradient does: the forward's
+    own tangent where it has one, else the transposed gradient function."""
+    tf = real_tf()
+
+    @tf.custom_gradient
+    def stopped(x):
+        return tf.stop_gradient(x) * 2.0, lambda dy: dy * 10.0
+
+    @tf.custom_gradient
+    def doubled(x):
+        return x * 2.0, lambda dy: dy * 10.0
+
+    @tf.custom_gradient
+    def pair(x):
+        return (tf.stop_gradient(x) * x, tf.stop_gradient(x)), lambda d1, d2: d1 * 3.0 + d2
+
+    def run(tf, call):
+        x = tf.constant(P)
+        with tf.autodiff.ForwardAccumulator(x, tf.constant(TP)) as acc:
+            outs = [call(tf, f, x) for f in ("stopped", "doubled", "pair")]
+        return acc.jvp(outs)
+
+    def with_tf(tf, name, x):
+        return {"stopped": stopped, "doubled": doubled, "pair": pair}[name](x)
+
+    def with_jaxtape(tf, name, x):
+        from jaxtape.autodiff import forward
+        from jaxtape.framework.tensor import Tensor
+        body, grad = {
+            "stopped": (lambda: [tf.stop_gradient(x) * 2.0], lambda dys: [dys[0] * 10.0]),
+            "doubled": (lambda: [x * 2.0], lambda dys: [dys[0] * 10.0]),
+            "pair": (lambda: [tf.stop_gradient(x) * x, tf.stop_gradient(x)],
+                     lambda dys: [dys[0] * 3.0 + dys[1]]),
+        }[name]
+        results = body()
+        outs = [Tensor(r._value) for r in results]  # as custom_gradient hands them out
+        forward.accumulate_custom(grad, [x], results, outs)
+        return outs[0] if len(outs) == 1 else tuple(outs)
+
+    want = run(tf, with_tf)
+    got = run(jaxtape, with_jaxtape)
+    for g, w in zip(_leaves(got), _leaves(want)):
+        assert (g[1] is None) == (w[1] is None), g[0]
+        if w[1] is not None:
+            np.testing.assert_allclose(np.asarray(g[1]), w[1].numpy(), err_msg=g[0])
