@@ -14,6 +14,12 @@ pass runs as one primitive, so its tangent is the Hessian-vector product
 Nesting follows TF: an accumulator's tangent computations are seen only by
 the tapes and accumulators that were active when it was entered, so inner
 ones never see the products of outer ones.
+
+Where TF's result differs from a plain `jax.jvp`: an output whose tangent
+cannot depend on the input tangents (sign, a linear function's gradient)
+gets None, found once per kernel from its jaxpr; and an op with a
+`custom_vjp` inside (JAX refuses its JVP) gets the transpose of its VJP,
+which is how TF derives all its JVPs.
 """
 from __future__ import annotations
 
