@@ -166,13 +166,17 @@ def _call(f, op, args, kwargs):
         raise TypeError("@tf.custom_gradient grad_fn must accept keyword argument 'variables', "
                         f"since function uses variables: {variables}")
     flat_result, tree = _flatten(result)
-    outs = [Tensor(convert_to_tensor(r)._value) for r in flat_result]
+    results = [convert_to_tensor(r) for r in flat_result]
+    outs = [Tensor(r._value) for r in results]
     inputs = [convert_to_tensor(x) for x in flat_args] + [v._read_for_op() for v in variables]
     backward = _Backward(grad_fn, variables, len(flat_args), inputs)
     if _is_traced(inputs + outs):
         outs = _traced_outputs(backward, inputs, outs)
     if local.tapes:
         _record(op, (), backward, inputs, outs)
+    if local.accumulators:
+        from jaxtape.autodiff.forward import accumulate_custom  # late: forward imports the tape
+        accumulate_custom(backward, inputs, results, outs)
     return _key_order_like(result, tree_util.tree_unflatten(tree, outs))
 
 
