@@ -59,8 +59,8 @@ def _check_chunking(tape, kind, parallel_iterations, iterations, unconnected):
         raise _vectorizing_error(kind) from ValueError("None values not supported.")
 
 
-def _start(tape, kind, persistent_message, use_pfor):
-    """What `gradient` does first: a used tape fails, a non-persistent one stops recording."""
+def _start(tape, persistent_message, use_pfor):
+    """A used tape fails as in `gradient`; TF's sequential fallback needs a persistent one."""
     tape._check_usable()
     if not use_pfor and not tape._persistent:
         raise RuntimeError(persistent_message)
@@ -109,7 +109,11 @@ def _program(plan, connected, seeds_of, shape_out, out_axis):
 
 
 def _run(key, plan, connected, seeds_of, shape_out, out_axis=0):
-    """Runs the vmapped program as a (cached) primitive; None for unconnected sources."""
+    """Runs the vmapped program as a (cached) primitive; None for unconnected sources.
+
+    `key` must name what `seeds_of` and `shape_out` bake in (the target's
+    shape and dtype); the sources' shapes may change, as jit retraces then.
+    """
     if not any(connected):
         return [None] * len(connected)
     key = (key, plan.key, connected)
@@ -126,7 +130,7 @@ def jacobian(tape, target, sources, unconnected_gradients, parallel_iterations,
              experimental_use_pfor):
     """d target[i...] / d source[j...] for every source, in `sources`' structure."""
     kind = "jacobian"
-    _start(tape, kind, "GradientTape must be created with persistent=True to compute the "
+    _start(tape, "GradientTape must be created with persistent=True to compute the "
            "jacobian with eager execution enabled and with  experimental_use_pfor set to False.",
            experimental_use_pfor)
     flat_raw, tree = gt.flatten(sources)
@@ -182,7 +186,7 @@ def batch_jacobian(tape, target, source, unconnected_gradients, parallel_iterati
                          "match." % (_shape_str(target_shape), _shape_str(source_shape)))
     batch = first
     rows = math.prod(target_shape) // batch  # batch 0: ZeroDivisionError, as in TF
-    _start(tape, kind, "GradientTape must be created with persistent=True to compute the "
+    _start(tape, "GradientTape must be created with persistent=True to compute the "
            "batch_jacobian with eager execution enabled and  with experimental_use_pfor set "
            "to False.", experimental_use_pfor)
     _stop_recording(tape)
@@ -201,8 +205,8 @@ def batch_jacobian(tape, target, source, unconnected_gradients, parallel_iterati
         eye = jnp.eye(rows, dtype=dtype)[:, None, :]
         return jnp.broadcast_to(eye, (rows, batch, rows)).reshape((rows,) + target_shape)
 
-    def shape_out(g):  # g: [batch, rows] + source_shape[1:]
-        return g.reshape(out_shape)
+    def shape_out(g):  # g: [batch, rows] + source_shape[1:]; the source's shape is not in the key
+        return g.reshape(target_shape + g.shape[2:])
 
     # Stacking the columns on axis 1 lets XLA write them in place of a transpose.
     (out,) = _run(("batch_jacobian", target_shape, dtype), plan, connected, seeds_of, shape_out,
