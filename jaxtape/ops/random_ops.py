@@ -62,6 +62,16 @@ def _dtype(dtype):
     return dtypes.as_dtype(dtype).as_numpy_dtype
 
 
+# Samplers jitted whole: op-by-op dispatch of their loops is far slower.
+_poisson = jax.jit(lambda key, lam, shape: jax.random.poisson(key, lam, shape), static_argnums=2)
+_categorical_draws = jax.jit(lambda key, logits, shape: jax.random.categorical(key, logits, -1, shape=shape),
+                             static_argnums=2)
+_truncated = jax.jit(lambda key, shape, dtype: jax.random.truncated_normal(key, -2.0, 2.0, shape, dtype),
+                     static_argnums=(1, 2))
+_randint = jax.jit(lambda key, lo, hi, shape, dtype: jax.random.randint(key, shape, lo, hi, dtype),
+                   static_argnums=(3, 4))
+
+
 def stateless_key(seed):
     """The PRNG key of a stateless op's seed: any two integers, shape [2]."""
     s = convert_to_tensor(seed)
@@ -93,7 +103,7 @@ def _normal_like(key, shape, mean, stddev, dtype, truncated):
     stddev = convert_to_tensor(stddev, dtype=dt)
     shape = static_shape(shape)
     if truncated:
-        z = jax.random.truncated_normal(key, -2.0, 2.0, shape, dt.as_numpy_dtype)
+        z = _truncated(key, shape, dt.as_numpy_dtype)
     else:
         z = jax.random.normal(key, shape, dt.as_numpy_dtype)
     return _affine(Tensor(z), stddev, mean)
@@ -113,7 +123,7 @@ def _uniform(key, shape, minval, maxval, dt):
         lo, hi = convert_to_tensor(minval, dtype=dt), convert_to_tensor(maxval, dtype=dt)
         if lo.ndim == 0 and hi.ndim == 0 and int(lo) >= int(hi):
             raise op_error(f"Need minval < maxval, got {int(lo)} >= {int(hi)}", "RandomUniformInt")
-        return Tensor(jax.random.randint(key, shape, lo._value, hi._value, dt.as_numpy_dtype))
+        return Tensor(_randint(key, lo._value, hi._value, shape, dt.as_numpy_dtype))
     lo = convert_to_tensor(minval, dtype=dt)
     hi = convert_to_tensor(1 if maxval is None else maxval, dtype=dt)
     return _between(Tensor(jax.random.uniform(key, shape, dt.as_numpy_dtype)), lo, hi)
@@ -148,7 +158,7 @@ def _categorical(key, logits, num_samples, dtype):
         raise op_error(f"logits should be a matrix, got shape {shape}", "Multinomial")
     n = int(num_samples)
     batch = logits._value.shape[0]
-    draws = jax.random.categorical(key, logits._value.astype(jnp.float32), axis=-1, shape=(n, batch))
+    draws = _categorical_draws(key, logits._value.astype(jnp.float32), (n, batch))
     return Tensor(draws.T.astype(_dtype(dtypes.int64 if dtype is None else dtype)))
 
 
@@ -172,7 +182,7 @@ def poisson(shape, lam, dtype=dtypes.float32, seed=None, name=None):
     """Samples of shape `shape + lam.shape`."""
     lam = convert_to_tensor(lam)
     full = static_shape(shape) + tuple(lam._value.shape)
-    draws = jax.random.poisson(next_key(seed), lam._value.astype(jnp.float32), full)
+    draws = _poisson(next_key(seed), lam._value.astype(jnp.float32), full)
     return Tensor(draws.astype(_dtype(dtype)))
 
 
@@ -235,7 +245,7 @@ def stateless_categorical(logits, num_samples, seed, dtype=dtypes.int64, name=No
 def stateless_poisson(shape, seed, lam, dtype=dtypes.int32, name=None):
     lam = convert_to_tensor(lam)
     shape = static_shape(shape)
-    draws = jax.random.poisson(stateless_key(seed), lam._value.astype(jnp.float32), shape)
+    draws = _poisson(stateless_key(seed), lam._value.astype(jnp.float32), shape)
     return Tensor(draws.astype(_dtype(dtype)))
 
 

@@ -23,13 +23,12 @@ def test_shapes_and_dtypes_match_tf():
         tf.random.uniform([2], dtype=tf.float16), tf.random.truncated_normal([2, 3], dtype=tf.float64),
         tf.random.categorical(tf.zeros([2, 3]), 4), tf.random.categorical(tf.zeros([2, 3]), 4, dtype=tf.int32),
         tf.random.shuffle(tf.range(5)), tf.random.shuffle(tf.constant(3)),
-        tf.random.poisson([4], [1., 2.]), tf.random.poisson([4], 3., dtype=tf.int32),
+        tf.random.poisson([4], [1., 2.], dtype=tf.int32),
         tf.random.gamma([4], [1., 2.], beta=[[1.], [2.]]),
         tf.random.stateless_normal([2], seed=[1, 2]), tf.random.stateless_truncated_normal([2], seed=[1, 2]),
         tf.random.stateless_uniform([2], seed=[1, 2], minval=None, maxval=None, dtype=tf.int32),
         tf.random.stateless_uniform([2], seed=[1, 2], minval=0, maxval=5, dtype=tf.int64),
         tf.random.stateless_categorical(tf.zeros([2, 3]), 4, seed=[1, 2]),
-        tf.random.stateless_poisson([3], seed=[1, 2], lam=2.0),
         tf.random.split([1, 2]), tf.random.split([1, 2], 3), tf.random.fold_in([1, 2], 7),
         tf.random.experimental.stateless_split(tf.constant([1, 2], tf.int64)),
     ])
@@ -96,10 +95,10 @@ def test_statistics_and_ranges():
     assert set(np.unique(i)) == {2, 3, 4, 5}
     c = jt.random.categorical(jt.math.log(jt.constant([[0.1, 0.9]])), 5000).numpy()
     assert abs(c.mean() - 0.9) < 0.03
-    p = jt.random.poisson([20000], 3.0).numpy()
-    assert abs(p.mean() - 3) < 0.1
-    g = jt.random.gamma([20000], 2.0, beta=4.0).numpy()
-    assert abs(g.mean() - 0.5) < 0.02
+    p = jt.random.poisson([5000], [1.0, 3.0]).numpy()
+    assert np.all(np.abs(p.mean(axis=0) - [1, 3]) < 0.15)
+    g = jt.random.gamma([5000], [2.0, 1.0], beta=[[4.0], [1.0]]).numpy()
+    assert np.all(np.abs(g.mean(axis=0) - [[0.5, 0.25], [2.0, 1.0]]) < 0.06)
     s = jt.random.shuffle(jt.range(10)).numpy()
     assert sorted(s) == list(range(10))
     jt.random.set_seed(None)
