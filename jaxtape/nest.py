@@ -25,7 +25,8 @@ def map_structure(func, *structure, **kwargs):
         raise ValueError("Must provide at least one structure")
     for other in structure[1:]:
         assert_same_structure(structure[0], other, check_types=check_types)
-    return tree_util.tree_map(func, *structure, is_leaf=_leaf)
+    flats = [flatten(s) for s in structure]
+    return pack_sequence_as(structure[0], [func(*xs) for xs in zip(*flats)])
 
 
 @export("nest.pack_sequence_as")
@@ -54,13 +55,32 @@ def _key_order_like(template, packed):
     return packed
 
 
+def _shape_only(x):
+    """The nesting with every sequence as a list: what must agree whatever the types."""
+    if isinstance(x, dict):
+        return {k: _shape_only(x[k]) for k in sorted(x)}
+    if isinstance(x, (list, tuple)):
+        return [_shape_only(v) for v in x]
+    return None
+
+
+def _described(x):
+    return f"type={type(x).__name__} str={x}"
+
+
 @export("nest.assert_same_structure")
 def assert_same_structure(nest1, nest2, check_types=True, expand_composites=False):
-    t1 = tree_util.tree_structure(nest1, is_leaf=_leaf)
-    t2 = tree_util.tree_structure(nest2, is_leaf=_leaf)
-    if t1.num_leaves != t2.num_leaves or (check_types and t1 != t2):
-        raise ValueError(f"The two structures don't have the same nested structure.\n\n"
-                         f"First structure: {nest1}\n\nSecond structure: {nest2}")
+    """ValueError when the nesting differs; TypeError (with `check_types`) when
+    only the sequence types do, as TF."""
+    head = (f"The two structures don't have the same nested structure.\n\n"
+            f"First structure: {_described(nest1)}\n\nSecond structure: {_described(nest2)}")
+    if tree_util.tree_structure(_shape_only(nest1)) != tree_util.tree_structure(_shape_only(nest2)):
+        raise ValueError(head)
+    if check_types:
+        t1 = tree_util.tree_structure(nest1, is_leaf=_leaf)
+        t2 = tree_util.tree_structure(nest2, is_leaf=_leaf)
+        if t1 != t2:
+            raise TypeError(head + "\n\nMore specifically: the sequence types differ.")
 
 
 @export("nest.is_nested")
