@@ -17,6 +17,7 @@ import numpy as np
 
 from jaxtape.framework import dtypes
 from jaxtape.framework.tensor import Tensor
+from jaxtape.framework.tensor_shape import TensorShape
 
 _INT32 = np.iinfo(np.int32)
 _scalar_cache: dict = {}
@@ -137,6 +138,8 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
         if dtype is not None and value.dtype != dtype.as_numpy_dtype:
             value = value.astype(dtype.as_numpy_dtype)
         return Tensor(value)
+    if isinstance(value, TensorShape):
+        return _shape_tensor(value, dtype)
     if isinstance(value, (list, tuple)):
         if _contains_tensor(value):
             from jaxtape.ops.array_ops import pack_nested
@@ -158,6 +161,19 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
                          "(<class 'NoneType'>) to a Tensor.")
     raise ValueError(f"Attempt to convert a value ({value!r}) with an unsupported type "
                      f"({type(value)}) to a Tensor.")
+
+
+def _shape_tensor(shape, dtype):
+    """A fully known TensorShape converts to its dims: int32 unless too large, as TF."""
+    if not shape.is_fully_defined():
+        raise ValueError(f"Cannot convert a partially known TensorShape {shape} to a Tensor.")
+    dims = shape.as_list()
+    if dtype is None:
+        dtype = dtypes.int64 if any(d >= 2**31 for d in dims) else dtypes.int32
+    elif dtype not in (dtypes.int32, dtypes.int64):
+        raise TypeError(f"Cannot convert TensorShape {shape} to dtype {dtype}. "
+                        "Allowed dtypes are tf.int32 and tf.int64.")
+    return Tensor(jnp.asarray(dims, dtype=dtype.as_numpy_dtype).reshape(len(dims)))
 
 
 _tensor_cache: dict = {}
