@@ -473,3 +473,18 @@ def test_same_structure_with_new_source_shapes():
         return out
 
     same(fn)
+
+
+def test_flattening_a_hessian_by_its_static_shape():
+    # The Newton-step idiom: tf.reduce_prod(w.shape) converts a TensorShape.
+    def fn(tf):
+        w = tf.Variable([[1.0, 2.0], [3.0, -1.0], [0.5, 0.0]])
+        with tf.GradientTape() as tape:
+            y = w * w
+        h = tape.jacobian(y, w)
+        n = tf.reduce_prod(w.shape)
+        return n, tf.reshape(h, [n, n]), tf.convert_to_tensor(w.shape, tf.int64)
+
+    same(fn)
+    same_error(lambda tf: tf.convert_to_tensor(tf.TensorShape([None, 3])))
+    same_error(lambda tf: tf.convert_to_tensor(tf.TensorShape([3]), tf.float32))
