@@ -4,7 +4,10 @@ Each repeat times one sample of every implementation, in an order rotated
 by one each repeat, so slow drift of a shared machine (other processes,
 frequency scaling) lands on all implementations alike. A sample is the mean
 over enough calls to last `sample_s`; the figure reported is the median of
-the samples, with their interquartile range as the noise.
+the samples, with their interquartile range as the noise. On a loaded
+machine short samples help: a sample shorter than a scheduler time slice is
+often not preempted at all, so the median of many short samples is less
+inflated than that of a few long ones.
 """
 from __future__ import annotations
 
@@ -42,6 +45,7 @@ class Stats:
     q3: float
     samples: int
     calls_per_sample: int
+    best: float = 0.0  # the fastest sample: the least disturbed by other processes
 
     @property
     def spread(self) -> float:
@@ -87,5 +91,5 @@ def round_robin(impls: dict[str, Callable], *, repeats: int, warmup: int = 3,
     for name in names:
         xs = sorted(samples[name])
         q = statistics.quantiles(xs, n=4) if len(xs) >= 2 else [xs[0]] * 3
-        out[name] = Stats(statistics.median(xs), q[0], q[2], len(xs), calls[name])
+        out[name] = Stats(statistics.median(xs), q[0], q[2], len(xs), calls[name], xs[0])
     return out

@@ -63,6 +63,6 @@ def test_timing_and_report():
 
 
 def test_memory_tiny():
-    tapes, loops = memory.run("tiny", ("jaxtape",))
+    tapes, loops = memory.run("tiny", ("jaxtape",), isolate=False)
     assert [t.framework for t in tapes] == ["jaxtape"] and tapes[0].python_bytes_per_op > 0
     assert [s for s, _ in loops[0].checkpoints] == [0, 3, 6]

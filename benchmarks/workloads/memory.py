@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import json
 import os
+import subprocess
+import sys
 import time
 import tracemalloc
 
@@ -46,6 +49,7 @@ class TapeMemory:
     after_gradient: int
     released: int     # after the tape and results are dropped
     python_bytes_per_op: float | None = None   # tracemalloc (jaxtape only)
+    python_retained: int | None = None   # Python heap still held after release (jaxtape)
     seconds: float = 0.0
 
 
@@ -74,13 +78,16 @@ def tape_memory(tf, name, ops) -> TapeMemory:
     del tape, y, g
     released = _settle()
     result = TapeMemory(name, ops, start, holding, after, released, seconds=seconds)
-    if name == "jaxtape":
+    if name == "jaxtape":  # the Python heap alone: jaxtape's tape lives there
         tracemalloc.start()
+        base = tracemalloc.get_traced_memory()[0]
         tape, x, y = _record(tf, ops)
-        current, _ = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        result.python_bytes_per_op = current / ops
+        result.python_bytes_per_op = (tracemalloc.get_traced_memory()[0] - base) / ops
+        np.asarray(tape.gradient(y, x))
         del tape, y
+        gc.collect()
+        result.python_retained = tracemalloc.get_traced_memory()[0] - base
+        tracemalloc.stop()
     return result
 
 
@@ -109,24 +116,46 @@ def training_memory(tf, name, checkpoints, size, warmup=20) -> TrainingMemory:
     return TrainingMemory(name, marks, time.perf_counter() - t0)
 
 
-def run(size, frameworks, quick=False):
-    """Both measurements for jaxtape and, when installed, TensorFlow eager."""
-    import jaxtape
+def _settings(size, quick):
     if size == "tiny":
-        ops, checkpoints = 50, (3, 6)
-    elif quick:
-        ops, checkpoints = 10_000, (1_000, 3_000)
-    else:
-        ops, checkpoints = 10_000, (1_000, 10_000)
-    impls = []
-    if "jaxtape" in frameworks:
-        impls.append(("jaxtape", jaxtape))
-    if wants(frameworks, "tensorflow"):
-        impls.append(("TF eager", fw.tensorflow()))
-    tapes = [tape_memory(tf, name, ops) for name, tf in impls]
-    model, warmup = ("tiny", 3) if size == "tiny" else ("small", 20)
-    loops = [training_memory(tf, name, checkpoints, model, warmup) for name, tf in impls]
-    return tapes, loops
+        return 50, (3, 6), "tiny", 3
+    return 10_000, ((1_000, 3_000) if quick else (1_000, 10_000)), "small", 20
+
+
+def measure(name, size, quick) -> tuple:
+    """(TapeMemory, TrainingMemory or None) for one framework, in this process.
+
+    The 10,000-step loop runs for jaxtape only: it is the one under test, and
+    TensorFlow eager takes minutes for it on a loaded 2-core machine.
+    """
+    import jaxtape
+    tf = jaxtape if name == "jaxtape" else fw.tensorflow()
+    ops, checkpoints, model, warmup = _settings(size, quick)
+    tape = tape_memory(tf, name, ops)
+    loop = training_memory(tf, name, checkpoints, model, warmup) if name == "jaxtape" else None
+    return tape, loop
+
+
+def _isolated(name, size, quick) -> tuple:
+    """`measure` in a fresh interpreter, so RSS starts from the same clean state
+    for every framework (memory freed earlier in a process is reused without
+    showing up as growth)."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (root, os.environ.get("PYTHONPATH")) if p))
+    cmd = [sys.executable, "-m", "benchmarks.workloads.memory", name, size, str(int(quick)),
+           str(fw.settings["threads"] or 1)]
+    out = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, check=True)
+    tape, loop = json.loads(out.stdout.strip().splitlines()[-1])
+    return TapeMemory(**tape), (TrainingMemory(**loop) if loop else None)
+
+
+def run(size, frameworks, quick=False, isolate=True):
+    """Both measurements for jaxtape and, when installed, TensorFlow eager."""
+    names = [n for n, key in (("jaxtape", "jaxtape"), ("TF eager", "tensorflow"))
+             if key in frameworks and (key != "tensorflow" or wants(frameworks, key))]
+    results = [(_isolated if isolate else measure)(n, size, quick) for n in names]
+    return [t for t, _ in results], [loop for _, loop in results if loop is not None]
 
 
 # Growth between the first checkpoint and the last that still counts as noise.
@@ -139,3 +168,10 @@ def leak_verdict(loop: TrainingMemory) -> tuple[str, bool]:
     per_step = growth / max(s2 - s1, 1)
     return (f"{growth / MB:+.1f} MB from step {s1} to {s2} ({per_step:+.0f} B/step)",
             growth <= NOISE_BYTES)
+
+
+if __name__ == "__main__":  # one isolated measurement, as JSON on the last line
+    _name, _size, _quick, _threads = sys.argv[1:5]
+    fw.configure(int(_threads))
+    _tape, _loop = measure(_name, _size, _quick == "1")
+    print(json.dumps([dataclasses.asdict(_tape), _loop and dataclasses.asdict(_loop)]))

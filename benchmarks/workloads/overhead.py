@@ -92,7 +92,7 @@ def _torch_autograd(n):
 
 WORKLOAD = Workload(
     "overhead", "tape overhead: 100 elementwise multiplies on a 4-element tensor (per op)",
-    build, per=100, repeat_factor=3,
+    build, per=100, repeat_factor=20, sample_s=0.002,
     targets=(
         Difference("recording <= 3 µs/op (taped - untaped jaxtape)",
                    "jaxtape, taped", "jaxtape, no tape", 3 * US, per=100),
