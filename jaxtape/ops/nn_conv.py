@@ -78,6 +78,19 @@ def _padding(padding, n, op):
     return padding
 
 
+def check_output_sizes(sizes, ksizes, strides, dilations, padding, op):
+    """TF's error for a VALID (or explicit) window larger than its padded input."""
+    if padding == "SAME":
+        return
+    for i, (size, k, s, d) in enumerate(zip(sizes, ksizes, strides, dilations)):
+        lo, hi = (0, 0) if padding == "VALID" else padding[i]
+        eff = (k - 1) * d + 1
+        out = int((size + lo + hi - eff + s) / s)  # C++ division truncates toward zero
+        if out < 0:
+            raise op_error(f"Computed output size would be negative: {out} [input_size: {size}, "
+                           f"effective_filter_size: {eff}, stride: {s}]", op)
+
+
 def _operands(x, w, op, kernels=_CONV_TYPES, kernel_names=_CONV_KERNELS):
     x, w = binary(x, w, op)
     if x.dtype.name not in kernels:
@@ -123,6 +136,8 @@ def _convnd(input, filters, strides, padding, data_format, dilations, n):  # noq
     if channels_first:
         _nhwc_only(data_format, op)
     _check_spatial(strides, dilations, op)
+    check_output_sizes(x._value.shape[-n - 1:-1], w._value.shape[:n], strides[1:-1],
+                       dilations[1:-1], pad, op)
     return _conv(x, w, strides=tuple(strides[1:-1]), padding=pad,
                  dilations=tuple(dilations[1:-1]), groups=in_depth // filter_depth)
 

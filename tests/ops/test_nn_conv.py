@@ -97,6 +97,9 @@ def test_conv2d_errors():
       match="input depth must be evenly divisible by filter depth: 3 vs 2")
     c(lambda tf, x, w: tf.nn.conv2d(tf.transpose(x, [0, 3, 1, 2]), w, 1, "SAME", data_format="NCHW"),
       X, W, match="The Conv2D op currently only supports the NHWC tensor format on the CPU.")
+    c(lambda tf, x, w: tf.nn.conv2d(x[:, :1], w, 1, "VALID"), X, W,
+      match="Computed output size would be negative: -1 [input_size: 1, effective_filter_size: 3, "
+            "stride: 1]")
     c(lambda tf, x, w: tf.nn.conv2d(x, w, [1, 1, 1], "SAME"), X, W,
       match="strides should be of length 1, 2 or 4. Received: strides=[1, 1, 1] of length 3")
     c(lambda tf, x, w: tf.nn.conv2d(x, w, [2, 1, 1, 1], "SAME"), X, W,
