@@ -183,11 +183,11 @@ def test_zero_sized_dimensions():
 
 def test_persistent_tape_computes_many():
     def fn(tf):
-        x = tf.constant([1.0, 2.0])
+        x = tf.constant([[1.0, 2.0]])
         with tf.GradientTape(persistent=True) as tape:
             tape.watch(x)
             y = tf.sin(x) * x
-        return tape.jacobian(y, x), tape.jacobian(y, x), tape.gradient(y, x), tape.batch_jacobian(y[None], x[None])
+        return tape.jacobian(y, x), tape.jacobian(y, x), tape.gradient(y, x), tape.batch_jacobian(y, x)
 
     same(fn)
 
@@ -488,3 +488,17 @@ def test_flattening_a_hessian_by_its_static_shape():
     same(fn)
     same_error(lambda tf: tf.convert_to_tensor(tf.TensorShape([None, 3])))
     same_error(lambda tf: tf.convert_to_tensor(tf.TensorShape([3]), tf.float32))
+
+
+def test_inside_tf_function():
+    def fn(tf):
+        @tf.function
+        def f(x):
+            with tf.GradientTape(persistent=True) as tape:
+                tape.watch(x)
+                y = tf.sin(x) * x
+            return tape.jacobian(y, x), tape.batch_jacobian(y, x), tape.jacobian(y, [x, x * 2.0])
+
+        return f(tf.constant([[1.0, 2.0], [3.0, 4.0]]))
+
+    same(fn)
