@@ -502,3 +502,28 @@ def test_inside_tf_function():
         return f(tf.constant([[1.0, 2.0], [3.0, 4.0]]))
 
     same(fn)
+
+
+def test_value_dependent_shapes_run_unjitted():
+    # boolean_mask cannot be jitted: the vmapped program then runs eagerly,
+    # recorded or not.
+    def fn(tf):
+        x = tf.constant([1.0, -2.0, 3.0, -4.0])
+        with tf.GradientTape() as t2:
+            t2.watch(x)
+            with tf.GradientTape() as t1:
+                t1.watch(x)
+                y = tf.boolean_mask(x * x * x, x > 0)
+            g = t1.gradient(y, x)
+        return t2.jacobian(g, x)
+
+    same(fn)
+
+    def first_order(tf):
+        x = tf.constant([1.0, -2.0, 3.0, -4.0])
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.boolean_mask(x * x, x > 0)
+        return tape.jacobian(y, x)
+
+    same(first_order)
