@@ -271,6 +271,15 @@ def test_unknown_unconnected_gradients():
     err = same_error(fn)
     assert "Unknown value" in str(err.__cause__)
 
+    def sequential(tf):  # without pfor TF's own message comes through
+        x = tf.constant([[1.0, 2.0]])
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            y = x * 2.0
+        return tape.batch_jacobian(y, x, unconnected_gradients="bogus", experimental_use_pfor=False)
+
+    assert "Unknown value" in str(same_error(sequential))
+
 
 def test_jacobian_inside_context():
     # Non-persistent: computing stops the recording. Persistent: the
