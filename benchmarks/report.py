@@ -189,6 +189,11 @@ def chart(results, mem, path) -> None:
             steps = [s for s, _ in loop.checkpoints]
             ax.plot(steps, [m / memory.MB for _, m in loop.checkpoints], marker="o",
                     label=loop.framework)
+        values = [m / memory.MB for loop in mem[1] for _, m in loop.checkpoints]
+        if values:  # a leak must look like one: keep at least +-20 MB in view
+            mid = (max(values) + min(values)) / 2
+            half = max(20.0, (max(values) - min(values)) * 0.6)
+            ax.set_ylim(mid - half, mid + half)
         ax.set_title("memory: RSS over eager training steps", fontsize=10)
         ax.set_xlabel("steps")
         ax.set_ylabel("RSS (MB)")
