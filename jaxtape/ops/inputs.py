@@ -140,6 +140,8 @@ def reduction_axes(axis, ndim: int, op: str):
         return None
     if type(axis) is int:
         axes = [axis]
+    elif isinstance(axis, (list, tuple)) and all(type(a) is int for a in axis):
+        axes = list(axis)
     else:
         if isinstance(axis, Tensor) or hasattr(axis, "_read_for_op"):
             value = convert_to_tensor(axis)

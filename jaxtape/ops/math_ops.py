@@ -46,7 +46,7 @@ def _floor_div(x, y):
 
 def _truncate_div(x, y):
     if jnp.issubdtype(x.dtype, jnp.integer):
-        return jax.lax.div(x, y)
+        return jax.lax.div(*jnp.broadcast_arrays(x, y))
     return jnp.trunc(x / y)
 
 

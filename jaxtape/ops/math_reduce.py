@@ -111,7 +111,8 @@ def _bool_only(op):
 
 def _real_or_complex(x):
     if not (x.dtype.is_floating or x.dtype.is_complex):
-        raise TypeError(f"Input must be either real or complex. Received integer type {x.dtype!r}.")
+        raise TypeError("Input must be either real or complex. Received integer type "
+                        f"<dtype: '{x.dtype.name}'>.")
 
 
 def _float_only_logsumexp(x):

@@ -18,8 +18,7 @@ from jaxtape.ops import math_kernels
 from jaxtape.ops.inputs import kernel_dtype_name, op_error, tensor
 from jaxtape.tape.primitive import Primitive
 
-_SEGMENT = {"sum": jax.ops.segment_sum, "prod": jax.ops.segment_prod,
-            "max": jax.ops.segment_max, "min": jax.ops.segment_min}
+_SEGMENT = {"sum": jax.ops.segment_sum, "max": jax.ops.segment_max, "min": jax.ops.segment_min}
 
 
 def _lowest(dtype):
@@ -39,6 +38,11 @@ def _segment(data, ids, *, kind, num_segments, sorted_ids):
         total = jax.ops.segment_sum(flat, flat_ids, num_segments, indices_are_sorted=sorted_ids)
         denom = jnp.maximum(count, 1).astype(flat.dtype)
         return total / (denom if kind == "mean" else jnp.sqrt(denom))
+    if kind == "prod":
+        # A masked dense product: JAX's segment_prod has no gradient for repeated ids.
+        member = flat_ids[None, :] == jnp.arange(num_segments)[:, None]
+        member = member.reshape(member.shape + (1,) * (flat.ndim - 1))
+        return jnp.prod(jnp.where(member, flat[None], jnp.ones((), flat.dtype)), axis=1)
     out = _SEGMENT[kind](flat, flat_ids, num_segments, indices_are_sorted=sorted_ids)
     if kind in ("max", "min"):
         fill = 0 if sorted_ids else (_lowest(flat.dtype) if kind == "max" else _highest(flat.dtype))
@@ -67,10 +71,11 @@ def _sorted_segment(data, segment_ids, kind, op):
         raise op_error("segment_ids should be the same size as dimension 0 of input.", op)
     host = np.asarray(ids._value)
     num = int(host[-1]) + 1 if host.size else 0
-    if host.size and (host[0] < 0 or np.any(np.diff(host) < 0)):
-        bad = host[0] if host[0] < 0 else host[1:][np.diff(host) < 0][0]
-        raise op_error(f"Segment id {bad} out of range [0, {num}), possibly because 'segment_ids' "
+    if host.size and host[0] < 0:
+        raise op_error(f"Segment id {host[0]} out of range [0, {num}), possibly because 'segment_ids' "
                        "input is not sorted.", op)
+    if np.any(np.diff(host) < 0):
+        raise op_error("segment ids are not increasing", op)
     return _segment_prim(data, ids, kind=kind, num_segments=num, sorted_ids=True)
 
 

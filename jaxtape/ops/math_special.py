@@ -76,10 +76,21 @@ def _xdivy(x, y):
 xlogy = _binary(_xlogy, "Xlogy", "math.xlogy", doc="x * log(y), and 0 where x is 0.")
 xlog1py = _binary(_xlog1py, "Xlog1py", "math.xlog1py", doc="x * log1p(y), and 0 where x is 0.")
 xdivy = _binary(_xdivy, "Xdivy", "math.xdivy", doc="x / y, and 0 where x is 0.")
-igamma = _binary(jss.gammainc, "Igamma", "math.igamma", doc="Regularized lower incomplete gamma P(a, x).")
-igammac = _binary(jss.gammaincc, "Igammac", "math.igammac",
+def _nan_unless_positive(fn):
+    # TF's incomplete gamma is NaN for a <= 0, where JAX returns a limit.
+    return lambda a, x: jnp.where(a > 0, fn(a, x), jnp.nan)
+
+
+igamma = _binary(_nan_unless_positive(jss.gammainc), "Igamma", "math.igamma", doc="Regularized lower incomplete gamma P(a, x).")
+igammac = _binary(_nan_unless_positive(jss.gammaincc), "Igammac", "math.igammac",
                   doc="Regularized upper incomplete gamma Q(a, x).")
-polygamma = _binary(lambda a, x: jss.polygamma(a, x), "Polygamma", "math.polygamma", no_grad=(0,),
+def _polygamma(a, x):
+    # JAX wants an integer order; TF gives NaN for a non-integer one.
+    whole = jnp.floor(a)
+    return jnp.where(whole == a, jss.polygamma(whole.astype(jnp.int32), x), jnp.nan)
+
+
+polygamma = _binary(_polygamma, "Polygamma", "math.polygamma", no_grad=(0,),
                     doc="The `a`-th derivative of digamma at `x`; no gradient for `a`, as TF.")
 zeta = _binary(jss.zeta, "Zeta", "math.zeta", no_grad=(0,),
                doc="Hurwitz zeta(x, q); no gradient for `x`, as TF.")
