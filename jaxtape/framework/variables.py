@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import enum
 import itertools
+import operator
+
+import jax
 
 from jaxtape.framework import dtypes
 from jaxtape.framework.convert import convert_to_tensor
@@ -35,6 +38,9 @@ class VariableAggregation(enum.Enum):
 
 
 _unique = itertools.count()
+# Jitted updates take JAX's C++ dispatch path, a few µs cheaper than `+`/`-`.
+_add = jax.jit(operator.add)
+_sub = jax.jit(operator.sub)
 
 
 class Variable:
@@ -126,11 +132,11 @@ class Variable:
         return self if read_value else None
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
-        self._value = self._value + self._new_value(delta, "AssignAddVariableOp")
+        self._value = _add(self._value, self._new_value(delta, "AssignAddVariableOp"))
         return self if read_value else None
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
-        self._value = self._value - self._new_value(delta, "AssignSubVariableOp")
+        self._value = _sub(self._value, self._new_value(delta, "AssignSubVariableOp"))
         return self if read_value else None
 
     # -- metadata -------------------------------------------------------

@@ -200,10 +200,14 @@ def _compilable(plan):
 def run_eager(plan, seeds):
     """Runs a plan on arrays: compiled if its structure keeps coming back."""
     program = _compiled.get(plan.key)
-    if program is None:
-        seen = _seen.touch(plan.key, 0) + 1
-        _seen[plan.key] = seen
-        if seen >= config["compile_after"] and _compilable(plan):
+    if program is None and _compilable(plan):
+        # Sightings are counted by the key's hash: holding the full key of
+        # every plan ever run would pin megabytes per large tape, and a hash
+        # collision only compiles a plan one sighting early.
+        h = hash(plan.key)
+        seen = _seen.touch(h, 0) + 1
+        _seen[h] = seen
+        if seen >= config["compile_after"]:
             program = _compiled.touch(plan.key, _compile(plan))
     values = [v._value if isinstance(v, Tensor) else v for v in plan.values]
     if program is not None:
