@@ -13,7 +13,11 @@ from jaxtape.tape.primitive import Primitive
 
 
 def _flip(fn):
+    # TF converts the left operand of a reflected op to the tensor's dtype first
+    # (`1 / t` works for a float `t`; `2.5 + int_t` is a TypeError).
     def reflected(self, other):
+        if not isinstance(other, (Tensor, Variable)) and not hasattr(other, "_read_for_op"):
+            other = convert_to_tensor(other, dtype=self.dtype)
         return fn(other, self)
     return reflected
 
