@@ -32,6 +32,9 @@ class _AllIds:
     def add(self, _):
         pass
 
+    def update(self, _):
+        pass
+
 
 class _CaptureTape:
     """Stands in `local.tapes` while a callable is traced; sees every op."""

@@ -77,8 +77,9 @@ def _python_to_array(value, dtype: dtypes.DType | None):
         raise ValueError("Can't convert Python sequence with mixed types to Tensor.")
     if dtype is None:
         dtype = inferred
-    elif inferred.is_floating and (dtype.is_integer or dtype.is_bool) \
-            or inferred.is_complex and not dtype.is_complex:
+    elif np.size(value) and (inferred.is_floating and (dtype.is_integer or dtype.is_bool)
+                             or inferred.is_complex and not dtype.is_complex):
+        # An empty list has no value that could fail to fit: `constant([], tf.int32)`.
         raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
     try:
         return jnp.asarray(np.asarray(value, dtype=dtype.as_numpy_dtype))

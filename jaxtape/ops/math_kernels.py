@@ -240,8 +240,11 @@ def accepts(op: str, dtype) -> bool:
 
 def check(op: str, *tensors):
     """Raises TF's "not in the list of allowed values" error unless `op` takes the dtype."""
-    dtype = tensors[0].dtype
-    if not accepts(op, dtype):
+    dtype = tensors[0]._value.dtype  # the NumPy dtype: hashing it is cheaper than a DType
+    ok = _accepted.get((op, dtype))
+    if ok is None:
+        ok = accepts(op, dtype)
+    if not ok:
         allowed, summary = KERNELS[op]
         raise op_error(
             f"Value for attr 'T' of {kernel_dtype_name(dtype)} is not in the list of allowed "

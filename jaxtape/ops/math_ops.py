@@ -100,7 +100,9 @@ def apply_binary(x, y, op, strict=True):
     x, y = elementwise(x, y, op, strict)
     math_kernels.check(op, x)
     dtype = x._value.dtype
-    if dtype.kind in "iu":
+    # Integer kernels check their values (TF raises); inside tf.function there are none to check.
+    if dtype.kind in "iu" and not isinstance(y._value, jax.core.Tracer) \
+            and not isinstance(x._value, jax.core.Tracer):
         if op in _INTEGER_DIVISION and bool(jnp.any(y._value == 0)):
             if op.startswith("Truncate"):  # TF's kernels report this one oddly
                 raise InternalError(None, None, "Unexpected error in binary operator (only integer "

@@ -4,7 +4,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from jaxtape.framework.convert import convert_to_tensor
+from jaxtape.framework.convert import convert_to_tensor, scalar_tensor
 from jaxtape.framework.tensor import Tensor
 from jaxtape.framework.variables import Variable
 from jaxtape.ops import array_ops, math_ops
@@ -16,6 +16,11 @@ def _flip(fn):
     # TF converts the left operand of a reflected op to the tensor's dtype first
     # (`1 / t` works for a float `t`; `2.5 + int_t` is a TypeError).
     def reflected(self, other):
+        t = type(other)
+        if t is float or t is int:  # the common `2.0 * x`: a cached scalar
+            c = scalar_tensor(other, self._value.dtype)
+            if c is not None:
+                return fn(c, self)
         if not isinstance(other, (Tensor, Variable)) and not hasattr(other, "_read_for_op"):
             other = convert_to_tensor(other, dtype=self.dtype)
         return fn(other, self)
@@ -90,8 +95,15 @@ def _invert(self):
     return _invert_prim(x)
 
 
+def _mul(x, y):
+    # TF's `*` on two bool tensors is a logical and; `multiply` has no bool kernel.
+    if type(x) is Tensor and x._value.dtype == np.bool_:
+        return math_ops.logical_and(x, y)
+    return math_ops.multiply(x, y)
+
+
 BINARY = {
-    "add": math_ops.add, "sub": math_ops.subtract, "mul": math_ops.multiply,
+    "add": math_ops.add, "sub": math_ops.subtract, "mul": _mul,
     "truediv": math_ops.truediv, "floordiv": math_ops.floordiv, "mod": math_ops.floormod,
     "pow": math_ops.pow, "matmul": math_ops.matmul,
     "and": _bitwise("and"), "or": _bitwise("or"), "xor": _bitwise("xor"),

@@ -96,14 +96,17 @@ class Primitive:
         return jax.jit(fn) if self.jit else fn
 
     def __call__(self, *args, **static):
-        skey = static_key(static) if static else ()
-        fwd = self._fwd.get(skey)
+        if static:
+            skey = static_key(static)
+            fwd = self._fwd.get(skey)
+        else:
+            skey = ()
+            fwd = self._fwd.get(skey)
         if fwd is None:
             fwd = self._fwd[skey] = self.bind_static(skey, static)
-        out = fwd(*[a._value if isinstance(a, Tensor) else a for a in args])
+        out = fwd(*[a._value if type(a) is Tensor else a for a in args])
         if self.multiple_results:
-            result = tuple(Tensor(o) for o in out)
-            outs = result
+            result = outs = tuple([Tensor(o) for o in out])
         else:
             result = Tensor(out)
             outs = (result,)
@@ -161,18 +164,21 @@ def _record(prim, skey, static, args, outs):
     for tape in local.tapes:
         ids = tape.ids
         for a in args:
-            if isinstance(a, Tensor) and a._id in ids:
+            if type(a) is Tensor and a._id in ids:
                 break
         else:
             continue
         if node is None:
-            node = Node(prim, skey, static, args, tuple(o._id for o in outs),
-                        tuple((o._value.shape, o._value.dtype) for o in outs)
-                        if prim.multiple_results else None)
+            if len(outs) == 1:
+                out = outs[0]
+                node = Node(prim, skey, static, args, (out._id,), None)
+                follow = (out._id,) if out._value.dtype in TRAINABLE else ()
+            else:
+                node = Node(prim, skey, static, args, tuple([o._id for o in outs]),
+                            tuple([(o._value.shape, o._value.dtype) for o in outs]))
+                follow = [o._id for o in outs if o._value.dtype in TRAINABLE]
         tape.nodes.append(node)
-        for o in outs:
-            if o._value.dtype in TRAINABLE:
-                ids.add(o._id)
+        ids.update(follow)
 
 
 def primitive(fn=None, **options):

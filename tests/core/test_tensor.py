@@ -129,6 +129,12 @@ OPERATORS = {
     "mixed_float_widths": lambda tf: T(tf, 1.) * T(tf, 1., tf.float64),
     "incompatible_matmul": lambda tf: T(tf, [[1., 2.]]) @ T(tf, [[1., 2.]]),
     "bad_getitem": lambda tf: T(tf, [1., 2.])[5],
+    "mul_bool": lambda tf: T(tf, [True, False]) * T(tf, [True, True]),
+    "add_bool": lambda tf: T(tf, [True]) + T(tf, [True]),
+    "rtruediv_float": lambda tf: 1 / T(tf, 2.),
+    "radd_float_into_int": lambda tf: 2.5 + T(tf, 1),
+    "rsub_int_into_float": lambda tf: 3 - T(tf, [1., 2.]),
+    "empty_list_with_dtype": lambda tf: (T(tf, [], tf.int32), T(tf, [[]], tf.bool)),
 }
 
 
