@@ -97,6 +97,14 @@ _INTEGER_DIVISION = ("FloorDiv", "FloorMod", "TruncateDiv", "TruncateMod")
 
 def apply_binary(x, y, op, strict=True):
     """Converts, checks and runs the binary kernel `op` (TF op name)."""
+    if type(x) is Tensor and type(y) is Tensor:
+        # Two float tensors of one dtype and shape that the kernel takes: every
+        # check below would pass, so skip them (the training-loop hot path).
+        xv, yv = x._value, y._value
+        dtype = xv.dtype
+        if dtype == yv.dtype and dtype.kind in "fc" and xv.shape == yv.shape \
+                and math_kernels.accepted(op, dtype):
+            return _PRIMS[op](x, y)
     x, y = elementwise(x, y, op, strict)
     math_kernels.check(op, x)
     dtype = x._value.dtype

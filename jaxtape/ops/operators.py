@@ -1,6 +1,8 @@
 """Python operators on Tensor and Variable, routed to the TF ops."""
 from __future__ import annotations
 
+import types
+
 import jax.numpy as jnp
 import numpy as np
 
@@ -99,7 +101,7 @@ def _mul(x, y):
     # TF's `*` on two bool tensors is a logical and; `multiply` has no bool kernel.
     if type(x) is Tensor and x._value.dtype == np.bool_:
         return math_ops.logical_and(x, y)
-    return math_ops.multiply(x, y)
+    return math_ops.apply_binary(x, y, "Mul")
 
 
 BINARY = {
@@ -113,11 +115,15 @@ COMPARE = {"lt": math_ops.less, "le": math_ops.less_equal, "gt": math_ops.greate
 
 
 def install(cls):
+    # The op functions themselves become the methods (no wrapper frame: `x * y`
+    # is every training loop's hot path).
     for name, fn in BINARY.items():
-        setattr(cls, f"__{name}__", lambda self, other, fn=fn: fn(self, other))
-        setattr(cls, f"__r{name}__", _flip(lambda self, other, fn=fn: fn(self, other)))
+        assert isinstance(fn, types.FunctionType), name
+        setattr(cls, f"__{name}__", fn)
+        setattr(cls, f"__r{name}__", _flip(fn))
     for name, fn in COMPARE.items():
-        setattr(cls, f"__{name}__", lambda self, other, fn=fn: fn(self, other))
+        assert isinstance(fn, types.FunctionType), name
+        setattr(cls, f"__{name}__", fn)
     cls.__eq__ = _eq
     cls.__ne__ = _ne
     cls.__neg__ = lambda self: math_ops.negative(self)
