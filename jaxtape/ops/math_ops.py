@@ -95,6 +95,10 @@ _PRIMS = {
 _INTEGER_DIVISION = ("FloorDiv", "FloorMod", "TruncateDiv", "TruncateMod")
 
 
+# (op, dtype) -> the primitive when two such tensors need no checks, else False.
+_fast_path: dict = {}
+
+
 def apply_binary(x, y, op, strict=True):
     """Converts, checks and runs the binary kernel `op` (TF op name)."""
     if type(x) is Tensor and type(y) is Tensor:
@@ -102,9 +106,13 @@ def apply_binary(x, y, op, strict=True):
         # check below would pass, so skip them (the training-loop hot path).
         xv, yv = x._value, y._value
         dtype = xv.dtype
-        if dtype == yv.dtype and dtype.kind in "fc" and xv.shape == yv.shape \
-                and math_kernels.accepted(op, dtype):
-            return _PRIMS[op](x, y)
+        if dtype == yv.dtype and xv.shape == yv.shape:
+            fast = _fast_path.get((op, dtype))
+            if fast is None:
+                fast = _fast_path[(op, dtype)] = (
+                    _PRIMS[op] if dtype.kind in "fc" and math_kernels.accepted(op, dtype) else False)
+            if fast:
+                return fast(x, y)
     x, y = elementwise(x, y, op, strict)
     math_kernels.check(op, x)
     dtype = x._value.dtype

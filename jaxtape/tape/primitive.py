@@ -104,7 +104,15 @@ class Primitive:
             fwd = self._fwd.get(skey)
         if fwd is None:
             fwd = self._fwd[skey] = self.bind_static(skey, static)
-        out = fwd(*[a._value if type(a) is Tensor else a for a in args])
+        n = len(args)
+        if n == 2:  # binary ops, the commonest: no list, no star-unpacking
+            a, b = args
+            out = fwd(a._value if type(a) is Tensor else a, b._value if type(b) is Tensor else b)
+        elif n == 1:
+            a = args[0]
+            out = fwd(a._value if type(a) is Tensor else a)
+        else:
+            out = fwd(*[a._value if type(a) is Tensor else a for a in args])
         if self.multiple_results:
             result = outs = tuple([Tensor(o) for o in out])
         else:
