@@ -51,7 +51,9 @@ def main(argv=None) -> int:
     options = (f"{repeats} round-robin repeats per workload after warm-up (20x as many, of "
                "2 ms, for the tape-overhead workload), each sample the mean of as many calls "
                f"as fill {sample_s * 1e3:.0f} ms (at least one); implementation order rotated "
-               "every repeat; the median sample is reported, the fastest beside it")
+               "every repeat; the median sample is reported, the fastest beside it; the per-op "
+               "cost targets use the median of paired differences (two implementations' samples "
+               "from the same repeat)")
 
     info = machine.describe(argv)
     start = time.perf_counter()

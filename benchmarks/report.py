@@ -5,7 +5,7 @@ import os
 
 from benchmarks.timing import Stats
 from benchmarks.workloads import memory
-from benchmarks.workloads.base import REFERENCE
+from benchmarks.workloads.base import REFERENCE, Difference
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NO_GPU = ("No GPU was lent to this task, so there are no GPU figures: every number "
@@ -48,7 +48,11 @@ def target_rows(results) -> list[list[str]]:
     for workload, cells in results:
         for target in workload.targets:
             best = {k: v.best for k, v in cells.items() if isinstance(v, Stats)}
-            shown, ok = target.evaluate(medians(cells), best)
+            if isinstance(target, Difference):
+                in_order = {k: v.in_order for k, v in cells.items() if isinstance(v, Stats)}
+                shown, ok = target.evaluate(medians(cells), best, in_order)
+            else:
+                shown, ok = target.evaluate(medians(cells), best)
             rows.append([target.label, shown, mark(ok)])
     return rows
 

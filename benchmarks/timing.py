@@ -46,6 +46,7 @@ class Stats:
     samples: int
     calls_per_sample: int
     best: float = 0.0  # the fastest sample: the least disturbed by other processes
+    in_order: tuple = ()  # the samples by repeat, for paired differences
 
     @property
     def spread(self) -> float:
@@ -91,5 +92,6 @@ def round_robin(impls: dict[str, Callable], *, repeats: int, warmup: int = 3,
     for name in names:
         xs = sorted(samples[name])
         q = statistics.quantiles(xs, n=4) if len(xs) >= 2 else [xs[0]] * 3
-        out[name] = Stats(statistics.median(xs), q[0], q[2], len(xs), calls[name], xs[0])
+        out[name] = Stats(statistics.median(xs), q[0], q[2], len(xs), calls[name], xs[0],
+                          tuple(samples[name]))
     return out

@@ -9,6 +9,7 @@ for the smoke test.
 from __future__ import annotations
 
 import dataclasses
+import statistics
 from typing import Callable
 
 from benchmarks import frameworks as fw
@@ -37,24 +38,34 @@ class Ratio:
 
 @dataclasses.dataclass
 class Difference:
-    """Passes when (median[impl] - median[other]) / per <= at_most_s.
+    """Passes when the per-op cost of `impl` above `other` is at most `at_most_s`.
 
-    The same difference between the fastest samples is shown beside it: on a
-    loaded machine it is the better estimate of the cost itself."""
+    The cost is the median of paired differences: both are sampled within
+    the same round-robin repeat, so a repeat slowed down by another process
+    slows both and cancels out, where a difference of two medians keeps
+    that noise (it is shown beside, with the difference of fastest samples)."""
     label: str
     impl: str
     other: str
     at_most_s: float
     per: int = 1
 
-    def evaluate(self, medians: dict, best: dict | None = None) -> tuple[str, bool | None]:
+    def evaluate(self, medians: dict, best: dict | None = None,
+                 in_order: dict | None = None) -> tuple[str, bool | None]:
         a, b = medians.get(self.impl), medians.get(self.other)
         if a is None or b is None:
             return "n/a", None
         d = (a - b) / self.per
-        shown = f"{d * 1e6:+.2f} µs/op"
+        notes = []
+        pairs = (in_order or {}).get(self.impl), (in_order or {}).get(self.other)
+        if pairs[0] and pairs[1]:
+            notes.append(f"difference of medians: {d * 1e6:+.2f}")
+            d = statistics.median(x - y for x, y in zip(*pairs)) / self.per
         if best and self.impl in best and self.other in best:
-            shown += f" (fastest samples: {(best[self.impl] - best[self.other]) / self.per * 1e6:+.2f})"
+            notes.append(f"of fastest samples: {(best[self.impl] - best[self.other]) / self.per * 1e6:+.2f}")
+        shown = f"{d * 1e6:+.2f} µs/op" + (" paired" if pairs[0] and pairs[1] else "")
+        if notes:
+            shown += " (" + "; ".join(notes) + ")"
         return shown, d <= self.at_most_s
 
 
