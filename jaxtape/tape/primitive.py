@@ -96,12 +96,8 @@ class Primitive:
         return jax.jit(fn) if self.jit else fn
 
     def __call__(self, *args, **static):
-        if static:
-            skey = static_key(static)
-            fwd = self._fwd.get(skey)
-        else:
-            skey = ()
-            fwd = self._fwd.get(skey)
+        skey = static_key(static) if static else ()
+        fwd = self._fwd.get(skey)
         if fwd is None:
             fwd = self._fwd[skey] = self.bind_static(skey, static)
         n = len(args)
