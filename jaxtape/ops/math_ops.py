@@ -95,24 +95,8 @@ _PRIMS = {
 _INTEGER_DIVISION = ("FloorDiv", "FloorMod", "TruncateDiv", "TruncateMod")
 
 
-# (op, dtype) -> the primitive when two such tensors need no checks, else False.
-_fast_path: dict = {}
-
-
 def apply_binary(x, y, op, strict=True):
     """Converts, checks and runs the binary kernel `op` (TF op name)."""
-    if type(x) is Tensor and type(y) is Tensor:
-        # Two float tensors of one dtype and shape that the kernel takes: every
-        # check below would pass, so skip them (the training-loop hot path).
-        xv, yv = x._value, y._value
-        dtype = xv.dtype
-        if dtype == yv.dtype and xv.shape == yv.shape:
-            fast = _fast_path.get((op, dtype))
-            if fast is None:
-                fast = _fast_path[(op, dtype)] = (
-                    _PRIMS[op] if dtype.kind in "fc" and math_kernels.accepted(op, dtype) else False)
-            if fast:
-                return fast(x, y)
     x, y = elementwise(x, y, op, strict)
     math_kernels.check(op, x)
     dtype = x._value.dtype
@@ -134,9 +118,31 @@ def add_recorded(a, b):
     return _PRIMS["AddV2"](a, b)
 
 
+def fast_binary(op, slow):
+    """`slow(x, y)` behind a shortcut for the training-loop hot path.
+
+    Two float tensors of one dtype and shape that the kernel takes would pass
+    every conversion and check in `slow`, so they go straight to the kernel.
+    """
+    prim = _PRIMS[op]
+    shortcut = {}  # NumPy dtype -> whether it applies
+
+    def call(x, y, name=None):
+        if type(x) is Tensor and type(y) is Tensor:
+            xv, yv = x._value, y._value
+            dtype = xv.dtype
+            if dtype == yv.dtype and xv.shape == yv.shape:
+                ok = shortcut.get(dtype)
+                if ok is None:
+                    ok = shortcut[dtype] = dtype.kind in "fc" and math_kernels.accepted(op, dtype)
+                if ok:
+                    return prim(x, y)
+        return slow(x, y)
+    return call
+
+
 def _binary_op(op, *names, strict=True, doc=None):
-    def op_fn(x, y, name=None):
-        return apply_binary(x, y, op, strict)
+    op_fn = fast_binary(op, lambda x, y: apply_binary(x, y, op, strict))
 
     op_fn.__name__ = names[0].rpartition(".")[2]
     op_fn.__doc__ = doc or f"Elementwise `{op_fn.__name__}` with broadcasting (TF op {op})."

@@ -97,11 +97,14 @@ def _invert(self):
     return _invert_prim(x)
 
 
-def _mul(x, y):
+def _mul_checked(x, y):
     # TF's `*` on two bool tensors is a logical and; `multiply` has no bool kernel.
     if type(x) is Tensor and x._value.dtype == np.bool_:
         return math_ops.logical_and(x, y)
     return math_ops.apply_binary(x, y, "Mul")
+
+
+_mul = math_ops.fast_binary("Mul", _mul_checked)
 
 
 BINARY = {
