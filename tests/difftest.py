@@ -8,6 +8,7 @@ respect to every floating input (including which gradients are `None`).
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -105,3 +106,27 @@ def check_raises(fn, *arrays, match=None):
         assert match in str(want), f"TF's message changed: {want}"
         assert match in str(got), f"{got!r} lacks {match!r}"
     return got, want
+
+
+def outcome(fn, tf, plain):
+    """What `fn(tf)` gives: ("value", plain(result)), or ("raises", type name, message).
+
+    TF's kernel errors carry a `{{function_node ...}}` prefix and an op-name
+    scope after `name:` that jaxtape leaves out; both are dropped here.
+    """
+    try:
+        return ("value", plain(fn(tf)))
+    except Exception as e:  # noqa: BLE001 - the exception is the outcome compared
+        text = re.sub(r"^\{\{function_node [^}]*\}\} ", "", str(e))
+        return ("raises", type(e).__name__, re.sub(r"name: \S+$", "name: ", text))
+
+
+def same_outcome(fn, plain, message=True):
+    """Asserts jaxtape's outcome of `fn` equals TF's (the message too unless
+    `message` is False); returns it."""
+    want = outcome(fn, real_tf(), plain)
+    got = outcome(fn, jaxtape, plain)
+    if not message and want[0] == "raises":
+        want, got = want[:2], got[:2]
+    assert got == want
+    return got

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import jaxtape
-from difftest import real_tf
+from difftest import real_tf, same_outcome
 
 
 def _plain(x):
@@ -15,18 +15,8 @@ def _plain(x):
     return x
 
 
-def _outcome(fn, tf):
-    try:
-        return ("value", _plain(fn(tf)))
-    except Exception as e:  # noqa: BLE001 - the exception is the outcome compared
-        return ("raises", type(e).__name__, str(e))
-
-
 def same(fn):
-    want = _outcome(fn, real_tf())
-    got = _outcome(fn, jaxtape)
-    assert got == want
-    return got
+    return same_outcome(fn, _plain)
 
 
 # -- stop_recording ---------------------------------------------------------------------

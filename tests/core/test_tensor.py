@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import jaxtape
-from difftest import real_tf
+from difftest import real_tf, same_outcome
 
 
 def _plain(x):
@@ -32,24 +32,8 @@ def _plain(x):
     return x
 
 
-def _outcome(fn, tf):
-    try:
-        return ("value", _plain(fn(tf)))
-    except Exception as e:  # noqa: BLE001 - the exception is the outcome compared
-        # TF's kernel errors carry a `{{function_node ...}}` prefix and an op-name
-        # scope after `name:`; jaxtape leaves both out.
-        text = re.sub(r"^\{\{function_node [^}]*\}\} ", "", str(e))
-        return ("raises", type(e).__name__, re.sub(r"name: \S+$", "name: ", text))
-
-
 def same(fn, message=True):
-    """Asserts jaxtape's outcome equals TF's; returns it."""
-    want = _outcome(fn, real_tf())
-    got = _outcome(fn, jaxtape)
-    if not message and want[0] == "raises":
-        want, got = want[:2], got[:2]
-    assert got == want
-    return got
+    return same_outcome(fn, _plain, message)
 
 
 def T(tf, *a, **k):

@@ -1,11 +1,10 @@
 """tf.Variable against real TF: names, assignment, reads under a tape."""
-import re
 
 import numpy as np
 import pytest
 
 import jaxtape
-from difftest import real_tf
+from difftest import real_tf, same_outcome
 
 
 def _plain(x):
@@ -20,21 +19,8 @@ def _plain(x):
     return x
 
 
-def _outcome(fn, tf):
-    try:
-        return ("value", _plain(fn(tf)))
-    except Exception as e:  # noqa: BLE001 - the exception is the outcome compared
-        # TF's kernel errors start with a `{{function_node ...}}` prefix jaxtape leaves out.
-        return ("raises", type(e).__name__, re.sub(r"^\{\{function_node [^}]*\}\} ", "", str(e)))
-
-
 def same(fn, message=True):
-    want = _outcome(fn, real_tf())
-    got = _outcome(fn, jaxtape)
-    if not message and want[0] == "raises":
-        want, got = want[:2], got[:2]
-    assert got == want
-    return got
+    return same_outcome(fn, _plain, message)
 
 
 def test_names():
