@@ -238,19 +238,10 @@ def accepts(op: str, dtype) -> bool:
     return ok
 
 
-def accepted(op: str, dtype) -> bool:
-    """`accepts` for a NumPy dtype, from the cache when it can be."""
-    ok = _accepted.get((op, dtype))
-    return accepts(op, dtype) if ok is None else ok
-
-
 def check(op: str, *tensors):
     """Raises TF's "not in the list of allowed values" error unless `op` takes the dtype."""
     dtype = tensors[0]._value.dtype  # the NumPy dtype: hashing it is cheaper than a DType
-    ok = _accepted.get((op, dtype))
-    if ok is None:
-        ok = accepts(op, dtype)
-    if not ok:
+    if not accepts(op, dtype):
         allowed, summary = KERNELS[op]
         raise op_error(
             f"Value for attr 'T' of {kernel_dtype_name(dtype)} is not in the list of allowed "

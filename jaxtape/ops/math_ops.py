@@ -134,7 +134,7 @@ def fast_binary(op, slow):
             if dtype == yv.dtype and xv.shape == yv.shape:
                 ok = shortcut.get(dtype)
                 if ok is None:
-                    ok = shortcut[dtype] = dtype.kind in "fc" and math_kernels.accepted(op, dtype)
+                    ok = shortcut[dtype] = dtype.kind in "fc" and math_kernels.accepts(op, dtype)
                 if ok:
                     return prim(x, y)
         return slow(x, y)
