@@ -11,7 +11,7 @@ def main(argv=None) -> int:
     if len(argv) < 2 or argv[0] != "run":
         print(USAGE, file=sys.stderr)
         return 2
-    from jaxtape import runner
+    from jaxtape._src.api import runner
     runner.run(argv[1], argv[2:])
     return 0
 

@@ -1,15 +1,15 @@
 """`jaxtape.numpy`: every `jax.numpy` function as a recorded op on tensors.
 
 `jaxtape.numpy.tanh(t)` records like `tf.tanh(t)`; functions are wrapped on
-first use with `jaxtape.interop.op`, so the whole of `jax.numpy` is there
+first use with `jaxtape._src.api.interop.op`, so the whole of `jax.numpy` is there
 without a list to keep up to date. Constants and dtypes pass through.
 """
 from __future__ import annotations
 
 import jax.numpy as _jnp
 
-from jaxtape.framework.errors import NotImplementedInJaxtape as _Missing
-from jaxtape.interop import op as _op
+from jaxtape._src.framework.errors import NotImplementedInJaxtape as _Missing
+from jaxtape._src.api.interop import op as _op
 
 _wrapped: dict = {}
 

@@ -1,14 +1,14 @@
 """The API coverage table in docs/ is generated from the code and current."""
 import pathlib
 
-from jaxtape.api import coverage
-from jaxtape.api.exports import REGISTRY
+from jaxtape._src.api import coverage
+from jaxtape._src.framework.exports import REGISTRY
 
 
 def test_docs_api_table_is_current():
     path = pathlib.Path(__file__).resolve().parents[1] / "docs" / "API.md"
     assert path.read_text() == coverage.table(), (
-        "docs/API.md is stale: run `python -m jaxtape.api.coverage > docs/API.md`")
+        "docs/API.md is stale: run `python -m jaxtape._src.api.coverage > docs/API.md`")
 
 
 def test_every_exported_name_resolves_through_the_namespaces():

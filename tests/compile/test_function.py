@@ -58,7 +58,7 @@ def test_decorator_forms():
     for fn in (jaxtape.function(f), jaxtape.function()(f), jaxtape.function(jit_compile=True)(f),
                jaxtape.function(reduce_retracing=True, autograph=False)(f)):
         np.testing.assert_allclose(fn(x).numpy(), [2.0, 4.0])
-    assert jaxtape.function is jaxtape.compile.function
+    assert jaxtape.function is jaxtape._src.compile.function
 
     @jaxtape.function
     def g(x, scale=3.0):

@@ -88,7 +88,7 @@ def test_exception_inside_with_leaves_no_tape_active():
             z = x * x
         return h.gradient(y, x), g.gradient(z, x)
     assert same(fn) == ("value", (None, ("float32", (), 4.0)))
-    assert not jaxtape.tape.state.local.tapes
+    assert not jaxtape._src.framework.state.local.tapes
 
 
 # -- watch -------------------------------------------------------------------------

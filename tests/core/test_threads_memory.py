@@ -64,7 +64,7 @@ def test_tapes_in_concurrent_threads_are_independent():
     for t in threads:
         t.join()
     assert errors == []
-    assert not jaxtape.tape.state.local.tapes
+    assert not jaxtape._src.framework.state.local.tapes
 
 
 # -- memory ------------------------------------------------------------------------------

@@ -1,0 +1,327 @@
+"""`tf.function`: a Python function compiled whole with `jax.jit`.
+
+A trace runs the Python function once on traced tensors under
+`jax.make_jaxpr`, with variables routed through a `capture.Scope`. The
+program's constants then include one copy per variable read; those become
+inputs, and the final values of written variables become outputs, so a
+`ConcreteFunction` is a pure function `(variable values, tensors) ->
+(outputs, new variable values)`, jitted once. A call feeds it the variables'
+current arrays and writes the new values back: a whole training step
+(forward, tape, gradient, `assign_sub`) is one XLA computation.
+
+Called inside a `GradientTape`, the compiled call is a `Primitive` whose
+inputs include the variables' reads, so the tape records one node and JAX
+derives its VJP.
+"""
+from __future__ import annotations
+
+import functools
+import weakref
+
+import jax
+from jax import tree_util
+
+from jaxtape._src.framework.exports import export
+from jaxtape._src.compile import capture
+from jaxtape._src.compile import signature
+from jaxtape._src.compile.signature import TRACED
+from jaxtape._src.framework.convert import convert_to_tensor
+from jaxtape._src.framework.tensor import Tensor
+from jaxtape._src.framework.variables import Variable
+from jaxtape._src.tape.primitive import Primitive
+from jaxtape._src.framework.state import local
+
+
+class traced:
+    """Context: this thread is tracing; outer tapes and accumulators are hidden.
+
+    A tape active outside must not record ops on tracers; the call as a whole
+    is recorded after the trace instead.
+    """
+
+    def __init__(self, tapes=()):
+        self.tapes = list(tapes)
+
+    def __enter__(self):
+        self.saved = local.tapes, local.accumulators
+        local.tapes, local.accumulators = self.tapes, []
+        local.tracing += 1
+
+    def __exit__(self, *exc):
+        local.tracing -= 1
+        local.tapes, local.accumulators = self.saved
+
+
+def output_leaf(leaf):
+    """A traced output leaf as an array, or None for a value kept as is."""
+    if isinstance(leaf, Variable):
+        leaf = leaf._read_for_op()
+    if isinstance(leaf, Tensor):
+        return leaf._value
+    if leaf is None or isinstance(leaf, str):
+        return None
+    try:
+        return convert_to_tensor(leaf)._value
+    except (TypeError, ValueError):
+        return None
+
+
+class _CompiledCall(Primitive):
+    """The compiled call as one recorded op, sharing the jitted function."""
+
+    def __init__(self, pure, jitted, name):
+        super().__init__(pure, name, multiple_results=True)
+        self._jitted = jitted
+
+    def bind_static(self, skey, static):
+        return self._jitted
+
+
+class ConcreteFunction:
+    """One trace: the jitted pure function and how to feed it and unpack it."""
+
+    def __init__(self, name, closed, scope, out_tree, out_template, n_out, written, created):
+        consts = list(closed.consts)
+        in_vars, slots, index = [], [], {}
+        for i, c in enumerate(consts):
+            var = scope.copies.get(id(c))
+            if var is None:
+                continue
+            j = index.get(id(var))
+            if j is None:
+                j = index[id(var)] = len(in_vars)
+                in_vars.append(var)
+            slots.append((i, j))
+            consts[i] = None  # fed at each call; do not keep the copy alive
+        jaxpr = closed.jaxpr
+        n_vars = len(in_vars)
+
+        def pure(*flat):
+            c = list(consts)
+            for i, j in slots:
+                c[i] = flat[j]
+            return tuple(jax.core.eval_jaxpr(jaxpr, c, *flat[n_vars:]))
+
+        pure.__name__ = name
+        self.in_vars = tuple(in_vars)
+        self.written = tuple(written)
+        self.created = tuple(created)
+        self.n_out = n_out
+        self.out_tree = out_tree
+        self.out_template = out_template
+        self.single = out_tree.num_leaves == 1 and n_out == 1 and tree_util.treedef_is_leaf(out_tree)
+        self.jitted = jax.jit(pure)
+        self.prim = _CompiledCall(pure, self.jitted, name)
+
+    def initial_values(self, tensors):
+        """Runs the trace once for the values of the variables it created."""
+        res = self.jitted(*[v._value for v in self.in_vars], *[t._value for t in tensors])
+        start = self.n_out + len(self.written)
+        for var, value in zip(self.created, res[start:]):
+            var.__dict__["_value"] = value
+
+    def __call__(self, tensors):
+        st = local
+        if st.tapes or st.accumulators:
+            ins = [v._read_for_op() for v in self.in_vars]
+            ins.extend(tensors)
+            res = self.prim(*ins)
+            outs = res[:self.n_out]
+            new = [t._value for t in res[self.n_out:]]
+        else:
+            res = self.jitted(*[v._value for v in self.in_vars], *[t._value for t in tensors])
+            outs = [Tensor(r) for r in res[:self.n_out]]
+            new = res[self.n_out:]
+        for var, value in zip(self.written, new):
+            var._value = value
+        if self.single:
+            return outs[0]
+        it = iter(outs)
+        leaves = [next(it) if t is TRACED else t for t in self.out_template]
+        return tree_util.tree_unflatten(self.out_tree, leaves)
+
+
+def trace(python_function, name, tensors, template, treedef, spread, allow_create):
+    """Traces `python_function` on `tensors` into a `ConcreteFunction`."""
+    scope = capture.Scope(allow_create)
+    info = {}
+
+    def body(*arrays):
+        it = iter(arrays)
+        leaves = [Tensor(next(it)) if t is TRACED else t for t in template]
+        structure = tree_util.tree_unflatten(treedef, leaves)
+        if spread:
+            out = python_function(*structure)
+        else:
+            out = python_function(*structure[0], **structure[1])
+        flat, out_tree = signature.flatten(out)
+        arrays_out, out_template = [], []
+        for leaf in flat:
+            value = output_leaf(leaf)
+            if value is None:
+                out_template.append(leaf)
+            else:
+                arrays_out.append(value)
+                out_template.append(TRACED)
+        written = [v for k, v in scope.written.items() if k not in scope.created]
+        created = list(scope.created.values())
+        info.update(out_tree=out_tree, out_template=out_template, n_out=len(arrays_out),
+                    written=written, created=created)
+        return (arrays_out, [scope.shadow[id(v)] for v in written],
+                [scope.base[id(v)] for v in created])
+
+    with traced(), capture.tracing_scope(scope):
+        closed = jax.make_jaxpr(body)(*[t._value for t in tensors])
+    return ConcreteFunction(name, closed, scope, info["out_tree"], info["out_template"],
+                            info["n_out"], info["written"], info["created"])
+
+
+class Function:
+    """A `tf.function`: traces per input signature, then calls compiled code."""
+
+    def __init__(self, python_function, input_signature=None, autograph=True, jit_compile=None,
+                 reduce_retracing=False, name=None, **experimental):
+        self._python_function = python_function
+        self._name = name or getattr(python_function, "__name__", "function")
+        self._input_signature = input_signature
+        self._signature = (None if input_signature is None
+                           else signature.Signature(input_signature, python_function))
+        self._options = dict(autograph=autograph, jit_compile=jit_compile,
+                             reduce_retracing=reduce_retracing, **experimental)
+        self._cache = {}
+        self._fast = {}  # (shape, dtype, ...) of all-tensor positional calls -> concrete
+        self._tracing_count = 0
+        self._traced_once = False
+        self._bound = weakref.WeakKeyDictionary()
+        functools.update_wrapper(self, python_function)
+
+    @property
+    def python_function(self):
+        return self._python_function
+
+    @property
+    def input_signature(self):
+        return self._input_signature
+
+    def experimental_get_tracing_count(self):
+        return self._tracing_count
+
+    def __get__(self, instance, owner=None):
+        """On a method: one Function per instance, as TF binds them."""
+        if instance is None:
+            return self
+        try:
+            bound = self._bound.get(instance)
+        except TypeError:  # not weak-referenceable: bind afresh
+            bound = None
+        if bound is None:
+            bound = Function(self._python_function.__get__(instance, owner),
+                             self._input_signature, name=self._name, **self._options)
+            try:
+                self._bound[instance] = bound
+            except TypeError:
+                pass
+        return bound
+
+    def _bind(self, args, kwargs):
+        if self._signature is None:
+            return signature.bind(args, kwargs) + (False,)
+        return self._signature.bind(args, kwargs) + (True,)
+
+    def _concrete(self, bound):
+        key, tensors, template, treedef, spread = bound
+        concrete = self._cache.get(key)
+        if concrete is None:
+            concrete = trace(self._python_function, self._name, tensors, template, treedef,
+                             spread, allow_create=not self._traced_once)
+            self._tracing_count += 1
+            if concrete.created:  # TF traces again once the variables exist
+                concrete.initial_values(tensors)
+                concrete = trace(self._python_function, self._name, tensors, template,
+                                 treedef, spread, allow_create=False)
+                self._tracing_count += 1
+            self._traced_once = True
+            self._cache[key] = concrete
+        return concrete, tensors
+
+    def __call__(self, *args, **kwargs):
+        if local.tracing:  # inside another trace: inline, as TF does
+            return self._python_function(*args, **kwargs)
+        fast = not kwargs and self._signature is None
+        if fast:  # all-tensor positional calls skip flattening (a training loop's case)
+            key = []
+            for a in args:
+                if type(a) is not Tensor:
+                    fast = False
+                    break
+                key.append(a._value.shape)
+                key.append(a._value.dtype)
+            else:
+                concrete = self._fast.get(tuple(key))
+                if concrete is not None:
+                    return concrete(args)
+        concrete, tensors = self._concrete(self._bind(args, kwargs))
+        if fast:
+            self._fast[tuple(key)] = concrete
+        return concrete(tensors)
+
+    def get_concrete_function(self, *args, **kwargs):
+        """The trace for these arguments (`TensorSpec`s with full shapes allowed)."""
+        import jax.numpy as jnp
+
+        def example(x):
+            if isinstance(x, signature.TensorSpec):
+                if not x.shape.is_fully_defined():
+                    raise NotImplementedError(
+                        "jaxtape traces per concrete shape: get_concrete_function needs "
+                        f"fully defined shapes, got {x!r}")
+                return Tensor(jnp.zeros(tuple(x.shape), x.dtype.as_numpy_dtype))
+            return x
+
+        if not args and not kwargs and self._signature is not None:
+            args = tuple(self._signature.structure)
+        args, kwargs = tree_util.tree_map(
+            example, (args, kwargs), is_leaf=lambda x: x is None or isinstance(x, signature.TensorSpec))
+        concrete, _ = self._concrete(self._bind(args, kwargs))
+        return _Bound(self, concrete)
+
+    def __repr__(self):
+        return f"<jaxtape.function {self._name}>"
+
+
+class _Bound:
+    """What `get_concrete_function` returns: callable with matching arguments."""
+
+    def __init__(self, function, concrete):
+        self._function = function
+        self._concrete = concrete
+
+    def __call__(self, *args, **kwargs):
+        return self._function(*args, **kwargs)
+
+    @property
+    def variables(self):
+        return self._concrete.in_vars
+
+    @property
+    def trainable_variables(self):
+        return tuple(v for v in self._concrete.in_vars if v.trainable)
+
+
+@export("function")
+def function(func=None, input_signature=None, autograph=True, jit_compile=None,
+             reduce_retracing=False, experimental_implements=None,
+             experimental_autograph_options=None, experimental_attributes=None,
+             experimental_relax_shapes=None, experimental_compile=None,
+             experimental_follow_type_hints=None, name=None):
+    """Compiles `func` with `jax.jit`; usable as `@function` or `@function(...)`.
+
+    `autograph`, `jit_compile` and `reduce_retracing` are accepted and have
+    no effect: everything compiles with XLA, and Python control flow is not
+    converted (use `tf.cond` / `tf.while_loop` on tensors).
+    """
+    options = dict(input_signature=input_signature, autograph=autograph,
+                   jit_compile=jit_compile, reduce_retracing=reduce_retracing, name=name)
+    if func is None:
+        return lambda f: Function(f, **options)
+    return Function(func, **options)

@@ -1,0 +1,209 @@
+"""Turning Python values, NumPy arrays and variables into tensors, TF's way.
+
+TensorFlow's rules: Python floats become float32 and ints int32 (int64 when
+they do not fit), NumPy arrays keep their dtype, and a requested dtype is
+honoured only when the conversion loses nothing. Scalar constants are cached:
+putting a fresh scalar on a device costs ~100 µs, far more than the op that
+uses it (`y * 1.01` in a loop would otherwise pay it every step).
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxtape._src.framework import dtypes
+from jaxtape._src.framework.tensor import Tensor
+from jaxtape._src.framework.tensor_shape import TensorShape
+
+_INT32 = np.iinfo(np.int32)
+_scalar_cache: dict = {}
+_SCALAR_CACHE_SIZE = 4096
+
+
+def _python_dtype(value) -> dtypes.DType:
+    """TF's dtype for a Python scalar or (nested) sequence of them."""
+    try:
+        arr = np.asarray(value)
+    except ValueError:  # NumPy's inhomogeneous-shape error
+        raise ValueError("Can't convert non-rectangular Python sequence to Tensor.") from None
+    kind = arr.dtype.kind
+    if kind == "f":
+        return dtypes.float32
+    if kind in "iu":
+        if arr.size and (arr.max() > _INT32.max or arr.min() < _INT32.min):
+            return dtypes.int64
+        return dtypes.int32
+    if kind == "b":
+        return dtypes.bool
+    if kind == "c":
+        return dtypes.complex128
+    if kind in "US":
+        raise TypeError("jaxtape does not implement string tensors (tf.string)")
+    if kind == "O" and all(isinstance(v, int) for v in arr.reshape(-1)):
+        raise ValueError("Can't convert Python sequence with out-of-range integer to Tensor.")
+    if kind == "O":
+        raise ValueError("Can't convert non-rectangular Python sequence to Tensor.")
+    raise TypeError(f"Cannot convert {value!r} to a Tensor.")
+
+
+def _has_mixed_bool(value) -> bool:
+    flat = []
+
+    def walk(v):
+        if isinstance(v, (list, tuple)):
+            for x in v:
+                walk(x)
+        else:
+            flat.append(v)
+
+    walk(value)
+    kinds = {type(v) is bool for v in flat}
+    return len(kinds) > 1
+
+
+def _contains_tensor(value) -> bool:
+    if isinstance(value, (list, tuple)):
+        return any(_contains_tensor(v) for v in value)
+    return isinstance(value, Tensor) or hasattr(value, "_read_for_op")
+
+
+def _python_to_array(value, dtype: dtypes.DType | None):
+    inferred = _python_dtype(value)
+    if isinstance(value, (list, tuple)) and _has_mixed_bool(value):
+        raise ValueError("Can't convert Python sequence with mixed types to Tensor.")
+    if dtype is None:
+        dtype = inferred
+    elif np.size(value) and (inferred.is_floating and (dtype.is_integer or dtype.is_bool)
+                             or inferred.is_complex and not dtype.is_complex):
+        # An empty list has no value that could fail to fit: `constant([], tf.int32)`.
+        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
+    try:
+        return jnp.asarray(np.asarray(value, dtype=dtype.as_numpy_dtype))
+    except OverflowError:
+        if dtype is inferred:
+            raise ValueError("Can't convert Python sequence with out-of-range integer to Tensor.") from None
+        # A requested integer dtype wraps around, as TF's C cast does.
+        wrapped = np.asarray(np.asarray(value, dtype=object) % (1 << 64), dtype=np.uint64)
+        return jnp.asarray(wrapped.astype(dtype.as_numpy_dtype))
+
+
+def _scalar(value, dtype):
+    """A cached device scalar for a Python number."""
+    key = (type(value), value, dtype)
+    hit = _scalar_cache.get(key)
+    if hit is not None:
+        return hit
+    with jax.ensure_compile_time_eval():  # a concrete array even inside a trace: it is cached
+        array = _python_to_array(value, dtype)
+    if value == value and not (value == 0 and isinstance(value, float)):  # NaN and -0.0 skip the cache
+        if len(_scalar_cache) >= _SCALAR_CACHE_SIZE:
+            _scalar_cache.clear()
+        _scalar_cache[key] = array
+    return array
+
+
+def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
+    """`tf.convert_to_tensor`: a Tensor for `value`, in `dtype` if given."""
+    if isinstance(value, Tensor):
+        if dtype is not None and dtypes.as_dtype(dtype) != value.dtype:
+            raise ValueError(
+                f"Tensor conversion requested dtype {dtypes.as_dtype(dtype).name} "
+                f"for Tensor with dtype {value.dtype.name}: {value!r}")
+        return value
+    read = getattr(value, "_read_for_op", None)
+    if read is not None:  # a Variable
+        tensor = read()
+        if dtype is not None and dtypes.as_dtype(dtype) != tensor.dtype:
+            raise ValueError(
+                f"Tensor conversion requested dtype {dtypes.as_dtype(dtype).name} "
+                f"for Tensor with dtype {tensor.dtype.name}: {tensor!r}")
+        return tensor
+    dtype = None if dtype is None else dtypes.as_dtype(dtype)
+    if dtype is None and dtype_hint is not None:
+        try:
+            return convert_to_tensor(value, dtype_hint)
+        except (TypeError, ValueError):
+            pass
+    if isinstance(value, (bool, numbers.Number)) and not isinstance(value, (np.generic, np.ndarray)):
+        return Tensor(_scalar(value, dtype))
+    if isinstance(value, (np.ndarray, np.generic)):
+        if value.dtype.kind in "US":
+            raise TypeError("jaxtape does not implement string tensors (tf.string)")
+        target = dtypes.as_dtype(value.dtype) if dtype is None else dtype
+        return Tensor(jnp.asarray(value, dtype=target.as_numpy_dtype))
+    if isinstance(value, jax.Array):
+        if dtype is not None and value.dtype != dtype.as_numpy_dtype:
+            value = value.astype(dtype.as_numpy_dtype)
+        return Tensor(value)
+    if isinstance(value, TensorShape):
+        return _shape_tensor(value, dtype)
+    if isinstance(value, (list, tuple)):
+        if _contains_tensor(value):
+            from jaxtape._src.ops.array.manipulation import pack_nested
+            packed = pack_nested(value)
+            return packed if dtype is None else convert_to_tensor(packed, dtype)
+        return Tensor(_python_to_array(value, dtype))
+    if isinstance(value, (str, bytes)):
+        # TF would make a tf.string tensor; converting one to a numeric dtype is its TypeError.
+        if dtype is not None:
+            from jaxtape._src.ops.support.args import kernel_dtype_name  # late: ops import this module
+            raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {kernel_dtype_name(dtype)}")
+        raise TypeError("jaxtape does not implement string tensors (tf.string)")
+    if hasattr(value, "__jax_array__"):
+        return convert_to_tensor(value.__jax_array__(), dtype)
+    if hasattr(value, "__array__"):
+        return convert_to_tensor(np.asarray(value), dtype)
+    if value is None:
+        raise ValueError("Attempt to convert a value (None) with an unsupported type "
+                         "(<class 'NoneType'>) to a Tensor.")
+    raise ValueError(f"Attempt to convert a value ({value!r}) with an unsupported type "
+                     f"({type(value)}) to a Tensor.")
+
+
+def _shape_tensor(shape, dtype):
+    """A fully known TensorShape converts to its dims: int32 unless too large, as TF."""
+    if not shape.is_fully_defined():
+        raise ValueError(f"Cannot convert a partially known TensorShape {shape} to a Tensor.")
+    dims = shape.as_list()
+    if dtype is None:
+        dtype = dtypes.int64 if any(d >= 2**31 for d in dims) else dtypes.int32
+    elif dtype not in (dtypes.int32, dtypes.int64):
+        raise TypeError(f"Cannot convert TensorShape {shape} to dtype {dtype}. "
+                        "Allowed dtypes are tf.int32 and tf.int64.")
+    return Tensor(jnp.asarray(dims, dtype=dtype.as_numpy_dtype).reshape(len(dims)))
+
+
+_tensor_cache: dict = {}
+
+
+def scalar_tensor(value, np_dtype):
+    """A cached constant Tensor for a Python int/float in a tensor's dtype.
+
+    The hot path of `y * 1.01`: no conversion rules to re-run, no device
+    transfer, one dict lookup. Returns None where TF would not convert
+    silently (a float into an integer dtype), so the caller falls back to
+    the general path and its errors.
+    """
+    key = (type(value), value, np_dtype)
+    if not value and type(value) is float:
+        key += (math.copysign(1.0, value),)  # 0.0 == -0.0, but they differ
+    hit = _tensor_cache.get(key)
+    if hit is not None:
+        return hit
+    if type(value) is float and np_dtype.kind not in "fc":
+        return None
+    if value != value:  # NaN never finds itself in a dict
+        return Tensor(jnp.asarray(np.asarray(value, np_dtype)))
+    if len(_tensor_cache) >= _SCALAR_CACHE_SIZE:
+        _tensor_cache.clear()
+    try:
+        with jax.ensure_compile_time_eval():  # concrete even inside a trace: it is cached
+            array = jnp.asarray(np.asarray(value, np_dtype))
+    except OverflowError:
+        return None
+    hit = _tensor_cache[key] = Tensor(array)
+    return hit

@@ -1,0 +1,100 @@
+"""`tf.Module`: a named container whose variables are found by walking attributes."""
+from __future__ import annotations
+
+import re
+
+from jaxtape._src.framework.exports import export
+from jaxtape._src.framework.variables import Variable
+
+
+def _snake_case(name: str) -> str:
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def _leaves(value):
+    """Objects held in an attribute, looking inside lists, tuples and dicts."""
+    if isinstance(value, dict):
+        for k in sorted(value, key=repr):
+            yield from _leaves(value[k])
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _leaves(v)
+    else:
+        yield value
+
+
+class _NameScope:
+    def __init__(self, name):
+        self.name = name
+
+    def __enter__(self):
+        return self.name
+
+    def __exit__(self, *exc):
+        return False
+
+
+@export("Module")
+class Module:
+    """Groups variables and submodules; `variables` lists them as TF orders them:
+    this module's own (attributes in sorted order) first, then its submodules',
+    breadth first."""
+
+    _TF_MODULE_IGNORED_PROPERTIES = frozenset()
+
+    def __init__(self, name=None):
+        if name is None:
+            name = _snake_case(type(self).__name__)
+        elif not name.isidentifier():
+            raise ValueError(f"'{name}' is not a valid module name. Module names must be "
+                             f"valid Python identifiers (e.g. a valid class name).")
+        self._name = name
+        self._scope_name = name + "/"
+
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def name_scope(self):
+        return _NameScope(self._scope_name)
+
+    def _flatten(self, predicate):
+        found, seen = [], set()
+        queue, visited = [self], {id(self)}
+        while queue:
+            module = queue.pop(0)
+            subs = []
+            for key in sorted(vars(module)):
+                if key in module._TF_MODULE_IGNORED_PROPERTIES or key in ("_name", "_scope_name"):
+                    continue
+                for leaf in _leaves(vars(module)[key]):
+                    if isinstance(leaf, Module) and id(leaf) not in visited:
+                        visited.add(id(leaf))
+                        subs.append(leaf)
+                    if predicate(leaf) and id(leaf) not in seen:
+                        seen.add(id(leaf))
+                        found.append(leaf)
+            queue.extend(subs)  # breadth first, as TF walks modules
+        return tuple(found)
+
+    @property
+    def variables(self):
+        return self._flatten(lambda x: isinstance(x, Variable))
+
+    @property
+    def trainable_variables(self):
+        return self._flatten(lambda x: isinstance(x, Variable) and x.trainable)
+
+    @property
+    def non_trainable_variables(self):
+        return self._flatten(lambda x: isinstance(x, Variable) and not x.trainable)
+
+    @property
+    def submodules(self):
+        return self._flatten(lambda x: isinstance(x, Module))
+
+    @classmethod
+    def with_name_scope(cls, method):
+        return method

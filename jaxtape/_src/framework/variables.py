@@ -1,0 +1,226 @@
+"""`tf.Variable`: mutable state whose reads a tape can follow.
+
+A variable has a fixed `_id`; every read returns a fresh `Tensor` holding the
+value of that moment under the same id. A tape therefore sums the gradients
+of all reads into the variable, while each read keeps its own value, so
+reading, assigning and reading again inside one tape differentiates both
+reads at the values they had. Assignment replaces the array and is never
+recorded, which is what makes it break the gradient chain, as in TF.
+"""
+from __future__ import annotations
+
+import enum
+import itertools
+import operator
+
+import jax
+
+from jaxtape._src.framework import dtypes
+from jaxtape._src.framework.convert import convert_to_tensor
+from jaxtape._src.framework.errors import invalid_argument
+from jaxtape._src.framework.tensor import Tensor, _next_id, numpy_text, _Reference
+from jaxtape._src.framework.tensor_shape import TensorShape
+from jaxtape._src.framework.state import local
+
+
+class VariableSynchronization(enum.Enum):
+    AUTO = 0
+    NONE = 1
+    ON_WRITE = 2
+    ON_READ = 3
+
+
+class VariableAggregation(enum.Enum):
+    NONE = 0
+    SUM = 1
+    MEAN = 2
+    ONLY_FIRST_REPLICA = 3
+
+
+_unique = itertools.count()
+# Jitted updates take JAX's C++ dispatch path, a few µs cheaper than `+`/`-`.
+_add = jax.jit(operator.add)
+_sub = jax.jit(operator.sub)
+
+
+class Variable:
+    """A mutable tensor; trainable reads inside a tape are watched."""
+
+    __array_priority__ = 100
+
+    def __init__(self, initial_value=None, trainable=None, validate_shape=True,
+                 caching_device=None, name=None, variable_def=None, dtype=None,
+                 import_scope=None, constraint=None,
+                 synchronization=VariableSynchronization.AUTO,
+                 aggregation=VariableAggregation.NONE, shape=None,
+                 experimental_enable_variable_lifting=True):
+        if initial_value is None:
+            raise ValueError("The `initial_value` arg to `tf.Variable` must be specified except when "
+                             "you are not providing a `variable_def`. You provided neither.")
+        if callable(initial_value):
+            initial_value = initial_value()
+        if isinstance(initial_value, Variable):
+            initial_value = initial_value.read_value()
+        try:
+            value = convert_to_tensor(initial_value, dtype=dtype)
+        except ValueError as e:
+            if isinstance(initial_value, Tensor):  # a tensor is never cast silently, as in TF
+                raise ValueError(f"initial_value: {e}") from None
+            raise
+        if synchronization == VariableSynchronization.ON_READ and trainable:
+            raise ValueError("Synchronization value can be set to VariableSynchronization.ON_READ "
+                             "only for non-trainable variables.")
+        if trainable is None:
+            trainable = synchronization != VariableSynchronization.ON_READ
+        self._value = value._value
+        self._id = _next_id()
+        self._trainable = bool(trainable)
+        self._shape = TensorShape(shape) if shape is not None else TensorShape(self._value.shape)
+        self._name = (name or "Variable") + ":0"
+        self._constraint = constraint
+        self._synchronization = synchronization
+        self._aggregation = aggregation
+        self._unique_id = next(_unique)
+
+    # -- reads ----------------------------------------------------------
+    def _read_for_op(self) -> Tensor:
+        """The current value as a tensor sharing the variable's id."""
+        tapes = local.tapes
+        if tapes and self._trainable:
+            for tape in tapes:
+                if tape.watch_accessed_variables:
+                    tape.watch_variable(self)
+        return Tensor(self._value, self._id)
+
+    def read_value(self) -> Tensor:
+        return self._read_for_op()
+
+    def value(self) -> Tensor:
+        return self._read_for_op()
+
+    def numpy(self):
+        return self._read_for_op().numpy()
+
+    def jax(self):
+        return self._value
+
+    def __array__(self, dtype=None, copy=None):
+        import numpy as np
+        a = np.asarray(self._value)
+        return a if dtype is None else a.astype(dtype)
+
+    def __jax_array__(self):
+        return self._value
+
+    # -- writes ---------------------------------------------------------
+    def _new_value(self, value, op):
+        tensor = convert_to_tensor(value, dtype=self.dtype)
+        if self._shape.is_fully_defined() and tuple(tensor._value.shape) != tuple(self._shape):
+            if op == "assign":
+                raise ValueError(
+                    f"Cannot assign value to variable ' {self._name}': Shape mismatch."
+                    f"The variable shape {self._shape}, and the assigned value shape "
+                    f"{tensor.shape} are incompatible.")
+            # assign_add/assign_sub fail in the kernel in TF, with its error type and text.
+            raise invalid_argument(
+                f"Cannot update variable with shape {_dims(self._shape)} using a Tensor with "
+                f"shape {_dims(tensor.shape)}, shapes must be equal.", op)
+        return tensor._value
+
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        self._value = self._new_value(value, "assign")
+        return self if read_value else None
+
+    def assign_add(self, delta, use_locking=None, name=None, read_value=True):
+        self._value = _add(self._value, self._new_value(delta, "AssignAddVariableOp"))
+        return self if read_value else None
+
+    def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
+        self._value = _sub(self._value, self._new_value(delta, "AssignSubVariableOp"))
+        return self if read_value else None
+
+    # -- metadata -------------------------------------------------------
+    @property
+    def dtype(self):
+        return dtypes.from_numpy(self._value.dtype)
+
+    @property
+    def shape(self):
+        return self._shape
+
+    def get_shape(self):
+        return self._shape
+
+    @property
+    def ndim(self):
+        return self._value.ndim
+
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @property
+    def constraint(self):
+        return self._constraint
+
+    @property
+    def synchronization(self):
+        return self._synchronization
+
+    @property
+    def aggregation(self):
+        return self._aggregation
+
+    @property
+    def device(self):
+        return Tensor(self._value).device
+
+    @property
+    def handle(self):
+        return Tensor(self._value, self._id)
+
+    def ref(self):
+        return _Reference(self)
+
+    experimental_ref = ref
+
+    @property
+    def initial_value(self):
+        raise RuntimeError("This property is not supported when eager execution is enabled.")
+
+    def __hash__(self):
+        raise TypeError(f"Variable is unhashable. Instead, use variable.ref() as the key. "
+                        f"(Variable: {self!r})")
+
+    def __bool__(self):
+        return bool(self._read_for_op())
+
+    def __float__(self):
+        return float(self._value)
+
+    def __int__(self):
+        return int(self._value)
+
+    def __index__(self):
+        return self._read_for_op().__index__()
+
+    def __iter__(self):
+        return iter(self._read_for_op())
+
+    def __repr__(self):
+        return "<tf.Variable '%s' shape=%s dtype=%s, numpy=%s>" % (
+            self._name, self._shape, self.dtype.name, numpy_text(self.numpy(), True))
+
+    __str__ = __repr__
+
+    def __deepcopy__(self, memo):
+        return Variable(self._value, trainable=self._trainable, name=self._name[:-2])
+
+
+def _dims(shape):
+    """A shape as TF's kernels print it: `[2,3]`."""
+    return "[" + ",".join(str(d) for d in shape) + "]"

@@ -1,0 +1,420 @@
+"""`tf.image`: resizing, flips and crops, dtype conversion, simple adjustments.
+
+`resize` builds, per spatial axis, the matrix of weights TF's kernel uses
+(half-pixel centres; bilinear clamps its taps to the border; Keys bicubic
+quantizes the fractional offset to TF's 1024-entry table and drops taps
+outside the image; area averages the overlapped input pixels) and applies
+the two matrices with `einsum`, so values follow TF's and gradients come from
+JAX. All methods but nearest neighbour return float32, as TF's does.
+"""
+from __future__ import annotations
+
+import enum
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxtape._src.framework.exports import export
+from jaxtape._src.framework import dtypes
+from jaxtape._src.framework.convert import convert_to_tensor
+from jaxtape._src.framework.errors import NotImplementedInJaxtape
+from jaxtape._src.framework.tensor import Tensor
+from jaxtape._src.ops.support.args import static_shape
+from jaxtape._src.tape.primitive import Primitive, primitive
+
+
+class ResizeMethod(str, enum.Enum):
+    """Method names accepted by `tf.image.resize` (members compare equal to them)."""
+
+    BILINEAR = "bilinear"
+    NEAREST_NEIGHBOR = "nearest"
+    BICUBIC = "bicubic"
+    AREA = "area"
+    LANCZOS3 = "lanczos3"
+    LANCZOS5 = "lanczos5"
+    GAUSSIAN = "gaussian"
+    MITCHELLCUBIC = "mitchellcubic"
+
+    def __str__(self):
+        return self.value
+
+
+export("image.ResizeMethod")(ResizeMethod)
+
+_TABLE = 1024  # TF's bicubic kernel looks its weights up in a table this fine
+
+
+def _scale(n_in, n_out):
+    return np.float32(n_in) / np.float32(n_out)
+
+
+def _bilinear_weights(n_in, n_out):
+    src = (np.arange(n_out, dtype=np.float32) + np.float32(0.5)) * _scale(n_in, n_out) - np.float32(0.5)
+    low = np.floor(src)
+    frac = src - low
+    lo = np.clip(low, 0, n_in - 1).astype(int)
+    hi = np.clip(np.ceil(src), 0, n_in - 1).astype(int)
+    w = np.zeros((n_out, n_in), np.float64)
+    rows = np.arange(n_out)
+    np.add.at(w, (rows, lo), 1 - frac)
+    np.add.at(w, (rows, hi), frac)
+    return w
+
+
+def _keys(d, a=-0.5):
+    d = np.abs(d)
+    return np.where(d <= 1, ((a + 2) * d - (a + 3)) * d * d + 1,
+                    np.where(d < 2, ((a * d - 5 * a) * d + 8 * a) * d - 4 * a, 0.0))
+
+
+def _bicubic_weights(n_in, n_out):
+    src = (np.arange(n_out, dtype=np.float32) + np.float32(0.5)) * _scale(n_in, n_out) - np.float32(0.5)
+    low = np.floor(src)
+    frac = np.rint((src - low) * _TABLE) / _TABLE
+    w = np.zeros((n_out, n_in), np.float64)
+    for tap in (-1, 0, 1, 2):
+        idx = low.astype(int) + tap
+        inside = (idx >= 0) & (idx < n_in)
+        rows = np.arange(n_out)[inside]
+        w[rows, idx[inside]] += _keys(frac[inside] - tap)
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def _area_weights(n_in, n_out):
+    scale = n_in / n_out
+    start = np.arange(n_out)[:, None] * scale
+    stop = start + scale
+    j = np.arange(n_in)[None, :]
+    overlap = np.clip(np.minimum(stop, j + 1) - np.maximum(start, j), 0, None)
+    return overlap / scale
+
+
+def _nearest_index(n_in, n_out):
+    src = np.floor((np.arange(n_out, dtype=np.float32) + np.float32(0.5)) * _scale(n_in, n_out))
+    return np.minimum(src.astype(int), n_in - 1)
+
+
+_WEIGHTS = {"bilinear": _bilinear_weights, "bicubic": _bicubic_weights, "area": _area_weights}
+_JAX_KERNELS = {"bilinear": "linear", "bicubic": "cubic", "lanczos3": "lanczos3", "lanczos5": "lanczos5"}
+
+
+@primitive(name="ResizeBilinear")
+def _resize(x, *, size, method, antialias):
+    """Resizes axes 1 and 2 of a 4-D float32 batch."""
+    (h, w), (oh, ow) = x.shape[1:3], size
+    if method == "nearest":
+        return jnp.take(jnp.take(x, _nearest_index(h, oh), axis=1), _nearest_index(w, ow), axis=2)
+    if method in _WEIGHTS and not (antialias and (oh < h or ow < w)):
+        wh = jnp.asarray(_WEIGHTS[method](h, oh), x.dtype)
+        ww = jnp.asarray(_WEIGHTS[method](w, ow), x.dtype)
+        return jnp.einsum("oh,bhwc,pw->bopc", wh, x, ww, precision=jax.lax.Precision.HIGHEST)
+    scale = jnp.asarray([oh / h, ow / w], jnp.float32)
+    return jax.image.scale_and_translate(x, (x.shape[0], oh, ow, x.shape[3]), (1, 2), scale,
+                                         jnp.zeros(2, jnp.float32), _JAX_KERNELS[method],
+                                         antialias=antialias, precision=jax.lax.Precision.HIGHEST)
+
+
+# TF registers no gradient for ResizeArea (asking for one raises LookupError);
+# jaxtape records nothing for it, so such gradients are None.
+_resize_area = Primitive(_resize.fn, "ResizeArea", differentiable=False)
+
+
+def _method_name(method):
+    name = method.value if isinstance(method, ResizeMethod) else str(method)
+    if name not in {m.value for m in ResizeMethod}:
+        raise ValueError(f"Resize method is not implemented: {method}")
+    return name
+
+
+@export("image.resize")
+def resize(images, size, method=ResizeMethod.BILINEAR, preserve_aspect_ratio=False,
+           antialias=False, name=None):
+    """TF 2's resize: half-pixel centres, float32 out except nearest neighbour."""
+    images = convert_to_tensor(images)
+    if images.ndim not in (3, 4):
+        raise ValueError("'images' must have either 3 or 4 dimensions.")
+    size = static_shape(size)
+    if len(size) != 2:
+        raise ValueError("'size' must be a 1-D Tensor of 2 elements: new_height, new_width")
+    name = _method_name(method)
+    if name in ("gaussian", "mitchellcubic") or (name == "area" and antialias):
+        raise NotImplementedInJaxtape(f"jaxtape does not implement tf.image.resize with method={name!r}"
+                                      + (" and antialias=True" if antialias else ""))
+    batched = images.ndim == 4
+    x = images if batched else _batch(images)
+    h, w = x._value.shape[1:3]
+    if preserve_aspect_ratio:
+        factor = min(size[0] / h, size[1] / w)
+        size = (int(round(factor * h)), int(round(factor * w)))
+    if name != "nearest" and x.dtype != dtypes.float32:
+        x = _to_float32(x)
+    op = _resize_area if name == "area" else _resize
+    out = op(x, size=tuple(size), method=name, antialias=bool(antialias))
+    return out if batched else _unbatch(out)
+
+
+@primitive(name="Cast")
+def _to_float32(x):
+    return x.astype(jnp.float32)
+
+
+@primitive(name="ExpandDims")
+def _batch(x):
+    return x[None]
+
+
+@primitive(name="Squeeze")
+def _unbatch(x):
+    return x[0]
+
+
+# -- geometry -------------------------------------------------------------------
+
+def _image(image, name="image"):
+    image = convert_to_tensor(image)
+    if image.ndim < 3:
+        raise ValueError(f"'{name}' (shape {image.shape}) must be at least three-dimensional.")
+    return image
+
+
+@primitive(name="ReverseV2")
+def _flip(x, *, axis):
+    return jnp.flip(x, axis)
+
+
+@export("image.flip_left_right")
+def flip_left_right(image):
+    return _flip(_image(image), axis=-2)
+
+
+@export("image.flip_up_down")
+def flip_up_down(image):
+    return _flip(_image(image), axis=-3)
+
+
+@primitive(name="Rot90")
+def _rot90(x, *, k):
+    return jnp.rot90(x, k, axes=(-3, -2))
+
+
+@export("image.rot90")
+def rot90(image, k=1, name=None):
+    """Counter-clockwise quarter turns of the height/width plane."""
+    k = int(k.numpy()) if isinstance(k, Tensor) else int(k)
+    return _rot90(_image(image), k=k % 4)
+
+
+@primitive(name="Transpose")
+def _swap_hw(x):
+    return jnp.swapaxes(x, -3, -2)
+
+
+@export("image.transpose")
+def transpose(image, name=None):
+    return _swap_hw(_image(image))
+
+
+@primitive(name="Slice")
+def _crop_pad(x, *, crop, pad):
+    """Crops (start, size) then zero-pads (before, after) on the height and width axes."""
+    (ch, hh), (cw, ww) = crop
+    x = x[..., ch:ch + hh, cw:cw + ww, :]
+    widths = [(0, 0)] * (x.ndim - 3) + [pad[0], pad[1], (0, 0)]
+    return jnp.pad(x, widths)
+
+
+def _hw(image):
+    return image._value.shape[-3], image._value.shape[-2]
+
+
+@export("image.central_crop")
+def central_crop(image, central_fraction):
+    """Keeps the central `central_fraction` of height and width (offsets rounded down)."""
+    image = convert_to_tensor(image)
+    if not 0.0 < central_fraction <= 1.0:
+        raise ValueError("central_fraction must be within (0, 1]")
+    if central_fraction == 1.0:
+        return image
+    if image.ndim not in (3, 4):
+        raise ValueError(f"`image` should either be a Tensor with rank = 3 or rank = 4. Had rank = {image.ndim}.")
+    h, w = _hw(image)
+    top = int((h - h * central_fraction) / 2)
+    left = int((w - w * central_fraction) / 2)
+    return _crop_pad(image, crop=((top, h - 2 * top), (left, w - 2 * left)), pad=((0, 0), (0, 0)))
+
+
+@export("image.resize_with_crop_or_pad")
+def resize_with_crop_or_pad(image, target_height, target_width):
+    """Centre-crops what is too large and zero-pads what is too small."""
+    image = _image(image)
+    th, tw = int(target_height), int(target_width)
+    if th <= 0:
+        raise ValueError("target_height must be > 0.")
+    if tw <= 0:
+        raise ValueError("target_width must be > 0.")
+    h, w = _hw(image)
+    crop = ((max((h - th) // 2, 0), min(h, th)), (max((w - tw) // 2, 0), min(w, tw)))
+    top, left = max((th - h) // 2, 0), max((tw - w) // 2, 0)
+    pad = ((top, th - min(h, th) - top), (left, tw - min(w, tw) - left))
+    return _crop_pad(image, crop=crop, pad=pad)
+
+
+@export("image.crop_to_bounding_box")
+def crop_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
+    image = _image(image)
+    return _crop_pad(image, crop=((int(offset_height), int(target_height)),
+                                  (int(offset_width), int(target_width))), pad=((0, 0), (0, 0)))
+
+
+@export("image.pad_to_bounding_box")
+def pad_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
+    image = _image(image)
+    h, w = _hw(image)
+    oh, ow = int(offset_height), int(offset_width)
+    return _crop_pad(image, crop=((0, h), (0, w)),
+                     pad=((oh, int(target_height) - h - oh), (ow, int(target_width) - w - ow)))
+
+
+# -- values ---------------------------------------------------------------------
+
+@primitive(name="PerImageStandardization")
+def _standardize(x):
+    x = x.astype(jnp.float32)
+    axes = (-3, -2, -1)
+    n = np.prod(x.shape[-3:])
+    mean = jnp.mean(x, axis=axes, keepdims=True)
+    std = jnp.sqrt(jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True))
+    return (x - mean) / jnp.maximum(std, jax.lax.rsqrt(jnp.float32(n)))
+
+
+@export("image.per_image_standardization")
+def per_image_standardization(image):
+    """(x - mean) / max(std, 1/sqrt(N)) per image, in float32."""
+    return _standardize(_image(image))
+
+
+@primitive(name="ConvertImageDtype")
+def _convert(x, *, dtype, saturate):
+    src, dst = np.dtype(x.dtype), np.dtype(dtype)
+    if src == dst:
+        return x
+    s_int, d_int = np.issubdtype(src, np.integer), np.issubdtype(dst, np.integer)
+    if s_int and d_int:
+        s_max, d_max = int(np.iinfo(src).max), int(np.iinfo(dst).max)
+        if s_max > d_max:
+            y = jnp.floor_divide(x, (s_max + 1) // (d_max + 1))
+            return _saturate(y, dst) if saturate else y.astype(dst)
+        return x.astype(dst) * jnp.asarray((d_max + 1) // (s_max + 1), dst)
+    if not s_int and not d_int:
+        return x.astype(dst)
+    if s_int:
+        return x.astype(dst) * jnp.asarray(1.0 / np.iinfo(src).max, dst)
+    y = x * jnp.asarray(np.iinfo(dst).max + 0.5, x.dtype)
+    return _saturate(y, dst) if saturate else y.astype(dst)
+
+
+def _saturate(x, dst):
+    info = np.iinfo(dst)
+    return jnp.clip(x, info.min, info.max).astype(dst)
+
+
+@export("image.convert_image_dtype")
+def convert_image_dtype(image, dtype, saturate=False, name=None):
+    """Rescales between integer ranges and [0, 1) floats as TF does."""
+    image = convert_to_tensor(image)
+    dtype = dtypes.as_dtype(dtype)
+    if not (dtype.is_floating or dtype.is_integer):
+        raise AttributeError("dtype must be either floating point or integer")
+    if not (image.dtype.is_floating or image.dtype.is_integer):
+        raise AttributeError("image dtype must be either floating point or integer")
+    return _convert(image, dtype=dtype.as_numpy_dtype, saturate=bool(saturate))
+
+
+def _in_float(image, fn):
+    """Applies `fn` in float32 (or the image's float dtype) and converts back."""
+    orig = image.dtype
+    x = image if orig.is_floating else convert_image_dtype(image, dtypes.float32)
+    return convert_image_dtype(fn(x), orig)
+
+
+_GRAY = (0.2989, 0.5870, 0.1140)
+
+
+@primitive(name="RgbToGrayscale")
+def _gray(x):
+    return jnp.tensordot(x, jnp.asarray(_GRAY, x.dtype), [[-1], [-1]])[..., None]
+
+
+@export("image.rgb_to_grayscale")
+def rgb_to_grayscale(images, name=None):
+    return _in_float(convert_to_tensor(images), _gray)
+
+
+@primitive(name="Tile")
+def _to_rgb(x):
+    return jnp.concatenate([x, x, x], axis=-1)
+
+
+@export("image.grayscale_to_rgb")
+def grayscale_to_rgb(images, name=None):
+    return _to_rgb(convert_to_tensor(images))
+
+
+@primitive(name="AddV2")
+def _add(x, delta):
+    return x + delta
+
+
+@export("image.adjust_brightness")
+def adjust_brightness(image, delta):
+    """Adds `delta` in float (ints go through [0, 1) and back, saturating)."""
+    image = convert_to_tensor(image)
+
+    def shift(x):
+        return _add(x, convert_to_tensor(delta, dtype=x.dtype))
+    return _in_float(image, shift)
+
+
+# -- random flips ---------------------------------------------------------------
+
+def _random_flip(image, seed, axis, key=None):
+    from jaxtape._src.ops import random as random_ops  # late: random_ops registers its own names
+
+    image = _image(image)
+    key = random_ops.next_key(seed) if key is None else key
+    if image.ndim == 3:
+        flip = jax.random.uniform(key, ()) < 0.5
+        mask = jnp.reshape(flip, ())
+    else:
+        mask = jax.random.uniform(key, (image._value.shape[0],)) < 0.5
+        mask = mask.reshape((-1,) + (1,) * (image.ndim - 1))
+    return _where_flip(image, Tensor(mask), axis=axis)
+
+
+@primitive(name="SelectV2")
+def _where_flip(x, mask, *, axis):
+    return jnp.where(mask, jnp.flip(x, axis), x)
+
+
+@export("image.random_flip_left_right")
+def random_flip_left_right(image, seed=None):
+    """Mirrors each image with probability 1/2 (seeded as `tf.random` ops; TF's bits differ)."""
+    return _random_flip(image, seed, -2)
+
+
+@export("image.random_flip_up_down")
+def random_flip_up_down(image, seed=None):
+    return _random_flip(image, seed, -3)
+
+
+@export("image.stateless_random_flip_left_right")
+def stateless_random_flip_left_right(image, seed):
+    from jaxtape._src.ops import random as random_ops
+    return _random_flip(image, None, -2, key=random_ops.stateless_key(seed))
+
+
+@export("image.stateless_random_flip_up_down")
+def stateless_random_flip_up_down(image, seed):
+    from jaxtape._src.ops import random as random_ops
+    return _random_flip(image, None, -3, key=random_ops.stateless_key(seed))

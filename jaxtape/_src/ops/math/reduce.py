@@ -1,0 +1,209 @@
+"""Reductions over axes (`tf.reduce_sum`, `tf.math.reduce_std`, `tf.argmax`, ...).
+
+Axes are checked as TF's kernels do (`inputs.reduction_axes`); results keep
+TF's dtypes: integer means truncate, `reduce_euclidean_norm` of integers is
+an integer, variance of complex input is real, argmax gives int64.
+"""
+from __future__ import annotations
+
+import jax.numpy as jnp
+from jax import lax
+from jax.scipy.special import logsumexp
+
+from jaxtape._src.framework.exports import export
+from jaxtape._src.framework import dtypes
+from jaxtape._src.ops.support import kernel_dtypes as math_kernels
+from jaxtape._src.ops.support.args import kernel_dtype_name, op_error, reduction_axes, tensor
+from jaxtape._src.tape.primitive import Primitive
+
+
+def _sum(x, axis, keepdims):
+    return jnp.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+
+
+def _mean(x, axis, keepdims):
+    if jnp.issubdtype(x.dtype, jnp.integer):
+        # TF keeps integer means integer, truncating toward zero; 0 for no elements.
+        total = jnp.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+        count = x.size // max(total.size, 1) if x.size else 1
+        return lax.div(total, jnp.asarray(count, x.dtype))
+    return jnp.mean(x, axis=axis, keepdims=keepdims)
+
+
+def _prod(x, axis, keepdims):
+    return jnp.prod(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+
+
+def _lowest(dtype):
+    return -jnp.inf if jnp.issubdtype(dtype, jnp.inexact) else jnp.iinfo(dtype).min
+
+
+def _highest(dtype):
+    return jnp.inf if jnp.issubdtype(dtype, jnp.inexact) else jnp.iinfo(dtype).max
+
+
+def _max(x, axis, keepdims):
+    # An empty reduction gives the dtype's lowest value, as TF; ties share the gradient.
+    return jnp.max(x, axis=axis, keepdims=keepdims, initial=_lowest(x.dtype) if x.size == 0 else None)
+
+
+def _min(x, axis, keepdims):
+    return jnp.min(x, axis=axis, keepdims=keepdims, initial=_highest(x.dtype) if x.size == 0 else None)
+
+
+def _logsumexp(x, axis, keepdims):
+    return logsumexp(x, axis=axis, keepdims=keepdims)
+
+
+def _variance(x, axis, keepdims):
+    mean = jnp.mean(x, axis=axis, keepdims=True)
+    d = x - mean
+    sq = jnp.real(d * jnp.conj(d)) if jnp.iscomplexobj(d) else d * d
+    return jnp.mean(sq, axis=axis, keepdims=keepdims)
+
+
+def _std(x, axis, keepdims):
+    return jnp.sqrt(_variance(x, axis, keepdims))
+
+
+def _euclidean_norm(x, axis, keepdims):
+    if jnp.issubdtype(x.dtype, jnp.integer):
+        sq = jnp.sum(x.astype(jnp.float64 if x.dtype.itemsize > 4 else jnp.float32) ** 2,
+                     axis=axis, keepdims=keepdims)
+        return jnp.sqrt(sq).astype(x.dtype)
+    if jnp.iscomplexobj(x):
+        return jnp.sqrt(jnp.sum(x * jnp.conj(x), axis=axis, keepdims=keepdims))
+    return jnp.sqrt(jnp.sum(x * x, axis=axis, keepdims=keepdims))
+
+
+def _all(x, axis, keepdims):
+    return jnp.all(x, axis=axis, keepdims=keepdims)
+
+
+def _any(x, axis, keepdims):
+    return jnp.any(x, axis=axis, keepdims=keepdims)
+
+
+def _reduction(jfn, op, *names, kernel=None, differentiable=True, doc=None, check=None):
+    prim = Primitive(jfn, op, differentiable=differentiable)
+
+    def reduce(input_tensor, axis=None, keepdims=False, name=None):
+        x = tensor(input_tensor)
+        if check is not None:
+            check(x)
+        else:
+            math_kernels.check(kernel or op, x)
+        return prim(x, axis=reduction_axes(axis, x.ndim, op), keepdims=bool(keepdims))
+
+    reduce.__name__ = names[0].rpartition(".")[2]
+    reduce.__doc__ = doc or f"`{reduce.__name__}` over `axis` (all axes when None), as TF op {op}."
+    reduce.primitive = prim
+    return export(*names)(reduce)
+
+
+def _bool_only(op):
+    def check(x):
+        if not x.dtype.is_bool:
+            raise op_error(f"cannot compute {op} as input #0(zero-based) was expected to be a bool "
+                           f"tensor but is a {kernel_dtype_name(x.dtype)} tensor", op)
+    return check
+
+
+def _real_or_complex(x):
+    if not (x.dtype.is_floating or x.dtype.is_complex):
+        raise TypeError("Input must be either real or complex. Received integer type "
+                        f"<dtype: '{x.dtype.name}'>.")
+
+
+def _float_only_logsumexp(x):
+    math_kernels.check("IsFinite", x)
+
+
+reduce_sum = _reduction(_sum, "Sum", "math.reduce_sum", "reduce_sum")
+reduce_mean = _reduction(_mean, "Mean", "math.reduce_mean", "reduce_mean",
+                         doc="Mean over `axis`; integer inputs give truncated integer means, as TF.")
+reduce_prod = _reduction(_prod, "Prod", "math.reduce_prod", "reduce_prod")
+reduce_max = _reduction(_max, "Max", "math.reduce_max", "reduce_max")
+reduce_min = _reduction(_min, "Min", "math.reduce_min", "reduce_min")
+reduce_all = _reduction(_all, "All", "math.reduce_all", "reduce_all", differentiable=False,
+                        check=_bool_only("All"))
+reduce_any = _reduction(_any, "Any", "math.reduce_any", "reduce_any", differentiable=False,
+                        check=_bool_only("Any"))
+reduce_logsumexp = _reduction(_logsumexp, "Sum", "math.reduce_logsumexp", "reduce_logsumexp",
+                              check=_float_only_logsumexp,
+                              doc="log(sum(exp(x))) over `axis`, computed stably; float only.")
+reduce_variance = _reduction(_variance, "Mean", "math.reduce_variance", check=_real_or_complex,
+                             doc="Population variance over `axis`; real for complex input.")
+reduce_std = _reduction(_std, "Mean", "math.reduce_std", check=_real_or_complex,
+                        doc="Population standard deviation over `axis`.")
+reduce_euclidean_norm = _reduction(_euclidean_norm, "EuclideanNorm", "math.reduce_euclidean_norm",
+                                   kernel="Sum")
+
+
+# -- argmax / argmin ------------------------------------------------------------
+
+def _arg_extreme(x, *, axis, output_type, largest):
+    if jnp.issubdtype(x.dtype, jnp.inexact):
+        # TF's kernel compares with `>` / `<`, so NaNs never win; JAX picks them.
+        x = jnp.where(jnp.isnan(x), _lowest(x.dtype) if largest else _highest(x.dtype), x)
+    index = jnp.argmax(x, axis=axis) if largest else jnp.argmin(x, axis=axis)
+    return index.astype(output_type)
+
+
+_arg_prim = Primitive(_arg_extreme, "ArgMax", differentiable=False)
+_INDEX_TYPES = ("int16", "uint16", "int32", "int64")
+
+
+def _arg(input, axis, output_type, op, largest):  # noqa: A002
+    x = tensor(input)
+    if not x.dtype.is_bool:
+        math_kernels.check(op, x)
+    axis = 0 if axis is None else axis
+    axis = int(tensor(axis).numpy()) if not isinstance(axis, int) else axis
+    ndim = x.ndim
+    if not -ndim <= axis < ndim:
+        raise op_error(f"Expected dimension in the range [{-ndim}, {ndim}), but got {axis}", op)
+    output_type = dtypes.as_dtype(output_type)
+    if output_type.name not in _INDEX_TYPES:
+        raise op_error(f"Value for attr 'output_type' of {kernel_dtype_name(output_type)} is not in "
+                       "the list of allowed values: int16, uint16, int32, int64", op)
+    return _arg_prim(x, axis=axis % ndim, output_type=output_type.as_numpy_dtype, largest=largest)
+
+
+@export("math.argmax", "argmax")
+def argmax(input, axis=None, output_type=dtypes.int64, name=None):  # noqa: A002
+    """Index of the largest value along `axis` (0 when None); first one on ties."""
+    return _arg(input, axis, output_type, "ArgMax", True)
+
+
+@export("math.argmin", "argmin")
+def argmin(input, axis=None, output_type=dtypes.int64, name=None):  # noqa: A002
+    """Index of the smallest value along `axis` (0 when None); first one on ties."""
+    return _arg(input, axis, output_type, "ArgMin", False)
+
+
+# -- counting -------------------------------------------------------------------
+
+def _count_nonzero(x, *, axis, keepdims, dtype):
+    return jnp.sum(x != 0, axis=axis, keepdims=keepdims).astype(dtype)
+
+
+_count_prim = Primitive(_count_nonzero, "CountNonzero", differentiable=False)
+
+
+@export("math.count_nonzero")
+def count_nonzero(input, axis=None, keepdims=None, dtype=dtypes.int64, name=None):  # noqa: A002
+    """Number of nonzero entries over `axis`, as `dtype` (int64 by default)."""
+    x = tensor(input)
+    return _count_prim(x, axis=reduction_axes(axis, x.ndim, "Sum"), keepdims=bool(keepdims),
+                       dtype=dtypes.as_dtype(dtype).as_numpy_dtype)
+
+
+_zero_fraction_prim = Primitive(lambda x: jnp.mean((x == 0).astype(jnp.float32)), "ZeroFraction",
+                                differentiable=False)
+
+
+@export("math.zero_fraction", "nn.zero_fraction")
+def zero_fraction(value, name=None):
+    """Fraction of entries equal to zero, as float32."""
+    return _zero_fraction_prim(tensor(value))

@@ -1,0 +1,42 @@
+"""Primitives whose reverse-mode gradient follows TF's kernel, not JAX's rule.
+
+TF's SqrtGrad, RsqrtGrad and ReciprocalGrad return 0 wherever the incoming
+gradient is 0, so `tf.where(x > 0, tf.sqrt(x), 0.)` has gradient 0 at x = 0
+where JAX's `0 * inf` gives NaN. No linear tangent rule can do that, so the
+reverse pass runs a `custom_vjp` twin while forward mode (ForwardAccumulator)
+keeps differentiating the plain function.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from jaxtape._src.tape.primitive import Primitive
+
+
+def zero_where_no_gradient(fn, grad_of_output):
+    """`fn` with VJP `grad_of_output(y, g)`, forced to 0 where `g` is 0."""
+    @jax.custom_vjp
+    def f(x):
+        return fn(x)
+
+    def fwd(x):
+        y = fn(x)
+        return y, y
+
+    def bwd(y, g):
+        return (jnp.where(g == 0, jnp.zeros_like(g), grad_of_output(y, g)),)
+
+    f.defvjp(fwd, bwd)
+    return f
+
+
+class TFGradPrimitive(Primitive):
+    """A primitive whose VJP comes from `grad_fn` (same values as `fn`)."""
+
+    def __init__(self, fn, grad_fn, name, **options):
+        super().__init__(fn, name, **options)
+        self._grad_twin = Primitive(grad_fn, name, **options)
+
+    def raw_vjp(self, skey, static, mask):
+        return self._grad_twin.raw_vjp(skey, static, mask)

@@ -1,0 +1,165 @@
+"""Pooling of `tf.nn`: max/avg pool in 1, 2 and 3 spatial dims and the
+generic `max_pool`/`avg_pool`, on `lax.reduce_window`.
+
+As in TF: the 1-D forms are the 2-D ops over an inserted height-1 dimension
+(so their errors name MaxPool/AvgPool); SAME average pooling divides by the
+number of real (unpadded) elements in each window; the max-pool gradient
+goes to the first maximum of each window (JAX's select-and-scatter picks
+the first on ties, as TF's kernel does); CPU kernels accept NHWC only.
+"""
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from jaxtape._src.framework.exports import export
+from jaxtape._src.framework.errors import UnimplementedError
+from jaxtape._src.ops.support.args import op_error, tensor
+from jaxtape._src.ops.nn.conv import _padding, _sequence, check_output_sizes
+from jaxtape._src.ops.nn.activations import dtype_error
+from jaxtape._src.tape.primitive import primitive
+
+_MAX_TYPES = ("float16", "bfloat16", "float32", "float64", "int32", "int64", "uint8", "int16",
+              "int8", "uint16")
+_MAX_KERNELS = "half, bfloat16, float, double, int32, int64, uint8, int16, int8, uint16, qint8"
+_AVG_TYPES = ("float16", "bfloat16", "float32", "float64")
+_AVG_KERNELS = "half, bfloat16, float, double"
+
+
+def _full_padding(padding):
+    return padding if isinstance(padding, str) else ((0, 0),) + padding + ((0, 0),)
+
+
+@primitive(name="MaxPool")
+def _max_pool(x, *, window, strides, padding):
+    # A concrete NumPy identity lets JAX see the max monoid (and differentiate it).
+    if jnp.issubdtype(x.dtype, jnp.floating):
+        init = np.array(-np.inf, x.dtype)
+    else:
+        init = np.array(np.iinfo(x.dtype).min, x.dtype)
+    return lax.reduce_window(x, init, lax.max, window, strides, _full_padding(padding))
+
+
+@primitive(name="AvgPool")
+def _avg_pool(x, *, window, strides, padding):
+    wide = x.astype(jnp.float32) if x.dtype in (jnp.float16, jnp.bfloat16) else x
+    pad = _full_padding(padding)
+    zero = np.array(0, wide.dtype)
+    total = lax.reduce_window(wide, zero, lax.add, window, strides, pad)
+    # Padded cells do not count: divide by the number of real cells per window.
+    count = lax.reduce_window(jnp.ones(x.shape, wide.dtype), zero, lax.add, window, strides, pad)
+    return (total / count).astype(x.dtype)
+
+
+def _pool(input, ksize, strides, padding, data_format, n, kind):  # noqa: A002
+    """Shared checks and dispatch for 2-D and 3-D pooling (channels last)."""
+    op = ("MaxPool" if kind == "max" else "AvgPool") + ("3D" if n == 3 else "")
+    x = tensor(input)
+    types, kernels = (_MAX_TYPES, _MAX_KERNELS) if kind == "max" else (_AVG_TYPES, _AVG_KERNELS)
+    if x.dtype.name not in types:
+        raise dtype_error(x.dtype, op, kernels)
+    fmt = data_format or ("NHWC" if n == 2 else "NDHWC")
+    channels_first = fmt.startswith("NC")
+    allowed = ("NHWC", "NCHW", "NCHW_VECT_C") if n == 2 else ("NDHWC", "NCDHW")
+    if fmt not in allowed:
+        raise op_error(f"Value for attr 'data_format' of \"{fmt}\" is not in the list of allowed "
+                       f"values: {', '.join(chr(34) + a + chr(34) for a in allowed)}\n\t; "
+                       f"NodeDef: {{{{node {op}}}}}", op)
+    channel_index = 1 if channels_first else n + 1
+    ksize = _sequence(ksize, n, channel_index, "ksize")
+    strides = _sequence(strides, n, channel_index, "strides")
+    if kind == "avg" and isinstance(padding, (list, tuple)):
+        raise TypeError(f"Expected string for argument 'padding' not {padding}.")
+    pad = _padding(padding, n, op)
+    if channels_first:
+        name = "MaxPoolingOp" if kind == "max" else "AvgPoolingOp"
+        raise op_error(f"Default {name} only supports NHWC on device type CPU", op)
+    if ksize[0] != 1 or strides[0] != 1:
+        raise UnimplementedError(None, None, "Pooling is not yet supported on the batch "
+                                 f"dimension. [Op:{op}] name: ")
+    if x.ndim != n + 2:
+        raise op_error(f"tensor_in_shape must have {n} spatial dimensions. {x.ndim} 0", op)
+    if min(ksize) < 1:
+        raise op_error("Sliding window ksize must be positive. The specified or inferred ksize "
+                       f"is: {','.join(str(k) for k in ksize)}", op)
+    if min(strides) < 1:
+        raise op_error("Sliding window stride must be positive. The specified or inferred stride "
+                       f"is: {','.join(str(s) for s in strides)}", op)
+    if ksize[-1] != 1 or strides[-1] != 1:
+        raise UnimplementedError(None, None, "Pooling is not yet supported on the depth "
+                                 f"dimension. [Op:{op}] name: ")
+    check_output_sizes(x._value.shape[1:-1], ksize[1:-1], strides[1:-1], [1] * n, pad, op)
+    fn = _max_pool if kind == "max" else _avg_pool
+    return fn(x, window=tuple(ksize), strides=tuple(strides), padding=pad)
+
+
+def _pool1d(input, ksize, strides, padding, data_format, kind):  # noqa: A002
+    """As TF: the 2-D pool over a height-1 dimension inserted before the width."""
+    from jaxtape._src.ops.array import manipulation as array_ops
+    if data_format in (None, "NWC", "NHWC"):
+        spatial_start, channel_index, fmt2d = -3, 2, "NHWC"
+    elif data_format in ("NCW", "NCHW"):
+        spatial_start, channel_index, fmt2d = -2, 1, "NCHW"
+    else:
+        raise ValueError("`data_format` must be 'NWC' or 'NCW'. Received: "
+                         f"data_format={data_format}")
+    ksize = [1] + _sequence(ksize, 1, channel_index, "ksize")
+    strides = [1] + _sequence(strides, 1, channel_index, "strides")
+    if isinstance(padding, (list, tuple)):
+        padding = [[0, 0]] + [list(p) for p in padding]
+    y = _pool(array_ops.expand_dims(input, spatial_start), ksize, strides, padding, fmt2d, 2, kind)
+    return array_ops.squeeze(y, [spatial_start])
+
+
+@export("nn.max_pool2d")
+def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):  # noqa: A002
+    return _pool(input, ksize, strides, padding, data_format, 2, "max")
+
+
+@export("nn.avg_pool2d")
+def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):  # noqa: A002
+    return _pool(input, ksize, strides, padding, data_format, 2, "avg")
+
+
+@export("nn.max_pool3d")
+def max_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):  # noqa: A002
+    return _pool(input, ksize, strides, padding, data_format, 3, "max")
+
+
+@export("nn.avg_pool3d")
+def avg_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):  # noqa: A002
+    return _pool(input, ksize, strides, padding, data_format, 3, "avg")
+
+
+@export("nn.max_pool1d")
+def max_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):  # noqa: A002
+    return _pool1d(input, ksize, strides, padding, data_format, "max")
+
+
+@export("nn.avg_pool1d")
+def avg_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):  # noqa: A002
+    return _pool1d(input, ksize, strides, padding, data_format, "avg")
+
+
+def _generic(input, ksize, strides, padding, data_format, kind):  # noqa: A002
+    x = tensor(input)
+    if x.ndim not in (3, 4, 5):
+        raise ValueError(f"`input.shape.rank` must be 3, 4 or 5. Received: input.shape={x.shape} "
+                         f"of rank {x.ndim}.")
+    n = x.ndim - 2
+    if n == 1:
+        return _pool1d(x, ksize, strides, padding, data_format, kind)
+    return _pool(x, ksize, strides, padding, data_format, n, kind)
+
+
+@export("nn.max_pool")
+def max_pool(input, ksize, strides, padding, data_format=None, name=None):  # noqa: A002
+    """Max pooling over the spatial dims of a rank 3, 4 or 5 input."""
+    return _generic(input, ksize, strides, padding, data_format, "max")
+
+
+@export("nn.avg_pool")
+def avg_pool(input, ksize, strides, padding, data_format=None, name=None):  # noqa: A002
+    """Average pooling over the spatial dims of a rank 3, 4 or 5 input."""
+    return _generic(input, ksize, strides, padding, data_format, "avg")

@@ -1,0 +1,192 @@
+"""The one mechanism every op goes through.
+
+A `Primitive` wraps a plain JAX function `fn(*arrays, **static)`. Calling it
+on tensors runs `fn` (jitted once per static arguments, so dispatch takes the
+C++ fast path), wraps the results as `Tensor`s and, when a tape is active and
+watches an input, appends one `Node` to that tape. Nothing else is recorded:
+the node keeps the inputs, and the backward pass asks JAX for the vector-
+Jacobian product of `fn` at those inputs (see `vjp_kernel`). Because the VJP
+of a primitive is itself a JAX function, it is wrapped as a primitive too
+(`vjp_primitive`), which is how a gradient computed under an outer tape gets
+recorded by it: higher-order derivatives need no extra machinery.
+"""
+from __future__ import annotations
+
+import functools
+
+import jax
+import numpy as np
+
+from jaxtape._src.framework.tensor import Tensor
+from jaxtape._src.framework.state import local
+
+# Dtypes whose tensors a tape follows (TF: float and complex).
+TRAINABLE = frozenset(np.dtype(d) for d in (
+    np.float16, np.float32, np.float64, np.complex64, np.complex128, jax.numpy.bfloat16))
+
+# Called with (primitive, static, args, results) when a ForwardAccumulator is
+# active; set by jaxtape._src.autodiff.forward so this file need not import it.
+forward_hook = None
+
+
+def _freeze(value):
+    """Makes a static argument hashable (lists become tuples)."""
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, np.ndarray):
+        return (value.dtype.str, value.shape, value.tobytes())
+    return value
+
+
+def static_key(static: dict) -> tuple:
+    try:
+        key = tuple(static.items())
+        hash(key)
+        return key
+    except TypeError:
+        return tuple((k, _freeze(v)) for k, v in static.items())
+
+
+class Node:
+    """One recorded application: what the backward pass needs, no more.
+
+    `args` keeps the input tensors (their arrays are the saved primals);
+    outputs are kept only by id, so a tape never holds its results alive.
+    """
+
+    __slots__ = ("prim", "skey", "static", "args", "out_ids", "out_avals")
+
+    def __init__(self, prim, skey, static, args, out_ids, out_avals):
+        self.prim = prim
+        self.skey = skey
+        self.static = static
+        self.args = args
+        self.out_ids = out_ids
+        self.out_avals = out_avals
+
+
+class Primitive:
+    """A recorded op built from a plain JAX function.
+
+    fn: `fn(*arrays, **static) -> array` (or a tuple with `multiple_results`).
+    differentiable: False for ops TF gives no gradient (floor, argmax, ...);
+      they are never recorded, so what depends only on them gets `None`.
+    jit: False for ops whose output shape depends on values (boolean_mask).
+    """
+
+    def __init__(self, fn, name=None, *, multiple_results=False, differentiable=True, jit=True):
+        self.fn = fn
+        self.name = name or getattr(fn, "__name__", "op")
+        self.multiple_results = multiple_results
+        self.differentiable = differentiable
+        self.jit = jit
+        self._fwd = {}
+        self._kernels = {}
+        self._vjp_prims = {}
+        self.__doc__ = getattr(fn, "__doc__", None)
+
+    def __repr__(self):
+        return f"<jaxtape primitive {self.name}>"
+
+    # -- forward ------------------------------------------------------------
+    def bind_static(self, skey, static):
+        fn = functools.partial(self.fn, **static) if static else self.fn
+        return jax.jit(fn) if self.jit else fn
+
+    def __call__(self, *args, **static):
+        skey = static_key(static) if static else ()
+        fwd = self._fwd.get(skey)
+        if fwd is None:
+            fwd = self._fwd[skey] = self.bind_static(skey, static)
+        n = len(args)
+        if n == 2:  # binary ops, the commonest: no list, no star-unpacking
+            a, b = args
+            out = fwd(a._value if type(a) is Tensor else a, b._value if type(b) is Tensor else b)
+        elif n == 1:
+            a = args[0]
+            out = fwd(a._value if type(a) is Tensor else a)
+        else:
+            out = fwd(*[a._value if type(a) is Tensor else a for a in args])
+        if self.multiple_results:
+            result = outs = tuple([Tensor(o) for o in out])
+        else:
+            result = Tensor(out)
+            outs = (result,)
+        st = local
+        if st.tapes and self.differentiable:
+            _record(self, skey, static, args, outs)
+        if st.accumulators and forward_hook is not None:
+            forward_hook(self, static, args, result)
+        return result
+
+    # -- backward -----------------------------------------------------------
+    def raw_vjp(self, skey, static, mask):
+        """A JAX function `(*args, *cotangents) -> grads of the masked args`."""
+        fn = functools.partial(self.fn, **static) if static else self.fn
+        n = len(mask)
+        diff = tuple(i for i, m in enumerate(mask) if m)
+
+        def vjp(*args_and_cts):
+            args = list(args_and_cts[:n])
+            cts = args_and_cts[n:]
+
+            def of_diff(*d):
+                for i, v in zip(diff, d):
+                    args[i] = v
+                return fn(*args)
+
+            _, pull = jax.vjp(of_diff, *[args[i] for i in diff])
+            return pull(tuple(cts) if self.multiple_results else cts[0])
+
+        vjp.__name__ = f"{self.name}_vjp"
+        return vjp
+
+    def vjp_kernel(self, skey, static, mask):
+        """The jitted VJP, cached per (static arguments, differentiated inputs)."""
+        key = (skey, mask)
+        kernel = self._kernels.get(key)
+        if kernel is None:
+            raw = self.raw_vjp(skey, static, mask)
+            kernel = self._kernels[key] = jax.jit(raw) if self.jit else raw
+        return kernel
+
+    def vjp_primitive(self, skey, static, mask):
+        """The VJP as a primitive, so an outer tape can record the backward pass."""
+        key = (skey, mask)
+        prim = self._vjp_prims.get(key)
+        if prim is None:
+            prim = self._vjp_prims[key] = Primitive(
+                self.raw_vjp(skey, static, mask), f"{self.name}_grad",
+                multiple_results=True, jit=self.jit)
+        return prim
+
+
+def _record(prim, skey, static, args, outs):
+    node = None
+    for tape in local.tapes:
+        ids = tape.ids
+        for a in args:
+            if type(a) is Tensor and a._id in ids:
+                break
+        else:
+            continue
+        if node is None:
+            if len(outs) == 1:
+                out = outs[0]
+                node = Node(prim, skey, static, args, (out._id,), None)
+                follow = (out._id,) if out._value.dtype in TRAINABLE else ()
+            else:
+                node = Node(prim, skey, static, args, tuple([o._id for o in outs]),
+                            tuple([(o._value.shape, o._value.dtype) for o in outs]))
+                follow = [o._id for o in outs if o._value.dtype in TRAINABLE]
+        tape.nodes.append(node)
+        ids.update(follow)
+
+
+def primitive(fn=None, **options):
+    """Decorator: `@primitive` or `@primitive(differentiable=False, ...)`."""
+    if fn is None:
+        return lambda f: Primitive(f, **options)
+    return Primitive(fn, **options)
