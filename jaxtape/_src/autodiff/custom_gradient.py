@@ -31,7 +31,7 @@ from jax import tree_util
 from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.tensor import Tensor
-from jaxtape._src.framework.nest import _key_order_like
+from jaxtape._src.framework.nest import pack_like
 from jaxtape._src.tape.primitive import Primitive, _record
 from jaxtape._src.framework.state import local
 
@@ -177,7 +177,7 @@ def _call(f, op, args, kwargs):
     if local.accumulators:
         from jaxtape._src.autodiff.forward import accumulate_custom  # late: forward imports the tape
         accumulate_custom(backward, inputs, results, outs)
-    return _key_order_like(result, tree_util.tree_unflatten(tree, outs))
+    return pack_like(result, tree_util.tree_unflatten(tree, outs))
 
 
 # -- inside a trace ---------------------------------------------------------

@@ -372,7 +372,7 @@ class ForwardAccumulator:
             return result
 
         # nest.map_structure sorts dict keys; TF keeps the caller's order.
-        return nest._key_order_like(primals, nest.map_structure(fetch, primals))
+        return nest.pack_like(primals, nest.map_structure(fetch, primals))
 
 
 def _forget(tangents, refs, oid, _ref):

@@ -1,4 +1,8 @@
-"""`tf.nest` over `jax.tree_util`, with TF's conventions (None is a leaf)."""
+"""`tf.nest` over `jax.tree_util`, with TF's conventions (None is a leaf).
+
+Besides the exported `tf.nest.*` functions, the package flattens and packs
+structures only through `is_leaf`, `flatten_with_tree` and `pack_like`.
+"""
 from __future__ import annotations
 
 import copy
@@ -8,13 +12,19 @@ from jax import tree_util
 from jaxtape._src.framework.exports import export
 
 
-def _leaf(x):
+def is_leaf(x) -> bool:
+    """TF keeps None as a leaf; JAX would drop it."""
     return x is None
+
+
+def flatten_with_tree(structure):
+    """(leaves, treedef) in TF's order: dict keys sorted, None kept as a leaf."""
+    return tree_util.tree_flatten(structure, is_leaf=is_leaf)
 
 
 @export("nest.flatten")
 def flatten(structure, expand_composites=False):
-    return tree_util.tree_leaves(structure, is_leaf=_leaf)
+    return tree_util.tree_leaves(structure, is_leaf=is_leaf)
 
 
 @export("nest.map_structure")
@@ -31,27 +41,27 @@ def map_structure(func, *structure, **kwargs):
 
 @export("nest.pack_sequence_as")
 def pack_sequence_as(structure, flat_sequence, expand_composites=False):
-    treedef = tree_util.tree_structure(structure, is_leaf=_leaf)
+    treedef = tree_util.tree_structure(structure, is_leaf=is_leaf)
     flat = list(flat_sequence)
     if treedef.num_leaves != len(flat):
         raise ValueError(
             f"Could not pack sequence. Structure had {treedef.num_leaves} atoms, but "
             f"flat_sequence had {len(flat)} items.  Structure: {structure}, flat_sequence: {flat}.")
-    return _key_order_like(structure, tree_util.tree_unflatten(treedef, flat))
+    return pack_like(structure, tree_util.tree_unflatten(treedef, flat))
 
 
-def _key_order_like(template, packed):
+def pack_like(template, packed):
     """Gives packed dicts the template's key order: TF flattens dicts in sorted
     order but packs them back in the order the caller wrote."""
     if isinstance(template, dict):
         out = copy.copy(template)  # keeps the mapping's type (OrderedDict, defaultdict)
         out.clear()
-        out.update((k, _key_order_like(template[k], packed[k])) for k in template)
+        out.update((k, pack_like(template[k], packed[k])) for k in template)
         return out
     if isinstance(template, tuple) and hasattr(template, "_fields"):
-        return type(template)(*(_key_order_like(t, p) for t, p in zip(template, packed)))
+        return type(template)(*(pack_like(t, p) for t, p in zip(template, packed)))
     if isinstance(template, (list, tuple)):
-        return type(packed)(_key_order_like(t, p) for t, p in zip(template, packed))
+        return type(packed)(pack_like(t, p) for t, p in zip(template, packed))
     return packed
 
 
@@ -77,8 +87,8 @@ def assert_same_structure(nest1, nest2, check_types=True, expand_composites=Fals
     if tree_util.tree_structure(_shape_only(nest1)) != tree_util.tree_structure(_shape_only(nest2)):
         raise ValueError(head)
     if check_types:
-        t1 = tree_util.tree_structure(nest1, is_leaf=_leaf)
-        t2 = tree_util.tree_structure(nest2, is_leaf=_leaf)
+        t1 = tree_util.tree_structure(nest1, is_leaf=is_leaf)
+        t2 = tree_util.tree_structure(nest2, is_leaf=is_leaf)
         if t1 != t2:
             raise TypeError(head + "\n\nMore specifically: the sequence types differ.")
 

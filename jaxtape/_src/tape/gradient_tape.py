@@ -10,7 +10,7 @@ from jax import tree_util
 
 from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.tensor import Tensor
-from jaxtape._src.framework.nest import _key_order_like
+from jaxtape._src.framework.nest import pack_like
 from jaxtape._src.tape import backward
 from jaxtape._src.tape.primitive import TRAINABLE
 from jaxtape._src.framework.state import local
@@ -193,7 +193,7 @@ class GradientTape:
         if not self._persistent:
             self._watched_variables = _creation_order(self._tape.variables)
             self._tape = None
-        return _key_order_like(sources, tree_util.tree_unflatten(source_tree, grads))
+        return pack_like(sources, tree_util.tree_unflatten(source_tree, grads))
 
     def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
                  parallel_iterations=None, experimental_use_pfor=True):

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 from jax import tree_util
 
 from jaxtape._src.framework.tensor import Tensor
-from jaxtape._src.framework.nest import _key_order_like
+from jaxtape._src.framework.nest import pack_like
 from jaxtape._src.tape import backward
 from jaxtape._src.tape import gradient_tape as gt
 from jaxtape._src.tape.primitive import TRAINABLE, Primitive
@@ -158,7 +158,7 @@ def jacobian(tape, target, sources, unconnected_gradients, parallel_iterations,
         outs = [Tensor(jnp.zeros(target_shape + s._value.shape, s._value.dtype)) if g is None else g
                 for g, s in zip(outs, flat)]
     _finish(tape)
-    return _key_order_like(sources, tree_util.tree_unflatten(tree, outs))
+    return pack_like(sources, tree_util.tree_unflatten(tree, outs))
 
 
 def _rank_at_least_2(shape):
