@@ -35,6 +35,8 @@ def tf_env() -> dict[str, str]:
     env = dict(os.environ)
     # Silence TF's C++ logging and fix hashing so any dict/set order is stable.
     env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    # TF's portable kernels: oneDNN's results and errors depend on the CPU.
+    env["TF_ENABLE_ONEDNN_OPTS"] = "0"
     env["PYTHONHASHSEED"] = "0"
     # The reference is TensorFlow on CPU, even where a GPU build is installed.
     env["CUDA_VISIBLE_DEVICES"] = ""

@@ -4,4 +4,8 @@ import sys
 # Tests never need an accelerator; keep them on the CPU so results match TF's CPU kernels.
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# The reference is TF's portable CPU kernels: with oneDNN on, TF's errors depend
+# on the CPU (a scalar softmax raises AbortedError) and a bad conv2d aborts the
+# process. Pinned before anything imports TensorFlow.
+os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 sys.path.insert(0, os.path.dirname(__file__))

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"  # see conftest.py: TF's reference must not depend on the CPU
 
 import jaxtape  # noqa: E402
 
@@ -130,3 +131,60 @@ def same_outcome(fn, plain, message=True):
         want, got = want[:2], got[:2]
     assert got == want
     return got
+
+
+_ISOLATED_SCRIPT = r"""
+import json, os, sys
+os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import numpy as np
+import tensorflow as tf
+tf.config.set_visible_devices([], "GPU")
+data = np.load(sys.argv[1])
+names = {k: tf.constant(data[k]) for k in data.files}
+for expr in json.loads(sys.stdin.read()):
+    print(json.dumps({"running": expr}), flush=True)
+    try:
+        eval(expr, {"tf": tf, "np": np}, dict(names))
+        out = {"type": None, "message": ""}
+    except Exception as e:
+        out = {"type": type(e).__name__, "message": str(e)}
+    print(json.dumps(out), flush=True)
+"""
+
+
+def check_raises_isolated(cases, tmp_path, timeout=300, **arrays):
+    """`check_raises` for TF calls that may abort the process.
+
+    cases: (expression, match) pairs; each expression is Python over `tf` and
+    the named `arrays` (as tensors). TF evaluates them all in one subprocess,
+    so a kernel that aborts fails the test naming the case instead of ending
+    the test run; jaxtape evaluates them here.
+    """
+    real_tf()
+    import json
+    import subprocess
+    import sys
+    npz = tmp_path / "arrays.npz"
+    np.savez(npz, **arrays)
+    proc = subprocess.run([sys.executable, "-c", _ISOLATED_SCRIPT, str(npz)],
+                          input=json.dumps([expr for expr, _ in cases]), capture_output=True,
+                          text=True, timeout=timeout)
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    results = [r for r in lines if "running" not in r]
+    if proc.returncode != 0 or len(results) != len(cases):
+        running = [r["running"] for r in lines if "running" in r]
+        last = running[-1] if running else "(before the first case)"
+        raise AssertionError(f"TensorFlow's process ended with status {proc.returncode} while "
+                             f"evaluating {last}:\n{proc.stderr[-2000:]}")
+    names = {k: jaxtape.constant(v) for k, v in arrays.items()}
+    for (expr, match), want in zip(cases, results):
+        assert want["type"] is not None, f"TF raised nothing for {expr}"
+        with pytest.raises(Exception) as info:
+            eval(expr, {"tf": jaxtape, "np": np}, dict(names))
+        got = info.value
+        assert type(got).__name__ == want["type"], \
+            f"{expr}: {type(got).__name__}: {got} vs TF's {want['type']}: {want['message']}"
+        if match is not None:
+            assert match in want["message"], f"{expr}: TF's message changed: {want['message']}"
+            assert match in str(got), f"{expr}: {got!r} lacks {match!r}"
