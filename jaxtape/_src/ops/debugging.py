@@ -10,13 +10,14 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from jaxtape._src.framework.exports import export
 from jaxtape._src.framework import dtypes
 from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.errors import InvalidArgumentError
-from jaxtape._src.framework.tensor import Tensor
-from jaxtape._src.ops.support.args import elementwise, kernel_dtype_name, op_error, tensor
-from jaxtape._src.tape.primitive import primitive
+from jaxtape._src.framework.messages import dtype_not_allowed, op_error
+from jaxtape._src.framework.tensor import Tensor, is_tensor
+from jaxtape._src.ops.support.args import elementwise, host_int, tensor
+from jaxtape._src.ops.support.define import defined
+from jaxtape._src.tape.primitive import Primitive
 
 _EVERYTHING = 10**9  # a negative `summarize` means "print every element"
 
@@ -29,21 +30,20 @@ def _describe(x) -> str:
     return f"shape={x.shape} dtype={x.dtype.name}"
 
 
-def _is_tensor(x):
-    return isinstance(x, Tensor) or hasattr(x, "_read_for_op")
+def _head(arr, n):
+    """The first `n` elements of `arr` as strings, then "..." if there are more."""
+    flat = arr.reshape(-1)
+    parts = [str(v) for v in flat[:n]]
+    if len(parts) < flat.size:
+        parts.append("...")
+    return parts
 
 
 def _pretty(item, summarize):
     """One `data` entry as TF's eager binary asserts print it."""
-    if _is_tensor(item):
+    if is_tensor(item):
         arr = tensor(item).numpy()
-        if np.ndim(arr) == 0:
-            return str(arr)
-        flat = arr.reshape(-1)
-        parts = [str(v) for v in flat[:summarize]]
-        if len(parts) < flat.size:
-            parts.append("...")
-        return str(parts)
+        return str(arr) if np.ndim(arr) == 0 else str(_head(arr, summarize))
     return str(item)
 
 
@@ -83,26 +83,24 @@ def _binary_assert(sym, op, compare, x, y, data, summarize, message):
     _fail(data, summarize)
 
 
-def _binary(name, sym, op, compare, top_level):
-    names = (f"debugging.{name}",) + ((name,) if top_level else ())
-
+def _binary(sym, op, compare, *names):
+    """An `x <sym> y` element-wise assert exported as `names`."""
     def check(x, y, message=None, summarize=None, name=None):
         return _binary_assert(sym, op, compare, x, y, None, summarize, message)
 
-    check.__name__ = name
-    check.__doc__ = f"Raises InvalidArgumentError unless `x {sym} y` holds element-wise."
-    return export(*names)(check)
+    return defined(*names, doc=f"Raises InvalidArgumentError unless `x {sym} y` holds element-wise.")(check)
 
 
-assert_equal = _binary("assert_equal", "==", "Equal", jnp.equal, True)
-assert_none_equal = _binary("assert_none_equal", "!=", "NotEqual", jnp.not_equal, False)
-assert_less = _binary("assert_less", "<", "Less", jnp.less, True)
-assert_less_equal = _binary("assert_less_equal", "<=", "LessEqual", jnp.less_equal, False)
-assert_greater = _binary("assert_greater", ">", "Greater", jnp.greater, True)
-assert_greater_equal = _binary("assert_greater_equal", ">=", "GreaterEqual", jnp.greater_equal, False)
+assert_equal = _binary("==", "Equal", jnp.equal, "debugging.assert_equal", "assert_equal")
+assert_none_equal = _binary("!=", "NotEqual", jnp.not_equal, "debugging.assert_none_equal")
+assert_less = _binary("<", "Less", jnp.less, "debugging.assert_less", "assert_less")
+assert_less_equal = _binary("<=", "LessEqual", jnp.less_equal, "debugging.assert_less_equal")
+assert_greater = _binary(">", "Greater", jnp.greater, "debugging.assert_greater", "assert_greater")
+assert_greater_equal = _binary(">=", "GreaterEqual", jnp.greater_equal,
+                               "debugging.assert_greater_equal")
 
 
-def _unary(name, condition, zero_first, compare, op, joined=False):
+def _unary(tf_name, condition, zero_first, compare, op, joined=False):
     """`x <sym> 0` asserts, which TF builds on the binary ones with its own data."""
 
     def check(x, message=None, summarize=None, name=None):
@@ -115,16 +113,15 @@ def _unary(name, condition, zero_first, compare, op, joined=False):
         a, b = (zero, x) if zero_first else (x, zero)
         return _binary_assert("", op, compare, a, b, data, summarize, None)
 
-    check.__name__ = name
-    check.__doc__ = f"Raises InvalidArgumentError unless `{condition}` holds element-wise."
-    return export(f"debugging.{name}")(check)
+    return defined(tf_name, doc=f"Raises InvalidArgumentError unless `{condition}` holds element-wise.")(check)
 
 
-assert_positive = _unary("assert_positive", "x > 0", True, jnp.less, "Less")
-assert_negative = _unary("assert_negative", "x < 0", False, jnp.less, "Less")
-assert_non_negative = _unary("assert_non_negative", "x >= 0", True, jnp.less_equal, "LessEqual")
-assert_non_positive = _unary("assert_non_positive", "x <= 0", False, jnp.less_equal, "LessEqual",
-                             joined=True)
+assert_positive = _unary("debugging.assert_positive", "x > 0", True, jnp.less, "Less")
+assert_negative = _unary("debugging.assert_negative", "x < 0", False, jnp.less, "Less")
+assert_non_negative = _unary("debugging.assert_non_negative", "x >= 0", True, jnp.less_equal,
+                             "LessEqual")
+assert_non_positive = _unary("debugging.assert_non_positive", "x <= 0", False, jnp.less_equal,
+                             "LessEqual", joined=True)
 
 
 def _summarize_eager(value, summarize):
@@ -136,16 +133,13 @@ def _summarize_eager(value, summarize):
     arr = tensor(value).numpy()
     summarize = 3 if summarize is None else (arr.size if summarize < 0 else summarize)
     if arr.ndim:
-        flat = arr.reshape(-1)
-        parts = [str(v) for v in flat[:summarize]]
-        if len(parts) < flat.size:
-            parts.append("...")
+        parts = _head(arr, summarize)
     else:
         parts = [str(arr)] if summarize != 0 else []
     return ", ".join(parts)
 
 
-@export("debugging.Assert", "Assert")
+@defined("debugging.Assert", "Assert")
 def Assert(condition, data, summarize=None, name=None):  # noqa: N802 - TF's name
     """Raises InvalidArgumentError with the summarized `data` if `condition` is false."""
     if not bool(condition):
@@ -154,7 +148,7 @@ def Assert(condition, data, summarize=None, name=None):  # noqa: N802 - TF's nam
     return None
 
 
-@export("debugging.assert_near")
+@defined("debugging.assert_near")
 def assert_near(x, y, rtol=None, atol=None, message=None, summarize=None, name=None):
     """`|x - y| < atol + rtol * |y|` element-wise; tolerances default to 10 eps."""
     x = convert_to_tensor(x)
@@ -180,25 +174,25 @@ def _rank_check(x, message, holds, wanted, what):
                          f"Received rank {x.ndim}, shape {x.shape}")
 
 
-@export("debugging.assert_rank", "assert_rank")
+@defined("debugging.assert_rank", "assert_rank")
 def assert_rank(x, rank, message=None, name=None):
-    rank = int(tensor(rank).numpy()) if _is_tensor(rank) else int(rank)
+    rank = host_int(rank)
     _rank_check(x, message, lambda r: r == rank, rank, "")
 
 
-@export("debugging.assert_rank_at_least")
+@defined("debugging.assert_rank_at_least")
 def assert_rank_at_least(x, rank, message=None, name=None):
-    rank = int(tensor(rank).numpy()) if _is_tensor(rank) else int(rank)
+    rank = host_int(rank)
     _rank_check(x, message, lambda r: r >= rank, rank, " at least")
 
 
-@export("debugging.assert_rank_in")
+@defined("debugging.assert_rank_in")
 def assert_rank_in(x, ranks, message=None, name=None):
-    ranks = tuple(int(tensor(r).numpy()) if _is_tensor(r) else int(r) for r in ranks)
+    ranks = tuple(host_int(r) for r in ranks)
     _rank_check(x, message, lambda r: r in ranks, ranks, " in")
 
 
-@export("debugging.assert_scalar")
+@defined("debugging.assert_scalar")
 def assert_scalar(tensor, name=None, message=None):
     t = convert_to_tensor(tensor)
     if t.ndim != 0:
@@ -206,7 +200,7 @@ def assert_scalar(tensor, name=None, message=None):
     # TF 2's endpoint returns None (the v1 one returned the tensor).
 
 
-@export("debugging.assert_type")
+@defined("debugging.assert_type")
 def assert_type(tensor, tf_type, message=None, name=None):
     tf_type = dtypes.as_dtype(tf_type)
     t = convert_to_tensor(tensor)
@@ -214,7 +208,7 @@ def assert_type(tensor, tf_type, message=None, name=None):
         raise TypeError(f"{_prefix(message)}tensor must be of type {tf_type!r}; got {t.dtype!r}")
 
 
-@export("debugging.assert_integer")
+@defined("debugging.assert_integer")
 def assert_integer(x, message=None, name=None):
     x = convert_to_tensor(x)
     if not x.dtype.is_integer:
@@ -222,21 +216,21 @@ def assert_integer(x, message=None, name=None):
                         f"dtype {x.dtype!s}")
 
 
-@export("debugging.assert_proper_iterable")
+@defined("debugging.assert_proper_iterable")
 def assert_proper_iterable(values):
     """Rejects tensors, arrays and strings, which iterate but are not collections."""
-    if isinstance(values, (Tensor, np.ndarray, str, bytes)) or hasattr(values, "_read_for_op"):
+    if is_tensor(values) or isinstance(values, (np.ndarray, str, bytes)):
         raise TypeError(f'Expected argument "values" to be a "proper" iterable.  Found: {type(values)}')
     if not hasattr(values, "__iter__"):
         raise TypeError(f'Expected argument "values" to be iterable.  Found: {type(values)}')
 
 
-@export("debugging.is_numeric_tensor")
+@defined("debugging.is_numeric_tensor")
 def is_numeric_tensor(tensor):
     return isinstance(tensor, Tensor) and tensor.dtype.is_numeric and not tensor.dtype.is_bool
 
 
-@export("debugging.assert_shapes")
+@defined("debugging.assert_shapes")
 def assert_shapes(shapes, data=None, summarize=None, message=None, name=None):
     """Checks ranks, then sizes: ints fix a size, strings name one that must
     agree across tensors, `None`/'.' accept any, and a leading `...`/'*'
@@ -302,21 +296,17 @@ def _as_int(symbol):
 
 # -- numerics ------------------------------------------------------------------
 
-@primitive(name="CheckNumerics")
-def _pass_through(x):
-    return x
-
+_pass_through = Primitive(lambda x: x, "CheckNumerics")
 
 _NUMERIC_KINDS = ("bfloat16", "float16", "float32", "float64")
 
 
-@export("debugging.check_numerics")
+@defined("debugging.check_numerics", primitive=_pass_through)
 def check_numerics(tensor, message, name=None):
     """Returns `tensor` unchanged, or raises naming whether it held Inf/NaN."""
     t = convert_to_tensor(tensor)
     if t.dtype.name not in _NUMERIC_KINDS:
-        raise op_error(f"Value for attr 'T' of {kernel_dtype_name(t.dtype)} is not in the list of "
-                       "allowed values: bfloat16, half, float, double", "CheckNumerics")
+        raise dtype_not_allowed("CheckNumerics", t.dtype, "bfloat16, half, float, double")
     v = t._value
     has_inf, has_nan = bool(jnp.any(jnp.isinf(v))), bool(jnp.any(jnp.isnan(v)))
     if has_inf or has_nan:
@@ -325,6 +315,6 @@ def check_numerics(tensor, message, name=None):
     return _pass_through(t)
 
 
-@export("debugging.assert_all_finite")
+@defined("debugging.assert_all_finite")
 def assert_all_finite(x, message, name=None):
     return check_numerics(x, message)

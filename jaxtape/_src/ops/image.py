@@ -15,12 +15,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxtape._src.framework.exports import export
 from jaxtape._src.framework import dtypes
 from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.errors import NotImplementedInJaxtape
+from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.tensor import Tensor
-from jaxtape._src.ops.support.args import static_shape
+from jaxtape._src.ops import random as random_ops
+from jaxtape._src.ops.support.args import host_int, static_shape
+from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import Primitive, primitive
 
 
@@ -127,7 +129,7 @@ def _method_name(method):
     return name
 
 
-@export("image.resize")
+@defined("image.resize")
 def resize(images, size, method=ResizeMethod.BILINEAR, preserve_aspect_ratio=False,
            antialias=False, name=None):
     """TF 2's resize: half-pixel centres, float32 out except nearest neighbour."""
@@ -154,19 +156,9 @@ def resize(images, size, method=ResizeMethod.BILINEAR, preserve_aspect_ratio=Fal
     return out if batched else _unbatch(out)
 
 
-@primitive(name="Cast")
-def _to_float32(x):
-    return x.astype(jnp.float32)
-
-
-@primitive(name="ExpandDims")
-def _batch(x):
-    return x[None]
-
-
-@primitive(name="Squeeze")
-def _unbatch(x):
-    return x[0]
+_to_float32 = Primitive(lambda x: x.astype(jnp.float32), "Cast")
+_batch = Primitive(lambda x: x[None], "ExpandDims")
+_unbatch = Primitive(lambda x: x[0], "Squeeze")
 
 
 # -- geometry -------------------------------------------------------------------
@@ -178,17 +170,15 @@ def _image(image, name="image"):
     return image
 
 
-@primitive(name="ReverseV2")
-def _flip(x, *, axis):
-    return jnp.flip(x, axis)
+_flip = Primitive(jnp.flip, "ReverseV2")
 
 
-@export("image.flip_left_right")
+@defined("image.flip_left_right")
 def flip_left_right(image):
     return _flip(_image(image), axis=-2)
 
 
-@export("image.flip_up_down")
+@defined("image.flip_up_down")
 def flip_up_down(image):
     return _flip(_image(image), axis=-3)
 
@@ -198,19 +188,17 @@ def _rot90(x, *, k):
     return jnp.rot90(x, k, axes=(-3, -2))
 
 
-@export("image.rot90")
+@defined("image.rot90")
 def rot90(image, k=1, name=None):
     """Counter-clockwise quarter turns of the height/width plane."""
-    k = int(k.numpy()) if isinstance(k, Tensor) else int(k)
+    k = host_int(k)
     return _rot90(_image(image), k=k % 4)
 
 
-@primitive(name="Transpose")
-def _swap_hw(x):
-    return jnp.swapaxes(x, -3, -2)
+_swap_hw = Primitive(lambda x: jnp.swapaxes(x, -3, -2), "Transpose")
 
 
-@export("image.transpose")
+@defined("image.transpose")
 def transpose(image, name=None):
     return _swap_hw(_image(image))
 
@@ -228,7 +216,7 @@ def _hw(image):
     return image._value.shape[-3], image._value.shape[-2]
 
 
-@export("image.central_crop")
+@defined("image.central_crop")
 def central_crop(image, central_fraction):
     """Keeps the central `central_fraction` of height and width (offsets rounded down)."""
     image = convert_to_tensor(image)
@@ -244,7 +232,7 @@ def central_crop(image, central_fraction):
     return _crop_pad(image, crop=((top, h - 2 * top), (left, w - 2 * left)), pad=((0, 0), (0, 0)))
 
 
-@export("image.resize_with_crop_or_pad")
+@defined("image.resize_with_crop_or_pad")
 def resize_with_crop_or_pad(image, target_height, target_width):
     """Centre-crops what is too large and zero-pads what is too small."""
     image = _image(image)
@@ -260,14 +248,14 @@ def resize_with_crop_or_pad(image, target_height, target_width):
     return _crop_pad(image, crop=crop, pad=pad)
 
 
-@export("image.crop_to_bounding_box")
+@defined("image.crop_to_bounding_box")
 def crop_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
     image = _image(image)
     return _crop_pad(image, crop=((int(offset_height), int(target_height)),
                                   (int(offset_width), int(target_width))), pad=((0, 0), (0, 0)))
 
 
-@export("image.pad_to_bounding_box")
+@defined("image.pad_to_bounding_box")
 def pad_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
     image = _image(image)
     h, w = _hw(image)
@@ -288,7 +276,7 @@ def _standardize(x):
     return (x - mean) / jnp.maximum(std, jax.lax.rsqrt(jnp.float32(n)))
 
 
-@export("image.per_image_standardization")
+@defined("image.per_image_standardization")
 def per_image_standardization(image):
     """(x - mean) / max(std, 1/sqrt(N)) per image, in float32."""
     return _standardize(_image(image))
@@ -319,7 +307,7 @@ def _saturate(x, dst):
     return jnp.clip(x, info.min, info.max).astype(dst)
 
 
-@export("image.convert_image_dtype")
+@defined("image.convert_image_dtype")
 def convert_image_dtype(image, dtype, saturate=False, name=None):
     """Rescales between integer ranges and [0, 1) floats as TF does."""
     image = convert_to_tensor(image)
@@ -346,27 +334,23 @@ def _gray(x):
     return jnp.tensordot(x, jnp.asarray(_GRAY, x.dtype), [[-1], [-1]])[..., None]
 
 
-@export("image.rgb_to_grayscale")
+@defined("image.rgb_to_grayscale")
 def rgb_to_grayscale(images, name=None):
     return _in_float(convert_to_tensor(images), _gray)
 
 
-@primitive(name="Tile")
-def _to_rgb(x):
-    return jnp.concatenate([x, x, x], axis=-1)
+_to_rgb = Primitive(lambda x: jnp.concatenate([x, x, x], axis=-1), "Tile")
 
 
-@export("image.grayscale_to_rgb")
+@defined("image.grayscale_to_rgb")
 def grayscale_to_rgb(images, name=None):
     return _to_rgb(convert_to_tensor(images))
 
 
-@primitive(name="AddV2")
-def _add(x, delta):
-    return x + delta
+_add = Primitive(jnp.add, "AddV2")
 
 
-@export("image.adjust_brightness")
+@defined("image.adjust_brightness")
 def adjust_brightness(image, delta):
     """Adds `delta` in float (ints go through [0, 1) and back, saturating)."""
     image = convert_to_tensor(image)
@@ -379,8 +363,6 @@ def adjust_brightness(image, delta):
 # -- random flips ---------------------------------------------------------------
 
 def _random_flip(image, seed, axis, key=None):
-    from jaxtape._src.ops import random as random_ops  # late: random_ops registers its own names
-
     image = _image(image)
     key = random_ops.next_key(seed) if key is None else key
     if image.ndim == 3:
@@ -397,24 +379,22 @@ def _where_flip(x, mask, *, axis):
     return jnp.where(mask, jnp.flip(x, axis), x)
 
 
-@export("image.random_flip_left_right")
+@defined("image.random_flip_left_right")
 def random_flip_left_right(image, seed=None):
     """Mirrors each image with probability 1/2 (seeded as `tf.random` ops; TF's bits differ)."""
     return _random_flip(image, seed, -2)
 
 
-@export("image.random_flip_up_down")
+@defined("image.random_flip_up_down")
 def random_flip_up_down(image, seed=None):
     return _random_flip(image, seed, -3)
 
 
-@export("image.stateless_random_flip_left_right")
+@defined("image.stateless_random_flip_left_right")
 def stateless_random_flip_left_right(image, seed):
-    from jaxtape._src.ops import random as random_ops
     return _random_flip(image, None, -2, key=random_ops.stateless_key(seed))
 
 
-@export("image.stateless_random_flip_up_down")
+@defined("image.stateless_random_flip_up_down")
 def stateless_random_flip_up_down(image, seed):
-    from jaxtape._src.ops import random as random_ops
     return _random_flip(image, None, -3, key=random_ops.stateless_key(seed))

@@ -17,19 +17,21 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxtape._src.framework.exports import export
 from jaxtape._src.framework import dtypes
-from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.framework.convert import convert_to_tensor
+from jaxtape._src.framework.exports import export
+from jaxtape._src.framework.messages import dims, op_error
+from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.framework.variables import Variable
-from jaxtape._src.ops.support.args import op_error, static_shape, tensor
+from jaxtape._src.ops.support.args import host_int, static_shape, tensor
+from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import primitive
 
 _state = threading.local()
 _global = {"seed": None, "counter": itertools.count()}
 
 
-@export("random.set_seed")
+@defined("random.set_seed")
 def set_seed(seed):
     """Resets the global seed; op seeds are drawn from it afresh."""
     _global["seed"] = None if seed is None else int(seed)
@@ -76,8 +78,8 @@ def stateless_key(seed):
     """The PRNG key of a stateless op's seed: any two integers, shape [2]."""
     s = convert_to_tensor(seed)
     if tuple(s._value.shape) != (2,):
-        shape = "[" + ",".join(str(d) for d in s._value.shape) + "]"
-        raise op_error(f"seed must have shape [2], not {shape}", "StatelessRandomGetKeyCounter")
+        raise op_error(f"seed must have shape [2], not {dims(s._value.shape)}",
+                       "StatelessRandomGetKeyCounter")
     a, b = (int(v) for v in np.asarray(s._value).astype(np.int64))
     key = jax.random.PRNGKey(a & 0xFFFFFFFF)
     for word in (a >> 32 & 0xFFFFFFFF, b & 0xFFFFFFFF, b >> 32 & 0xFFFFFFFF):
@@ -131,18 +133,18 @@ def _uniform(key, shape, minval, maxval, dt):
 
 # -- stateful ops -----------------------------------------------------------------
 
-@export("random.normal")
+@defined("random.normal")
 def normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
     return _normal_like(next_key(seed), shape, mean, stddev, dtype, False)
 
 
-@export("random.truncated_normal")
+@defined("random.truncated_normal")
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
     """Normal samples redrawn until within two standard deviations of the mean."""
     return _normal_like(next_key(seed), shape, mean, stddev, dtype, True)
 
 
-@export("random.uniform")
+@defined("random.uniform")
 def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=None):
     """[minval, maxval): floats default to [0, 1); integer dtypes need maxval."""
     dt = _uniform_dtype(dtype)
@@ -154,21 +156,21 @@ def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=
 def _categorical(key, logits, num_samples, dtype):
     logits = tensor(logits)
     if logits.ndim != 2:
-        shape = "[" + ",".join(str(d) for d in logits._value.shape) + "]"
-        raise op_error(f"logits should be a matrix, got shape {shape}", "Multinomial")
+        raise op_error(f"logits should be a matrix, got shape {dims(logits._value.shape)}",
+                       "Multinomial")
     n = int(num_samples)
     batch = logits._value.shape[0]
     draws = _categorical_draws(key, logits._value.astype(jnp.float32), (n, batch))
     return Tensor(draws.T.astype(_dtype(dtypes.int64 if dtype is None else dtype)))
 
 
-@export("random.categorical")
+@defined("random.categorical")
 def categorical(logits, num_samples, dtype=None, seed=None, name=None):
     """`num_samples` class indices per row of `[batch, classes]` logits (int64 by default)."""
     return _categorical(next_key(seed), logits, num_samples, dtype)
 
 
-@export("random.shuffle")
+@defined("random.shuffle")
 def shuffle(value, seed=None, name=None):
     """A random permutation along the first axis (TF gives it no gradient)."""
     value = tensor(value)
@@ -177,7 +179,7 @@ def shuffle(value, seed=None, name=None):
     return Tensor(jax.random.permutation(next_key(seed), value._value, axis=0))
 
 
-@export("random.poisson")
+@defined("random.poisson")
 def poisson(shape, lam, dtype=dtypes.float32, seed=None, name=None):
     """Samples of shape `shape + lam.shape`."""
     lam = convert_to_tensor(lam)
@@ -192,7 +194,7 @@ def _gamma(key, alpha, beta, *, shape):
     return jax.random.gamma(key, jnp.broadcast_to(alpha, full), full, alpha.dtype) / beta
 
 
-@export("random.gamma")
+@defined("random.gamma")
 def gamma(shape, alpha, beta=None, dtype=dtypes.float32, seed=None, name=None):
     """Gamma(alpha, rate=beta) samples of shape `shape + broadcast(alpha, beta)`;
     differentiable in alpha and beta (implicit reparameterization, as TF)."""
@@ -204,12 +206,12 @@ def gamma(shape, alpha, beta=None, dtype=dtypes.float32, seed=None, name=None):
 
 # -- stateless ops ----------------------------------------------------------------
 
-@export("random.stateless_normal")
+@defined("random.stateless_normal")
 def stateless_normal(shape, seed, mean=0.0, stddev=1.0, dtype=dtypes.float32, name=None, alg="auto_select"):
     return _normal_like(stateless_key(seed), shape, mean, stddev, dtype, False)
 
 
-@export("random.stateless_truncated_normal")
+@defined("random.stateless_truncated_normal")
 def stateless_truncated_normal(shape, seed, mean=0.0, stddev=1.0, dtype=dtypes.float32, name=None,
                                alg="auto_select"):
     return _normal_like(stateless_key(seed), shape, mean, stddev, dtype, True)
@@ -221,7 +223,7 @@ def _full_int(key, shape, dt):
     return Tensor(bits.view(dt.as_numpy_dtype) if hasattr(bits, "view") else bits.astype(dt.as_numpy_dtype))
 
 
-@export("random.stateless_uniform")
+@defined("random.stateless_uniform")
 def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=dtypes.float32, name=None, alg="auto_select"):
     """Like `uniform`, but a function of `seed`; integer dtypes with both bounds
     None give the full range."""
@@ -236,12 +238,12 @@ def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=dtypes.float32, 
     return _uniform(key, shape, minval, maxval, dt)
 
 
-@export("random.stateless_categorical")
+@defined("random.stateless_categorical")
 def stateless_categorical(logits, num_samples, seed, dtype=dtypes.int64, name=None):
     return _categorical(stateless_key(seed), logits, num_samples, dtype)
 
 
-@export("random.stateless_poisson")
+@defined("random.stateless_poisson")
 def stateless_poisson(shape, seed, lam, dtype=dtypes.int32, name=None):
     lam = convert_to_tensor(lam)
     shape = static_shape(shape)
@@ -254,7 +256,7 @@ def _seed_words(key):
     return jax.random.randint(key, (2,), -(2**31), 2**31 - 1, jnp.int64)
 
 
-@export("random.split", "random.experimental.stateless_split")
+@defined("random.split", "random.experimental.stateless_split")
 def split(seed, num=2, alg="auto_select"):
     """`num` new `[2]` seeds derived from `seed`: shape `[num, 2]`."""
     seed = convert_to_tensor(seed)
@@ -262,11 +264,11 @@ def split(seed, num=2, alg="auto_select"):
     return Tensor(jnp.stack([_seed_words(k) for k in keys]).astype(seed._value.dtype))
 
 
-@export("random.fold_in", "random.experimental.stateless_fold_in")
+@defined("random.fold_in", "random.experimental.stateless_fold_in")
 def fold_in(seed, data, alg="auto_select"):
     """A new `[2]` seed derived from `seed` and the integer `data`."""
     seed = convert_to_tensor(seed)
-    word = int(tensor(data).numpy()) if isinstance(data, Tensor) else int(data)
+    word = host_int(data)
     return Tensor(_seed_words(jax.random.fold_in(stateless_key(seed), word)).astype(seed._value.dtype))
 
 
@@ -355,13 +357,13 @@ class Generator:
 _global_generator = {"gen": None}
 
 
-@export("random.get_global_generator", "random.experimental.get_global_generator")
+@defined("random.get_global_generator", "random.experimental.get_global_generator")
 def get_global_generator():
     if _global_generator["gen"] is None:
         _global_generator["gen"] = Generator.from_non_deterministic_state()
     return _global_generator["gen"]
 
 
-@export("random.set_global_generator", "random.experimental.set_global_generator")
+@defined("random.set_global_generator", "random.experimental.set_global_generator")
 def set_global_generator(generator):
     _global_generator["gen"] = generator

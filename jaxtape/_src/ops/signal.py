@@ -12,16 +12,13 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
-from jaxtape._src.framework.exports import export
 from jaxtape._src.framework import dtypes
 from jaxtape._src.framework.convert import convert_to_tensor
+from jaxtape._src.framework.messages import dims, dtype_not_allowed, op_error
 from jaxtape._src.framework.tensor import Tensor
-from jaxtape._src.ops.support.args import kernel_dtype_name, op_error, tensor
+from jaxtape._src.ops.support.args import host_int, tensor
+from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import primitive
-
-
-def _dims(shape):
-    return "[" + ",".join(str(d) for d in shape) + "]"
 
 
 def _axes(rank):
@@ -35,27 +32,25 @@ def _fft(x, *, rank, inverse):
     return (jnp.fft.ifftn if inverse else jnp.fft.fftn)(x, axes=_axes(rank))
 
 
-def _complex_transform(op, rank, inverse):
+def _complex_transform(op, rank, inverse, *names):
     def transform(input, name=None):  # noqa: A002 - TF's argument name
         x = tensor(input)
         if not x.dtype.is_complex:
-            raise op_error(f"Value for attr 'Tcomplex' of {kernel_dtype_name(x.dtype)} is not in the "
-                           "list of allowed values: complex64, complex128", op)
+            raise dtype_not_allowed(op, x.dtype, "complex64, complex128", attr="Tcomplex")
         if x.ndim < rank:
-            raise op_error(f"Input must have rank of at least {rank} but got: {_dims(x._value.shape)}", op)
+            raise op_error(f"Input must have rank of at least {rank} but got: {dims(x._value.shape)}", op)
         return _fft(x, rank=rank, inverse=inverse)
 
-    transform.__name__ = op.lower()
-    transform.__doc__ = f"{'Inverse ' if inverse else ''}{rank}-D discrete Fourier transform over the innermost axes."
-    return transform
+    return defined(*names, primitive=_fft, doc=f"{'Inverse ' if inverse else ''}{rank}-D discrete "
+                   "Fourier transform over the innermost axes.")(transform)
 
 
-fft = export("signal.fft")(_complex_transform("FFT", 1, False))
-ifft = export("signal.ifft")(_complex_transform("IFFT", 1, True))
-fft2d = export("signal.fft2d")(_complex_transform("FFT2D", 2, False))
-ifft2d = export("signal.ifft2d")(_complex_transform("IFFT2D", 2, True))
-fft3d = export("signal.fft3d")(_complex_transform("FFT3D", 3, False))
-ifft3d = export("signal.ifft3d")(_complex_transform("IFFT3D", 3, True))
+fft = _complex_transform("FFT", 1, False, "signal.fft")
+ifft = _complex_transform("IFFT", 1, True, "signal.ifft")
+fft2d = _complex_transform("FFT2D", 2, False, "signal.fft2d")
+ifft2d = _complex_transform("IFFT2D", 2, True, "signal.ifft2d")
+fft3d = _complex_transform("FFT3D", 3, False, "signal.fft3d")
+ifft3d = _complex_transform("IFFT3D", 3, True, "signal.ifft3d")
 
 
 # -- real transforms ------------------------------------------------------------
@@ -95,44 +90,35 @@ def _lengths(fft_length, rank, default, op):
     return tuple(int(n) for n in values)
 
 
-def _real_transform(op, rank):
+def _real_transform(op, rank, inverse, *names):
+    """The forward real FFT (float in), or its inverse (complex in), over `rank` axes."""
+    accepted = (dtypes.complex64, dtypes.complex128) if inverse else (dtypes.float32, dtypes.float64)
+
     def transform(input_tensor, fft_length=None, name=None):
         x = convert_to_tensor(input_tensor)
-        if x.dtype not in (dtypes.float32, dtypes.float64):
-            raise ValueError(f"{op} requires tf.float32 or tf.float64 inputs, got: {x}")
-        if x.ndim < rank:
-            raise ValueError(f"Shape {x.shape} must have rank at least {rank}")
-        lengths = _lengths(fft_length, rank, tuple(x._value.shape[-rank:]), op)
-        return _rfft(x, lengths=lengths)
-
-    transform.__name__ = op.lower()
-    transform.__doc__ = f"{rank}-D FFT of a real signal: the non-negative frequencies only."
-    return transform
-
-
-def _inverse_real_transform(op, rank):
-    def transform(input_tensor, fft_length=None, name=None):
-        x = convert_to_tensor(input_tensor)
-        if x.dtype not in (dtypes.complex64, dtypes.complex128):
-            raise ValueError(f"{op} requires tf.complex64 or tf.complex128 inputs, got: {x}")
+        if x.dtype not in accepted:
+            raise ValueError(f"{op} requires tf.{accepted[0].name} or tf.{accepted[1].name} "
+                             f"inputs, got: {x}")
         if x.ndim < rank:
             raise ValueError(f"Shape {x.shape} must have rank at least {rank}")
         shape = x._value.shape
+        if not inverse:
+            return _rfft(x, lengths=_lengths(fft_length, rank, tuple(shape[-rank:]), op))
         default = tuple(shape[-rank:-1]) + (2 * (shape[-1] - 1),)
         return _irfft(x, lengths=_lengths(fft_length, rank, default, op))
 
-    transform.__name__ = op.lower()
-    transform.__doc__ = (f"Inverse of the {rank}-D real FFT; `fft_length` defaults to "
-                         "2 * (inner size - 1) on the innermost axis.")
-    return transform
+    doc = (f"Inverse of the {rank}-D real FFT; `fft_length` defaults to 2 * (inner size - 1) on "
+           "the innermost axis." if inverse else
+           f"{rank}-D FFT of a real signal: the non-negative frequencies only.")
+    return defined(*names, primitive=_irfft if inverse else _rfft, doc=doc)(transform)
 
 
-rfft = export("signal.rfft")(_real_transform("RFFT", 1))
-irfft = export("signal.irfft")(_inverse_real_transform("IRFFT", 1))
-rfft2d = export("signal.rfft2d")(_real_transform("RFFT2D", 2))
-irfft2d = export("signal.irfft2d")(_inverse_real_transform("IRFFT2D", 2))
-rfft3d = export("signal.rfft3d")(_real_transform("RFFT3D", 3))
-irfft3d = export("signal.irfft3d")(_inverse_real_transform("IRFFT3D", 3))
+rfft = _real_transform("RFFT", 1, False, "signal.rfft")
+irfft = _real_transform("IRFFT", 1, True, "signal.irfft")
+rfft2d = _real_transform("RFFT2D", 2, False, "signal.rfft2d")
+irfft2d = _real_transform("IRFFT2D", 2, True, "signal.irfft2d")
+rfft3d = _real_transform("RFFT3D", 3, False, "signal.rfft3d")
+irfft3d = _real_transform("IRFFT3D", 3, True, "signal.irfft3d")
 
 
 # -- shifts ---------------------------------------------------------------------
@@ -152,14 +138,14 @@ def _shift_axes(x, axes):
     return tuple(int(a) % max(x.ndim, 1) for a in axes)
 
 
-@export("signal.fftshift")
+@defined("signal.fftshift")
 def fftshift(x, axes=None, name=None):
     """Moves the zero frequency to the centre: a roll by n // 2 on each axis."""
     x = tensor(x)
     return _shift(x, axes=_shift_axes(x, axes), inverse=False)
 
 
-@export("signal.ifftshift")
+@defined("signal.ifftshift")
 def ifftshift(x, axes=None, name=None):
     """Undoes `fftshift`: a roll by -(n // 2) on each axis."""
     x = tensor(x)
@@ -179,11 +165,7 @@ def _frame(x, *, length, step, frames, pad_to, pad_value, axis):
     return out.reshape(x.shape[:axis] + (frames, length) + x.shape[axis + 1:])
 
 
-def _int(value):
-    return int(tensor(value).numpy()) if isinstance(value, Tensor) else int(value)
-
-
-@export("signal.frame")
+@defined("signal.frame")
 def frame(signal, frame_length, frame_step, pad_end=False, pad_value=0, axis=-1, name=None):
     """Overlapping windows of `frame_length` every `frame_step` along `axis`.
 
@@ -193,8 +175,8 @@ def frame(signal, frame_length, frame_step, pad_end=False, pad_value=0, axis=-1,
     x = tensor(signal)
     if x.ndim < 1:
         raise ValueError(f"Shape {x.shape} must have rank at least 1")
-    length, step = _int(frame_length), _int(frame_step)
-    ax = _int(axis) % x.ndim
+    length, step = host_int(frame_length), host_int(frame_step)
+    ax = host_int(axis) % x.ndim
     n = x._value.shape[ax]
     if pad_end:
         frames = -(-n // step)
@@ -212,7 +194,7 @@ def _window(window_length, periodic, dtype, a, b):
     dtype = dtypes.as_dtype(dtype)
     if not dtype.is_floating:
         raise ValueError(f"dtype must be a floating point type. Found {dtype}")
-    length = _int(window_length)
+    length = host_int(window_length)
     periodic = bool(tensor(periodic).numpy()) if isinstance(periodic, Tensor) else bool(periodic)
     if length == 1:
         return Tensor(jnp.ones([1], dtype.as_numpy_dtype))
@@ -224,11 +206,11 @@ def _window(window_length, periodic, dtype, a, b):
     return Tensor(jnp.asarray(w.astype(dtype.as_numpy_dtype)))
 
 
-@export("signal.hann_window")
+@defined("signal.hann_window")
 def hann_window(window_length, periodic=True, dtype=dtypes.float32, name=None):
     return _window(window_length, periodic, dtype, 0.5, 0.5)
 
 
-@export("signal.hamming_window")
+@defined("signal.hamming_window")
 def hamming_window(window_length, periodic=True, dtype=dtypes.float32, name=None):
     return _window(window_length, periodic, dtype, 0.54, 0.46)

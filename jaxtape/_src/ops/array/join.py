@@ -1,0 +1,59 @@
+"""Joining tensors: `tf.concat` and `tf.stack`."""
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from jaxtape._src.framework.messages import dims, dtype_mismatch, op_error
+from jaxtape._src.ops.array.identity import identity
+from jaxtape._src.ops.support.args import single_axis, tensor
+from jaxtape._src.ops.support.define import defined
+from jaxtape._src.tape.primitive import Primitive
+
+_concat = Primitive(lambda *xs, axis: jnp.concatenate(xs, axis=axis), "ConcatV2")
+_stack = Primitive(lambda *xs, axis: jnp.stack(xs, axis=axis), "Pack")
+
+
+def same_dtype(xs, op):
+    """`xs` unchanged, or TF's error naming the first input whose dtype differs from the first."""
+    first = xs[0].dtype
+    for i, x in enumerate(xs[1:], 1):
+        if x.dtype != first:
+            raise dtype_mismatch(op, i, first, x.dtype)
+    return xs
+
+
+@defined("concat", primitive=_concat)
+def concat(values, axis, name="concat"):
+    xs = [tensor(v) for v in values]
+    if len(xs) == 1:
+        return identity(xs[0])
+    first = xs[0]._value.shape
+    n = len(first)
+    axis = int(axis)
+    if not -n <= axis < n:
+        raise op_error(f"ConcatOp : Expected concatenating dimensions in the range [{-n}, {n}), "
+                       f"but got {axis}", "ConcatV2")
+    axis %= n
+    for i, x in enumerate(xs[1:], 1):
+        s = x._value.shape
+        if len(s) != n:
+            raise op_error(f"ConcatOp : Ranks of all input tensors should match: shape[0] = "
+                           f"{dims(first)} vs. shape[{i}] = {dims(s)}", "ConcatV2")
+        for d in range(n):
+            if d != axis and s[d] != first[d]:
+                raise op_error(f"ConcatOp : Dimension {d} in both shapes must be equal: shape[0] = "
+                               f"{dims(first)} vs. shape[{i}] = {dims(s)}", "ConcatV2")
+    return _concat(*same_dtype(xs, "ConcatV2"), axis=axis)
+
+
+@defined("stack", primitive=_stack)
+def stack(values, axis=0, name="stack"):
+    xs = [tensor(v) for v in values]
+    shapes = {x._value.shape for x in xs}
+    if len(shapes) > 1:
+        i = next(i for i, x in enumerate(xs) if x._value.shape != xs[0]._value.shape)
+        raise op_error(f"Shapes of all inputs must match: values[0].shape = "
+                       f"{dims(xs[0]._value.shape)} != values[{i}].shape = "
+                       f"{dims(xs[i]._value.shape)}", "Pack")
+    axis = single_axis(axis, xs[0].ndim + 1, "Pack")
+    return _stack(*same_dtype(xs, "Pack"), axis=axis)

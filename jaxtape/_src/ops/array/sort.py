@@ -1,0 +1,115 @@
+"""Order and uniqueness: `tf.sort`, `argsort`, `searchsorted`, `unique`, `unique_with_counts`."""
+from __future__ import annotations
+
+import collections
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxtape._src.framework import dtypes
+from jaxtape._src.framework.messages import dtype_not_allowed, op_error
+from jaxtape._src.framework.tensor import Tensor
+from jaxtape._src.ops.support.args import single_axis, tensor
+from jaxtape._src.ops.support.define import defined
+from jaxtape._src.tape.primitive import primitive
+
+# TF's namedtuple result types (`Unique(y=..., idx=...)`).
+_Unique = collections.namedtuple("Unique", ("y", "idx"))
+_UniqueWithCounts = collections.namedtuple("UniqueWithCounts", ("y", "idx", "count"))
+
+
+def _check_direction(direction):
+    if direction not in ("ASCENDING", "DESCENDING"):
+        raise ValueError("Argument `direction` should be one of ASCENDING, DESCENDING. "
+                         f"Received: direction={direction}")
+
+
+def _argsort_last(x, descending):
+    """TF's order: ties keep their original order in both directions."""
+    if not descending:
+        return jnp.argsort(x, axis=-1, stable=True)
+    n = x.shape[-1]
+    return n - 1 - jnp.flip(jnp.argsort(jnp.flip(x, -1), axis=-1, stable=True), -1)
+
+
+@primitive(name="Sort")
+def _sort(x, *, axis, descending):
+    x = jnp.moveaxis(x, axis, -1)
+    out = jnp.take_along_axis(x, _argsort_last(jax.lax.stop_gradient(x), descending), axis=-1)
+    return jnp.moveaxis(out, -1, axis)
+
+
+@primitive(name="Argsort", differentiable=False)
+def _argsort(x, *, axis, descending):
+    idx = _argsort_last(jnp.moveaxis(x, axis, -1), descending)
+    return jnp.moveaxis(idx, -1, axis).astype(jnp.int32)
+
+
+def _sort_args(values, axis, direction):
+    _check_direction(direction)
+    x = tensor(values)
+    return x, dict(axis=single_axis(axis, x.ndim, "TopKV2"), descending=direction == "DESCENDING")
+
+
+@defined("sort", primitive=_sort)
+def sort(values, axis=-1, direction="ASCENDING", name=None):
+    x, static = _sort_args(values, axis, direction)
+    return _sort(x, **static)
+
+
+@defined("argsort", primitive=_argsort)
+def argsort(values, axis=-1, direction="ASCENDING", stable=False, name=None):
+    x, static = _sort_args(values, axis, direction)
+    return _argsort(x, **static)
+
+
+@primitive(name="SearchSorted", differentiable=False)
+def _searchsorted(seq, values, *, side, dtype):
+    flat_s = jnp.reshape(seq, (-1, seq.shape[-1]))
+    flat_v = jnp.reshape(values, (-1, values.shape[-1]))
+    out = jax.vmap(lambda s, v: jnp.searchsorted(s, v, side=side))(flat_s, flat_v)
+    return jnp.reshape(out, values.shape).astype(dtype)
+
+
+@defined("searchsorted", primitive=_searchsorted)
+def searchsorted(sorted_sequence, values, side="left", out_type=dtypes.int32, name=None):
+    if side not in ("left", "right"):
+        raise ValueError(f"Argument `side` must be either 'right' or 'left'. Received: `side` = {side}.")
+    seq, vals = tensor(sorted_sequence), tensor(values)
+    if seq._value.shape[:-1] != vals._value.shape[:-1]:
+        raise op_error("Leading dim_size of both tensors must match.", "LowerBound"
+                       if side == "left" else "UpperBound")
+    return _searchsorted(seq, vals, side=side, dtype=dtypes.as_dtype(out_type).as_numpy_dtype)
+
+
+def _unique_parts(x, out_idx, op):
+    """(values, index of each input, counts), values in order of first appearance."""
+    x = tensor(x)
+    if x.ndim != 1:
+        raise op_error("unique expects a 1D vector.", op)
+    out_idx = dtypes.as_dtype(out_idx)
+    if out_idx not in (dtypes.int32, dtypes.int64):
+        raise dtype_not_allowed(op, out_idx, "int32, int64", attr="out_idx")
+    values = x.numpy()
+    _, first, inverse, counts = np.unique(values, return_index=True, return_inverse=True,
+                                          return_counts=True)
+    order = np.argsort(first, kind="stable")  # TF lists values by first appearance
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    y = Tensor(jnp.asarray(values[first[order]]))
+    idx = Tensor(jnp.asarray(rank[inverse.reshape(-1)], dtype=out_idx.as_numpy_dtype))
+    count = Tensor(jnp.asarray(counts[order], dtype=out_idx.as_numpy_dtype))
+    return y, idx, count
+
+
+@defined("unique")
+def unique(x, out_idx=dtypes.int32, name=None):
+    """(y, idx): distinct values in order of first appearance; TF defines no gradient."""
+    y, idx, _ = _unique_parts(x, out_idx, "Unique")
+    return _Unique(y, idx)
+
+
+@defined("unique_with_counts")
+def unique_with_counts(x, out_idx=dtypes.int32, name=None):
+    return _UniqueWithCounts(*_unique_parts(x, out_idx, "UniqueWithCounts"))
