@@ -1,11 +1,14 @@
 """jaxtape: TensorFlow's GradientTape programming model, running on JAX.
 
-`import jaxtape as tf` gives the TensorFlow names jaxtape implements (listed
-in docs/API.md); any other `tf.X` raises `NotImplementedInJaxtape` naming it.
-Beyond TensorFlow, jaxtape's own public names are `op` (record any JAX
-function as one op) and the module `jaxtape.numpy` (all of `jax.numpy` as
-recorded ops). Everything under `jaxtape._src` is private.
+`import jaxtape as tf` gives the TensorFlow names jaxtape implements (listed,
+with where each is defined, in docs/API.md); any other `tf.X` raises
+`NotImplementedInJaxtape` naming it. Beyond TensorFlow, jaxtape's own public
+names are `op` (record any JAX function as one op), the module
+`jaxtape.numpy` (all of `jax.numpy` as recorded ops) and `__version__`.
+Everything under `jaxtape._src` is private.
 """
+import sys as _sys
+
 import jax as _jax
 
 # TensorFlow has float64 and int64 tensors; JAX needs x64 mode to hold them.
@@ -16,7 +19,13 @@ from jaxtape._src.api import build as _build  # noqa: E402
 
 __version__ = "0.1.0"
 
-# jaxtape's own public names, beside the TF names the build adds.
-op = _build.populate(__import__(__name__))
+# The TF names (`tf.constant`, `tf.math`, ...), straight from the export registry.
+_tf_names = _build.populate(_sys.modules[__name__])
 
-__getattr__ = _build.missing_name("tf")
+# jaxtape's own names.
+from jaxtape._src.api.interop import op  # noqa: E402
+from jaxtape import numpy  # noqa: E402
+
+__all__ = [*_tf_names, "op", "numpy"]
+
+del _sys, _jax, _build, _tf_names

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import sys
 
+import jaxtape
+from jaxtape._src.api import runner
+
 USAGE = "usage: python -m jaxtape run SCRIPT [ARGS...]"
 
 
@@ -11,8 +14,7 @@ def main(argv=None) -> int:
     if len(argv) < 2 or argv[0] != "run":
         print(USAGE, file=sys.stderr)
         return 2
-    from jaxtape._src.api import runner
-    runner.run(argv[1], argv[2:])
+    runner.run(argv[1], argv[2:], jaxtape)
     return 0
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 from jaxtape._src.framework.exports import export, export_value
 from jaxtape._src.framework import dtypes
 from jaxtape._src.framework import errors
+from jaxtape._src.framework import module  # noqa: F401 - registers tf.Module
+from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor, is_tensor
 from jaxtape._src.framework.tensor_shape import Dimension, TensorShape
 from jaxtape._src.framework.variables import Variable, VariableAggregation, VariableSynchronization
@@ -22,21 +24,46 @@ export_value(UnconnectedGradients, "UnconnectedGradients")
 
 export_value(dtypes.DType, "dtypes.DType", "DType")
 export_value(dtypes.as_dtype, "dtypes.as_dtype", "as_dtype")
-for _d in dtypes.ALL:
-    export_value(_d, _d.name, f"dtypes.{_d.name}")
+export_value(dtypes.float16, "float16", "dtypes.float16")
+export_value(dtypes.bfloat16, "bfloat16", "dtypes.bfloat16")
+export_value(dtypes.float32, "float32", "dtypes.float32")
+export_value(dtypes.float64, "float64", "dtypes.float64")
+export_value(dtypes.complex64, "complex64", "dtypes.complex64")
+export_value(dtypes.complex128, "complex128", "dtypes.complex128")
+export_value(dtypes.int8, "int8", "dtypes.int8")
+export_value(dtypes.int16, "int16", "dtypes.int16")
+export_value(dtypes.int32, "int32", "dtypes.int32")
+export_value(dtypes.int64, "int64", "dtypes.int64")
+export_value(dtypes.uint8, "uint8", "dtypes.uint8")
+export_value(dtypes.uint16, "uint16", "dtypes.uint16")
+export_value(dtypes.uint32, "uint32", "dtypes.uint32")
+export_value(dtypes.uint64, "uint64", "dtypes.uint64")
+export_value(dtypes.bool, "bool", "dtypes.bool")
 export_value(dtypes.float64, "double", "dtypes.double")
 export_value(dtypes.float16, "half", "dtypes.half")
 
-for _name in dir(errors):
-    _obj = getattr(errors, _name)
-    if isinstance(_obj, type) and issubclass(_obj, errors.OpError):
-        export_value(_obj, f"errors.{_name}")
+export_value(errors.AbortedError, "errors.AbortedError")
+export_value(errors.AlreadyExistsError, "errors.AlreadyExistsError")
+export_value(errors.CancelledError, "errors.CancelledError")
+export_value(errors.DataLossError, "errors.DataLossError")
+export_value(errors.DeadlineExceededError, "errors.DeadlineExceededError")
+export_value(errors.FailedPreconditionError, "errors.FailedPreconditionError")
+export_value(errors.InternalError, "errors.InternalError")
+export_value(errors.InvalidArgumentError, "errors.InvalidArgumentError")
+export_value(errors.NotFoundError, "errors.NotFoundError")
+export_value(errors.OpError, "errors.OpError")
+export_value(errors.OutOfRangeError, "errors.OutOfRangeError")
+export_value(errors.PermissionDeniedError, "errors.PermissionDeniedError")
+export_value(errors.ResourceExhaustedError, "errors.ResourceExhaustedError")
+export_value(errors.UnauthenticatedError, "errors.UnauthenticatedError")
+export_value(errors.UnavailableError, "errors.UnavailableError")
+export_value(errors.UnimplementedError, "errors.UnimplementedError")
+export_value(errors.UnknownError, "errors.UnknownError")
 
 
 @export("executing_eagerly")
 def executing_eagerly():
     """True outside `tf.function` tracing, as in TF 2."""
-    from jaxtape._src.framework.state import local
     return local.tracing == 0
 
 

@@ -15,18 +15,19 @@ import jax
 import numpy as np
 from jax import tree_util
 
-from jaxtape._src.framework.tensor import Tensor
+from jaxtape._src.framework.tensor import is_tensor
 from jaxtape._src.tape.primitive import Primitive
 
 _DYNAMIC = object()  # marks an array leaf's place in the static skeleton
 
 
 def _is_dynamic(leaf):
-    return isinstance(leaf, (Tensor, jax.Array, np.ndarray)) or hasattr(leaf, "_read_for_op")
+    return isinstance(leaf, (jax.Array, np.ndarray)) or is_tensor(leaf)
 
 
 def _leaf(x):
-    return x is None or isinstance(x, Tensor) or hasattr(x, "_read_for_op")
+    """None and tensors stay whole (a Variable is not a pytree to JAX)."""
+    return x is None or is_tensor(x)
 
 
 def _split(args, kwargs):

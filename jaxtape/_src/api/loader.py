@@ -5,5 +5,6 @@ import pkgutil
 
 def import_all(package: str) -> None:
     pkg = importlib.import_module(package)
-    for info in sorted(pkgutil.walk_packages(pkg.__path__, prefix=f"{package}."), key=lambda i: i.name):
-        importlib.import_module(info.name)
+    found = pkgutil.walk_packages(pkg.__path__, prefix=f"{package}.")
+    for name in sorted(info.name for info in found):
+        importlib.import_module(name)

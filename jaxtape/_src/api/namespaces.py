@@ -1,32 +1,47 @@
 """Module objects for `tf`, `tf.math`, `tf.nn`, ... built from the registry.
 
-Every namespace is a real module in `sys.modules` (`jaxtape.math`), so
-`from tensorflow.math import sin` works under the runner. A name jaxtape does
-not provide raises `NotImplementedInJaxtape` naming it in TF's terms.
+Each namespace is a fresh module holding exactly the names registered under
+it (and its sub-namespaces), and is put in `sys.modules` (`jaxtape.math`) so
+`from tensorflow.math import sin` works under the runner. Any other name, in
+any namespace, raises `NotImplementedInJaxtape` naming it in TF's terms.
 """
 from __future__ import annotations
 
+import functools
 import sys
 import types
 
-from jaxtape._src.framework.exports import REGISTRY
 from jaxtape._src.framework.errors import NotImplementedInJaxtape
+from jaxtape._src.framework.exports import REGISTRY
 
-# TensorFlow's public submodules, so `tf.image.adjust_contrast` is reported as
-# that name rather than as a missing `tf.image`.
-KNOWN_NAMESPACES = (
+# TensorFlow's public namespaces. Those jaxtape registers nothing in still
+# exist (empty), so a missing name is reported in full, `tf.keras.layers.Dense`
+# rather than `tf.keras`, and `import tensorflow.keras` works under the runner.
+TF_NAMESPACES = (
     "audio", "autodiff", "autograph", "bitwise", "compat", "compat.v1", "compat.v2", "config",
-    "data", "debugging", "distribute", "dtypes", "errors", "experimental", "feature_column",
-    "graph_util", "image", "io", "keras", "linalg", "lite", "lookup", "math", "mlir", "nest",
-    "nn", "quantization", "queue", "ragged", "random", "random.experimental", "raw_ops",
-    "saved_model", "sets", "signal", "sparse", "strings", "summary", "sysconfig", "test",
-    "tpu", "train", "types", "version", "xla", "python", "python.eager",
-    "python.eager.backprop",
+    "data", "data.experimental", "debugging", "distribute", "dtypes", "errors", "experimental",
+    "feature_column", "graph_util", "image", "io", "keras", "keras.layers", "keras.models",
+    "keras.optimizers", "keras.losses", "keras.metrics", "linalg", "lite", "lookup", "math",
+    "mlir", "nest", "nn", "quantization", "queue", "ragged", "random", "random.experimental",
+    "raw_ops", "saved_model", "sets", "signal", "sparse", "strings", "summary", "sysconfig",
+    "test", "tpu", "train", "types", "version", "xla",
 )
 
 
+def missing(tf_path: str, name: str):
+    """What looking up a name jaxtape lacks raises (dunders stay plain AttributeErrors)."""
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise NotImplementedInJaxtape(f"jaxtape does not implement {tf_path}.{name}")
+
+
+def missing_name(tf_path: str):
+    """A module `__getattr__` that names the missing TF symbol."""
+    return functools.partial(missing, tf_path)
+
+
 class Namespace(types.ModuleType):
-    """A TF namespace; unknown attributes name themselves in the error."""
+    """A TF namespace such as `tf.math`."""
 
     def __init__(self, name: str, tf_path: str):
         super().__init__(name)
@@ -34,16 +49,18 @@ class Namespace(types.ModuleType):
         self.__path__ = []  # a package, so `import tensorflow.python.eager.backprop` can descend
 
     def __getattr__(self, attr):
-        if attr.startswith("__"):
-            raise AttributeError(attr)
-        raise NotImplementedInJaxtape(f"jaxtape does not implement {self._tf_path}.{attr}")
+        missing(self._tf_path, attr)
 
     def __dir__(self):
-        return sorted(k for k in self.__dict__ if not k.startswith("_"))
+        return public_names(self)
+
+
+def public_names(module: types.ModuleType) -> list[str]:
+    return sorted(k for k in vars(module) if not k.startswith("_"))
 
 
 def build(root: types.ModuleType) -> None:
-    """Fills `root` (the jaxtape package) and its sub-namespaces from REGISTRY."""
+    """Fills `root` (the jaxtape package) and fresh sub-namespaces from REGISTRY."""
     spaces = {"": root}
 
     def space(path: str):
@@ -51,18 +68,19 @@ def build(root: types.ModuleType) -> None:
             return spaces[path]
         parent_path, _, leaf = path.rpartition(".")
         parent = space(parent_path)
-        existing = getattr(parent, leaf, None) if leaf in parent.__dict__ else None
-        if isinstance(existing, types.ModuleType):
-            spaces[path] = existing
-            return existing
+        if leaf in vars(parent):
+            raise RuntimeError(f"tf.{path} is both a name and a namespace")
         module = Namespace(f"{root.__name__}.{path}", f"tf.{path}")
         setattr(parent, leaf, module)
         sys.modules[module.__name__] = module
         spaces[path] = module
         return module
 
-    for path in KNOWN_NAMESPACES:
+    for path in TF_NAMESPACES:
         space(path)
     for name, obj in REGISTRY.items():
         path, _, leaf = name.rpartition(".")
-        setattr(space(path), leaf, obj)
+        namespace = space(path)
+        if isinstance(vars(namespace).get(leaf), Namespace):
+            raise RuntimeError(f"tf.{name} is both a name and a namespace")
+        setattr(namespace, leaf, obj)

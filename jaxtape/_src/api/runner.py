@@ -11,7 +11,9 @@ import os
 import re
 import runpy
 import sys
+import types
 
+from jaxtape._src.api.namespaces import Namespace
 from jaxtape._src.framework.errors import NotImplementedInJaxtape
 
 
@@ -20,14 +22,16 @@ class TensorFlowAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     PREFIX = "tensorflow"
 
+    def __init__(self, root: types.ModuleType):
+        self.root = root  # the jaxtape package, passed in: this layer sits below it
+
     def find_spec(self, fullname, path=None, target=None):
         if fullname == self.PREFIX or fullname.startswith(self.PREFIX + "."):
             return importlib.util.spec_from_loader(fullname, self)
         return None
 
     def create_module(self, spec):
-        import jaxtape
-        target = jaxtape
+        target = self.root
         for part in spec.name.split(".")[1:]:
             try:
                 target = getattr(target, part)
@@ -41,18 +45,19 @@ class TensorFlowAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         pass
 
 
-def install() -> None:
+def install(root: types.ModuleType) -> None:
     if not any(isinstance(f, TensorFlowAlias) for f in sys.meta_path):
-        sys.meta_path.insert(0, TensorFlowAlias())
+        sys.meta_path.insert(0, TensorFlowAlias(root))
 
 
-def run(script: str, args: list[str]) -> None:
+def run(script: str, args: list[str], root: types.ModuleType) -> None:
+    """Runs `script` as `__main__`, with `import tensorflow` answered by `root`."""
     if not os.path.isfile(script):
         # What `python SCRIPT` says and does for a missing script.
         print(f"python -m jaxtape run: can't open file {os.path.abspath(script)!r}: "
               f"[Errno 2] No such file or directory", file=sys.stderr)
         raise SystemExit(2)
-    install()
+    install(root)
     sys.argv = [script, *args]
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
     try:
@@ -70,7 +75,6 @@ def _missing_name(error: ImportError):
     Python turns the namespace's AttributeError into its own ImportError text,
     which names the jaxtape module; this recovers the TF name for the message.
     """
-    from jaxtape._src.api.namespaces import Namespace
     module = sys.modules.get(error.name or "")
     match = re.match(r"cannot import name '([^']+)'", str(error))
     if not isinstance(module, Namespace) or match is None:

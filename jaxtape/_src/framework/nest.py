@@ -1,7 +1,8 @@
 """`tf.nest` over `jax.tree_util`, with TF's conventions (None is a leaf).
 
-Besides the exported `tf.nest.*` functions, the package flattens and packs
-structures only through `is_leaf`, `flatten_with_tree` and `pack_like`.
+The public `tf.nest` namespace is built from the exported names only. Inside
+the package, structures are flattened and packed only through `is_leaf`,
+`flatten_with_tree` and `pack_like`.
 """
 from __future__ import annotations
 

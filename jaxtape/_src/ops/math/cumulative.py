@@ -7,9 +7,9 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jax import lax
 
-from jaxtape._src.framework.exports import export
-from jaxtape._src.ops.support import kernel_dtypes as math_kernels
-from jaxtape._src.ops.support.args import op_error, tensor
+from jaxtape._src.framework.messages import op_error
+from jaxtape._src.ops.support.args import host_int
+from jaxtape._src.ops.support.define import defined, kernel_input
 from jaxtape._src.tape.primitive import Primitive
 
 
@@ -39,28 +39,27 @@ _scan_prim = Primitive(_scan, "Cumsum")
 
 
 def _cumulative(x, axis, exclusive, reverse, op, kind):
-    x = tensor(x)
-    math_kernels.check(op, x)
-    axis = int(tensor(axis).numpy()) if not isinstance(axis, int) else axis
+    x = kernel_input(x, op)
+    axis = host_int(axis)
     ndim = x.ndim
     if not -ndim <= axis < ndim:
         raise op_error(f"ScanOp: Expected scan axis in the range [{-ndim}, {ndim}), but got {axis}", op)
     return _scan_prim(x, axis=axis % ndim, exclusive=bool(exclusive), reverse=bool(reverse), kind=kind)
 
 
-@export("math.cumsum", "cumsum")
+@defined("math.cumsum", "cumsum", primitive=_scan_prim)
 def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
     """Running sum along `axis`."""
     return _cumulative(x, axis, exclusive, reverse, "Cumsum", "sum")
 
 
-@export("math.cumprod")
+@defined("math.cumprod", primitive=_scan_prim)
 def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
     """Running product along `axis`."""
     return _cumulative(x, axis, exclusive, reverse, "Cumprod", "prod")
 
 
-@export("math.cumulative_logsumexp")
+@defined("math.cumulative_logsumexp", primitive=_scan_prim)
 def cumulative_logsumexp(x, axis=0, exclusive=False, reverse=False, name=None):
     """Running log(sum(exp(x))) along `axis`, computed stably."""
     return _cumulative(x, axis, exclusive, reverse, "CumulativeLogsumexp", "logsumexp")

@@ -1,6 +1,6 @@
 """Reductions over axes (`tf.reduce_sum`, `tf.math.reduce_std`, `tf.argmax`, ...).
 
-Axes are checked as TF's kernels do (`inputs.reduction_axes`); results keep
+Axes are checked as TF's kernels do (`args.reduction_axes`); results keep
 TF's dtypes: integer means truncate, `reduce_euclidean_norm` of integers is
 an integer, variance of complex input is real, argmax gives int64.
 """
@@ -10,10 +10,11 @@ import jax.numpy as jnp
 from jax import lax
 from jax.scipy.special import logsumexp
 
-from jaxtape._src.framework.exports import export
 from jaxtape._src.framework import dtypes
-from jaxtape._src.ops.support import kernel_dtypes as math_kernels
-from jaxtape._src.ops.support.args import kernel_dtype_name, op_error, reduction_axes, tensor
+from jaxtape._src.framework.messages import dtype_mismatch, dtype_not_allowed, op_error
+from jaxtape._src.ops.support import kernel_dtypes
+from jaxtape._src.ops.support.args import host_int, reduction_axes, tensor
+from jaxtape._src.ops.support.define import defined, kernel_input, reduction
 from jaxtape._src.tape.primitive import Primitive
 
 
@@ -84,60 +85,50 @@ def _any(x, axis, keepdims):
     return jnp.any(x, axis=axis, keepdims=keepdims)
 
 
-def _reduction(jfn, op, *names, kernel=None, differentiable=True, doc=None, check=None):
-    prim = Primitive(jfn, op, differentiable=differentiable)
-
-    def reduce(input_tensor, axis=None, keepdims=False, name=None):
-        x = tensor(input_tensor)
-        if check is not None:
-            check(x)
-        else:
-            math_kernels.check(kernel or op, x)
-        return prim(x, axis=reduction_axes(axis, x.ndim, op), keepdims=bool(keepdims))
-
-    reduce.__name__ = names[0].rpartition(".")[2]
-    reduce.__doc__ = doc or f"`{reduce.__name__}` over `axis` (all axes when None), as TF op {op}."
-    reduce.primitive = prim
-    return export(*names)(reduce)
+def _bool_input(x, op):
+    x = tensor(x)
+    if not x.dtype.is_bool:
+        raise dtype_mismatch(op, 0, dtypes.bool, x.dtype)
+    return x
 
 
-def _bool_only(op):
-    def check(x):
-        if not x.dtype.is_bool:
-            raise op_error(f"cannot compute {op} as input #0(zero-based) was expected to be a bool "
-                           f"tensor but is a {kernel_dtype_name(x.dtype)} tensor", op)
-    return check
-
-
-def _real_or_complex(x):
+def _real_or_complex(x, op):
+    x = tensor(x)
     if not (x.dtype.is_floating or x.dtype.is_complex):
         raise TypeError("Input must be either real or complex. Received integer type "
                         f"<dtype: '{x.dtype.name}'>.")
+    return x
 
 
-def _float_only_logsumexp(x):
-    math_kernels.check("IsFinite", x)
+def _float_input(x, op):
+    # TF's reduce_logsumexp runs IsFinite on its input first.
+    return kernel_input(x, "IsFinite")
 
 
-reduce_sum = _reduction(_sum, "Sum", "math.reduce_sum", "reduce_sum")
-reduce_mean = _reduction(_mean, "Mean", "math.reduce_mean", "reduce_mean",
-                         doc="Mean over `axis`; integer inputs give truncated integer means, as TF.")
-reduce_prod = _reduction(_prod, "Prod", "math.reduce_prod", "reduce_prod")
-reduce_max = _reduction(_max, "Max", "math.reduce_max", "reduce_max")
-reduce_min = _reduction(_min, "Min", "math.reduce_min", "reduce_min")
-reduce_all = _reduction(_all, "All", "math.reduce_all", "reduce_all", differentiable=False,
-                        check=_bool_only("All"))
-reduce_any = _reduction(_any, "Any", "math.reduce_any", "reduce_any", differentiable=False,
-                        check=_bool_only("Any"))
-reduce_logsumexp = _reduction(_logsumexp, "Sum", "math.reduce_logsumexp", "reduce_logsumexp",
-                              check=_float_only_logsumexp,
-                              doc="log(sum(exp(x))) over `axis`, computed stably; float only.")
-reduce_variance = _reduction(_variance, "Mean", "math.reduce_variance", check=_real_or_complex,
-                             doc="Population variance over `axis`; real for complex input.")
-reduce_std = _reduction(_std, "Mean", "math.reduce_std", check=_real_or_complex,
-                        doc="Population standard deviation over `axis`.")
-reduce_euclidean_norm = _reduction(_euclidean_norm, "EuclideanNorm", "math.reduce_euclidean_norm",
-                                   kernel="Sum")
+def _sum_input(x, op):
+    # TF's reduce_euclidean_norm takes the dtypes of its Sum kernel.
+    return kernel_input(x, "Sum")
+
+
+reduce_sum = reduction("Sum", _sum, "math.reduce_sum", "reduce_sum")
+reduce_mean = reduction("Mean", _mean, "math.reduce_mean", "reduce_mean",
+                        doc="Mean over `axis`; integer inputs give truncated integer means, as TF.")
+reduce_prod = reduction("Prod", _prod, "math.reduce_prod", "reduce_prod")
+reduce_max = reduction("Max", _max, "math.reduce_max", "reduce_max")
+reduce_min = reduction("Min", _min, "math.reduce_min", "reduce_min")
+reduce_all = reduction("All", _all, "math.reduce_all", "reduce_all", differentiable=False,
+                       convert=_bool_input)
+reduce_any = reduction("Any", _any, "math.reduce_any", "reduce_any", differentiable=False,
+                       convert=_bool_input)
+reduce_logsumexp = reduction("Sum", _logsumexp, "math.reduce_logsumexp", "reduce_logsumexp",
+                             convert=_float_input,
+                             doc="log(sum(exp(x))) over `axis`, computed stably; float only.")
+reduce_variance = reduction("Mean", _variance, "math.reduce_variance", convert=_real_or_complex,
+                            doc="Population variance over `axis`; real for complex input.")
+reduce_std = reduction("Mean", _std, "math.reduce_std", convert=_real_or_complex,
+                       doc="Population standard deviation over `axis`.")
+reduce_euclidean_norm = reduction("EuclideanNorm", _euclidean_norm, "math.reduce_euclidean_norm",
+                                  convert=_sum_input)
 
 
 # -- argmax / argmin ------------------------------------------------------------
@@ -157,26 +148,24 @@ _INDEX_TYPES = ("int16", "uint16", "int32", "int64")
 def _arg(input, axis, output_type, op, largest):  # noqa: A002
     x = tensor(input)
     if not x.dtype.is_bool:
-        math_kernels.check(op, x)
-    axis = 0 if axis is None else axis
-    axis = int(tensor(axis).numpy()) if not isinstance(axis, int) else axis
+        kernel_dtypes.check(op, x)
+    axis = 0 if axis is None else host_int(axis)
     ndim = x.ndim
     if not -ndim <= axis < ndim:
         raise op_error(f"Expected dimension in the range [{-ndim}, {ndim}), but got {axis}", op)
     output_type = dtypes.as_dtype(output_type)
     if output_type.name not in _INDEX_TYPES:
-        raise op_error(f"Value for attr 'output_type' of {kernel_dtype_name(output_type)} is not in "
-                       "the list of allowed values: int16, uint16, int32, int64", op)
+        raise dtype_not_allowed(op, output_type, "int16, uint16, int32, int64", attr="output_type")
     return _arg_prim(x, axis=axis % ndim, output_type=output_type.as_numpy_dtype, largest=largest)
 
 
-@export("math.argmax", "argmax")
+@defined("math.argmax", "argmax", primitive=_arg_prim)
 def argmax(input, axis=None, output_type=dtypes.int64, name=None):  # noqa: A002
     """Index of the largest value along `axis` (0 when None); first one on ties."""
     return _arg(input, axis, output_type, "ArgMax", True)
 
 
-@export("math.argmin", "argmin")
+@defined("math.argmin", "argmin", primitive=_arg_prim)
 def argmin(input, axis=None, output_type=dtypes.int64, name=None):  # noqa: A002
     """Index of the smallest value along `axis` (0 when None); first one on ties."""
     return _arg(input, axis, output_type, "ArgMin", False)
@@ -191,7 +180,7 @@ def _count_nonzero(x, *, axis, keepdims, dtype):
 _count_prim = Primitive(_count_nonzero, "CountNonzero", differentiable=False)
 
 
-@export("math.count_nonzero")
+@defined("math.count_nonzero", primitive=_count_prim)
 def count_nonzero(input, axis=None, keepdims=None, dtype=dtypes.int64, name=None):  # noqa: A002
     """Number of nonzero entries over `axis`, as `dtype` (int64 by default)."""
     x = tensor(input)
@@ -203,7 +192,7 @@ _zero_fraction_prim = Primitive(lambda x: jnp.mean((x == 0).astype(jnp.float32))
                                 differentiable=False)
 
 
-@export("math.zero_fraction", "nn.zero_fraction")
+@defined("math.zero_fraction", "nn.zero_fraction", primitive=_zero_fraction_prim)
 def zero_fraction(value, name=None):
     """Fraction of entries equal to zero, as float32."""
     return _zero_fraction_prim(tensor(value))

@@ -1,4 +1,4 @@
-"""Segment reductions, bincount and confusion_matrix.
+"""Segment reductions (`tf.math.segment_sum`, `tf.math.unsorted_segment_max`, ...).
 
 Segment ids are checked eagerly on the host, as TF's kernels check them
 (sorted ids for `segment_*`, ids below `num_segments` for the unsorted ones);
@@ -11,21 +11,20 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxtape._src.framework.exports import export
-from jaxtape._src.framework import dtypes
-from jaxtape._src.framework.errors import InvalidArgumentError
-from jaxtape._src.ops.support import kernel_dtypes as math_kernels
-from jaxtape._src.ops.support.args import kernel_dtype_name, op_error, tensor
+from jaxtape._src.framework.messages import dims, dtype_not_allowed, op_error
+from jaxtape._src.ops.support import kernel_dtypes
+from jaxtape._src.ops.support.args import host_int, tensor
+from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import Primitive
 
 _SEGMENT = {"sum": jax.ops.segment_sum, "max": jax.ops.segment_max, "min": jax.ops.segment_min}
 
 
-def _lowest(dtype):
+def _finite_lowest(dtype):
     return jnp.finfo(dtype).min if jnp.issubdtype(dtype, jnp.inexact) else jnp.iinfo(dtype).min
 
 
-def _highest(dtype):
+def _finite_highest(dtype):
     return jnp.finfo(dtype).max if jnp.issubdtype(dtype, jnp.inexact) else jnp.iinfo(dtype).max
 
 
@@ -45,7 +44,8 @@ def _segment(data, ids, *, kind, num_segments, sorted_ids):
         return jnp.prod(jnp.where(member, flat[None], jnp.ones((), flat.dtype)), axis=1)
     out = _SEGMENT[kind](flat, flat_ids, num_segments, indices_are_sorted=sorted_ids)
     if kind in ("max", "min"):
-        fill = 0 if sorted_ids else (_lowest(flat.dtype) if kind == "max" else _highest(flat.dtype))
+        fill = 0 if sorted_ids else (_finite_lowest(flat.dtype) if kind == "max"
+                                     else _finite_highest(flat.dtype))
         out = jnp.where(count > 0, out, jnp.asarray(fill, flat.dtype))
     return out
 
@@ -53,17 +53,16 @@ def _segment(data, ids, *, kind, num_segments, sorted_ids):
 _segment_prim = Primitive(_segment, "Segment")
 
 
-def _index_tensor(ids, op, attr="Tindices"):
+def _index_tensor(ids, op):
     ids = tensor(ids)
     if ids.dtype.name not in ("int32", "int64"):
-        raise op_error(f"Value for attr '{attr}' of {kernel_dtype_name(ids.dtype)} is not in the list "
-                       "of allowed values: int32, int64", op)
+        raise dtype_not_allowed(op, ids.dtype, "int32, int64", attr="Tindices")
     return ids
 
 
 def _sorted_segment(data, segment_ids, kind, op):
     data = tensor(data)
-    math_kernels.check("SegmentSumV2" if kind in ("sum", "mean", "prod") else "SegmentMaxV2", data)
+    kernel_dtypes.check("SegmentSumV2" if kind in ("sum", "mean", "prod") else "SegmentMaxV2", data)
     ids = _index_tensor(segment_ids, op)
     if ids.ndim != 1:
         raise op_error("segment_ids should be a vector.", op)
@@ -79,16 +78,15 @@ def _sorted_segment(data, segment_ids, kind, op):
     return _segment_prim(data, ids, kind=kind, num_segments=num, sorted_ids=True)
 
 
-def _unsorted_segment(data, segment_ids, num_segments, kind, op):
+def _unsorted_segment(data, segment_ids, num_segments, kind, op, kernel):
     data = tensor(data)
-    math_kernels.check("UnsortedSegmentSum" if kind in ("sum", "mean", "sqrt_n") else
-                       "UnsortedSegment" + kind.capitalize(), data)
+    kernel_dtypes.check(kernel, data)
     ids = _index_tensor(segment_ids, op)
-    num = int(tensor(num_segments).numpy())
+    num = host_int(num_segments)
     ds, ishape = data._value.shape, ids._value.shape
     if ds[:len(ishape)] != ishape:
-        raise op_error(f"data.shape = {_dims(ds)} does not start with segment_ids.shape = "
-                       f"{_dims(ishape)}", op)
+        raise op_error(f"data.shape = {dims(ds)} does not start with segment_ids.shape = "
+                       f"{dims(ishape)}", op)
     host = np.asarray(ids._value).reshape(-1)
     over = np.nonzero(host >= num)[0]
     if over.size:
@@ -97,114 +95,77 @@ def _unsorted_segment(data, segment_ids, num_segments, kind, op):
     return _segment_prim(data, ids, kind=kind, num_segments=num, sorted_ids=False)
 
 
-def _dims(shape):
-    return "[" + ",".join(str(d) for d in shape) + "]"
+# -- sorted ids: one output row per id up to the largest ------------------------------
+
+@defined("math.segment_sum", primitive=_segment_prim)
+def segment_sum(data, segment_ids, name=None):
+    """Sum of the rows of each segment; `segment_ids` sorted."""
+    return _sorted_segment(data, segment_ids, "sum", "SegmentSum")
 
 
-def _export_segments():
-    for kind in ("sum", "mean", "max", "min", "prod"):
-        op = "Segment" + kind.capitalize()
-
-        def sorted_fn(data, segment_ids, name=None, kind=kind, op=op):
-            return _sorted_segment(data, segment_ids, kind, op)
-
-        sorted_fn.__name__ = f"segment_{kind}"
-        sorted_fn.__doc__ = f"Segment {kind} over sorted `segment_ids` (one row per id up to the largest)."
-        export(f"math.segment_{kind}")(sorted_fn)
-        globals()[sorted_fn.__name__] = sorted_fn
-    for kind in ("sum", "mean", "max", "min", "prod", "sqrt_n"):
-        op = "UnsortedSegment" + "".join(p.capitalize() for p in kind.split("_"))
-
-        def unsorted_fn(data, segment_ids, num_segments, name=None, kind=kind, op=op):
-            return _unsorted_segment(data, segment_ids, num_segments, kind, op)
-
-        unsorted_fn.__name__ = f"unsorted_segment_{kind}"
-        unsorted_fn.__doc__ = (f"Segment {kind} into `num_segments` rows; ids need not be sorted, "
-                               "negative ids are dropped.")
-        export(f"math.unsorted_segment_{kind}")(unsorted_fn)
-        globals()[unsorted_fn.__name__] = unsorted_fn
+@defined("math.segment_mean", primitive=_segment_prim)
+def segment_mean(data, segment_ids, name=None):
+    """Mean of the rows of each segment; `segment_ids` sorted."""
+    return _sorted_segment(data, segment_ids, "mean", "SegmentMean")
 
 
-_export_segments()
+@defined("math.segment_max", primitive=_segment_prim)
+def segment_max(data, segment_ids, name=None):
+    """Maximum of the rows of each segment (0 for an empty one); `segment_ids` sorted."""
+    return _sorted_segment(data, segment_ids, "max", "SegmentMax")
 
 
-# -- bincount ---------------------------------------------------------------------
-
-def _bincount(arr, weights, *, length, dtype, per_row):
-    if per_row:
-        rows = jnp.arange(arr.shape[0])[:, None] * length
-        flat = (arr + rows).reshape(-1)
-        w = None if weights is None else weights.reshape(-1)
-        valid = (arr < length).reshape(-1)
-        counts = jnp.zeros(arr.shape[0] * length, dtype)
-        add = jnp.ones_like(flat, dtype) if w is None else w.astype(dtype)
-        counts = counts.at[jnp.where(valid, flat, arr.shape[0] * length)].add(add, mode="drop")
-        return counts.reshape(arr.shape[0], length)
-    flat = arr.reshape(-1)
-    add = jnp.ones(flat.shape, dtype) if weights is None else weights.reshape(-1).astype(dtype)
-    return jnp.zeros(length, dtype).at[flat].add(add, mode="drop")
+@defined("math.segment_min", primitive=_segment_prim)
+def segment_min(data, segment_ids, name=None):
+    """Minimum of the rows of each segment (0 for an empty one); `segment_ids` sorted."""
+    return _sorted_segment(data, segment_ids, "min", "SegmentMin")
 
 
-_bincount_prim = Primitive(_bincount, "DenseBincount", differentiable=False)
-_binarize = Primitive(lambda c: (c > 0).astype(c.dtype), "Binarize", differentiable=False)
+@defined("math.segment_prod", primitive=_segment_prim)
+def segment_prod(data, segment_ids, name=None):
+    """Product of the rows of each segment; `segment_ids` sorted."""
+    return _sorted_segment(data, segment_ids, "prod", "SegmentProd")
 
 
-@export("math.bincount")
-def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=dtypes.int32, name=None,
-             axis=None, binary_output=False):
-    """Counts of each value in `arr` (weighted sums with `weights`); axis -1 counts per row."""
-    arr = tensor(arr)
-    if not arr.dtype.is_integer:
-        arr = tensor(np.asarray(arr._value).astype(np.int32))
-    host = np.asarray(arr._value)
-    if host.size and host.min() < 0:
-        raise op_error("Input arr must be non-negative!", "DenseBincount")
-    length = int(host.max()) + 1 if host.size else 0
-    if minlength is not None:
-        length = max(length, int(tensor(minlength).numpy()))
-    if maxlength is not None:
-        length = min(length, int(tensor(maxlength).numpy()))
-    if weights is not None:
-        weights = tensor(weights)
-        dtype = weights.dtype
-    out_dtype = dtypes.as_dtype(dtype).as_numpy_dtype
-    per_row = axis is not None and axis in (-1, arr.ndim - 1) and arr.ndim == 2
-    out = _bincount_prim(arr, weights, length=length, dtype=out_dtype, per_row=per_row)
-    if binary_output:
-        out = _binarize(out)
-    return out
+# -- unsorted ids: `num_segments` output rows, negative ids dropped --------------------
+
+@defined("math.unsorted_segment_sum", primitive=_segment_prim)
+def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
+    """Sum of the rows of each segment, into `num_segments` rows."""
+    return _unsorted_segment(data, segment_ids, num_segments, "sum", "UnsortedSegmentSum",
+                             "UnsortedSegmentSum")
 
 
-# -- confusion matrix -------------------------------------------------------------
-
-def _confusion(labels, predictions, weights, *, num_classes, dtype):
-    add = jnp.ones(labels.shape, dtype) if weights is None else weights.astype(dtype)
-    return jnp.zeros((num_classes, num_classes), dtype).at[labels, predictions].add(add)
-
-
-_confusion_prim = Primitive(_confusion, "ConfusionMatrix", differentiable=False)
+@defined("math.unsorted_segment_mean", primitive=_segment_prim)
+def unsorted_segment_mean(data, segment_ids, num_segments, name=None):
+    """Mean of the rows of each segment, into `num_segments` rows."""
+    return _unsorted_segment(data, segment_ids, num_segments, "mean", "UnsortedSegmentMean",
+                             "UnsortedSegmentSum")
 
 
-@export("math.confusion_matrix")
-def confusion_matrix(labels, predictions, num_classes=None, weights=None, dtype=dtypes.int32,
-                     name=None):
-    """Counts (or summed `weights`) of each (label, prediction) pair; rows are labels."""
-    labels = tensor(np.asarray(tensor(labels)._value).astype(np.int64))
-    predictions = tensor(np.asarray(tensor(predictions)._value).astype(np.int64))
-    if labels._value.shape != predictions._value.shape:
-        raise op_error(f"Shapes of all inputs must match: values[0].shape = {_dims(labels._value.shape)}"
-                       f" != values[1].shape = {_dims(predictions._value.shape)}", "Pack")
-    lab, pred = np.asarray(labels._value), np.asarray(predictions._value)
-    for what, v in (("labels", lab), ("predictions", pred)):
-        if v.size and v.min() < 0:
-            raise InvalidArgumentError(None, None, f"`{what}` contains negative values.  ")
-    if num_classes is None:
-        num_classes = int(max(lab.max(initial=-1), pred.max(initial=-1))) + 1
-    else:
-        num_classes = int(tensor(num_classes).numpy())
-        for what, v in (("labels", lab), ("predictions", pred)):
-            if v.size and v.max() >= num_classes:
-                raise InvalidArgumentError(None, None, f"`{what}` out of bound")
-    w = None if weights is None else tensor(weights)
-    return _confusion_prim(labels, predictions, w, num_classes=num_classes,
-                           dtype=dtypes.as_dtype(dtype).as_numpy_dtype)
+@defined("math.unsorted_segment_sqrt_n", primitive=_segment_prim)
+def unsorted_segment_sqrt_n(data, segment_ids, num_segments, name=None):
+    """Sum of the rows of each segment over sqrt(its size), into `num_segments` rows."""
+    return _unsorted_segment(data, segment_ids, num_segments, "sqrt_n", "UnsortedSegmentSqrtN",
+                             "UnsortedSegmentSum")
+
+
+@defined("math.unsorted_segment_max", primitive=_segment_prim)
+def unsorted_segment_max(data, segment_ids, num_segments, name=None):
+    """Maximum of the rows of each segment (the dtype's lowest for an empty one)."""
+    return _unsorted_segment(data, segment_ids, num_segments, "max", "UnsortedSegmentMax",
+                             "UnsortedSegmentMax")
+
+
+@defined("math.unsorted_segment_min", primitive=_segment_prim)
+def unsorted_segment_min(data, segment_ids, num_segments, name=None):
+    """Minimum of the rows of each segment (the dtype's highest for an empty one)."""
+    return _unsorted_segment(data, segment_ids, num_segments, "min", "UnsortedSegmentMin",
+                             "UnsortedSegmentMin")
+
+
+@defined("math.unsorted_segment_prod", primitive=_segment_prim)
+def unsorted_segment_prod(data, segment_ids, num_segments, name=None):
+    """Product of the rows of each segment (1 for an empty one), into `num_segments` rows."""
+    return _unsorted_segment(data, segment_ids, num_segments, "prod", "UnsortedSegmentProd",
+                             "UnsortedSegmentProd")

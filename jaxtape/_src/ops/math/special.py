@@ -9,53 +9,32 @@ from __future__ import annotations
 import jax.numpy as jnp
 import jax.scipy.special as jss
 
-from jaxtape._src.framework.exports import export
-from jaxtape._src.ops.support import kernel_dtypes as math_kernels
-from jaxtape._src.ops.support.args import elementwise, tensor
-from jaxtape._src.ops.math.unary import unary
+from jaxtape._src.ops.support import kernel_dtypes
+from jaxtape._src.ops.support.args import elementwise as operands
+from jaxtape._src.ops.support.define import binary, defined, elementwise, kernel_input, kernel_inputs
 from jaxtape._src.tape.primitive import Primitive
 
 _detach = Primitive(lambda x: x, "StopGradient", differentiable=False)
 
-erf = unary(jss.erf, "Erf", "math.erf")
-erfc = unary(jss.erfc, "Erfc", "math.erfc")
-erfinv = unary(jss.erfinv, "Erfinv", "math.erfinv")
-ndtri = unary(jss.ndtri, "Ndtri", "math.ndtri")
-lgamma = unary(jss.gammaln, "Lgamma", "math.lgamma")
-digamma = unary(jss.digamma, "Digamma", "math.digamma")
-bessel_i0 = unary(jss.i0, "BesselI0", "math.bessel_i0", "math.special.bessel_i0")
-bessel_i0e = unary(jss.i0e, "BesselI0e", "math.bessel_i0e", "math.special.bessel_i0e")
-bessel_i1 = unary(jss.i1, "BesselI1", "math.bessel_i1", "math.special.bessel_i1")
-bessel_i1e = unary(jss.i1e, "BesselI1e", "math.bessel_i1e", "math.special.bessel_i1e")
-dawsn = unary(jss.dawsn, "Dawsn", "math.special.dawsn")
-expint = unary(jss.expi, "Expint", "math.special.expint")
-spence = unary(jss.spence, "Spence", "math.special.spence")
-fresnel_sin = unary(lambda x: jss.fresnel(x)[0], "FresnelSin", "math.special.fresnel_sin")
-fresnel_cos = unary(lambda x: jss.fresnel(x)[1], "FresnelCos", "math.special.fresnel_cos")
-
-_erfcinv = Primitive(lambda x: -jss.ndtri(0.5 * x) / jnp.sqrt(jnp.asarray(2, x.dtype)), "Erfcinv")
-
-
-@export("math.erfcinv")
-def erfcinv(x, name=None):
-    """Inverse of erfc, as TF computes it: -ndtri(x / 2) / sqrt(2)."""
-    x = tensor(x)
-    math_kernels.check("Ndtri", x)
-    return _erfcinv(x)
-
-
-def _binary(jfn, op, *names, no_grad=(), doc=None):
-    prim = Primitive(jfn, op)
-
-    def op_fn(x, y, name=None):
-        x, y = elementwise(x, y, op)
-        math_kernels.check(op, x)
-        args = [_detach(a) if i in no_grad else a for i, a in enumerate((x, y))]
-        return prim(*args)
-
-    op_fn.__name__ = names[0].rpartition(".")[2]
-    op_fn.__doc__ = doc or f"Elementwise `{op_fn.__name__}` with broadcasting (TF op {op})."
-    return export(*names)(op_fn)
+erf = elementwise("Erf", jss.erf, "math.erf")
+erfc = elementwise("Erfc", jss.erfc, "math.erfc")
+erfinv = elementwise("Erfinv", jss.erfinv, "math.erfinv")
+ndtri = elementwise("Ndtri", jss.ndtri, "math.ndtri")
+lgamma = elementwise("Lgamma", jss.gammaln, "math.lgamma")
+digamma = elementwise("Digamma", jss.digamma, "math.digamma")
+bessel_i0 = elementwise("BesselI0", jss.i0, "math.bessel_i0", "math.special.bessel_i0")
+bessel_i0e = elementwise("BesselI0e", jss.i0e, "math.bessel_i0e", "math.special.bessel_i0e")
+bessel_i1 = elementwise("BesselI1", jss.i1, "math.bessel_i1", "math.special.bessel_i1")
+bessel_i1e = elementwise("BesselI1e", jss.i1e, "math.bessel_i1e", "math.special.bessel_i1e")
+dawsn = elementwise("Dawsn", jss.dawsn, "math.special.dawsn")
+expint = elementwise("Expint", jss.expi, "math.special.expint")
+spence = elementwise("Spence", jss.spence, "math.special.spence")
+fresnel_sin = elementwise("FresnelSin", lambda x: jss.fresnel(x)[0], "math.special.fresnel_sin")
+fresnel_cos = elementwise("FresnelCos", lambda x: jss.fresnel(x)[1], "math.special.fresnel_cos")
+# TF computes erfcinv as -ndtri(x / 2) / sqrt(2), with Ndtri's dtype check.
+erfcinv = elementwise(
+    "Ndtri", None, "math.erfcinv", doc="Inverse of erfc, as TF computes it: -ndtri(x / 2) / sqrt(2).",
+    prim=Primitive(lambda x: -jss.ndtri(0.5 * x) / jnp.sqrt(jnp.asarray(2, x.dtype)), "Erfcinv"))
 
 
 def _xlogy(x, y):
@@ -73,37 +52,44 @@ def _xdivy(x, y):
     return jnp.where(x == 0, jnp.zeros_like(x), x / safe)
 
 
-xlogy = _binary(_xlogy, "Xlogy", "math.xlogy", doc="x * log(y), and 0 where x is 0.")
-xlog1py = _binary(_xlog1py, "Xlog1py", "math.xlog1py", doc="x * log1p(y), and 0 where x is 0.")
-xdivy = _binary(_xdivy, "Xdivy", "math.xdivy", doc="x / y, and 0 where x is 0.")
 def _nan_unless_positive(fn):
     # TF's incomplete gamma is NaN for a <= 0, where JAX returns a limit.
     return lambda a, x: jnp.where(a > 0, fn(a, x), jnp.nan)
 
 
-igamma = _binary(_nan_unless_positive(jss.gammainc), "Igamma", "math.igamma", doc="Regularized lower incomplete gamma P(a, x).")
-igammac = _binary(_nan_unless_positive(jss.gammaincc), "Igammac", "math.igammac",
-                  doc="Regularized upper incomplete gamma Q(a, x).")
 def _polygamma(a, x):
     # JAX wants an integer order; TF gives NaN for a non-integer one.
     whole = jnp.floor(a)
     return jnp.where(whole == a, jss.polygamma(whole.astype(jnp.int32), x), jnp.nan)
 
 
-polygamma = _binary(_polygamma, "Polygamma", "math.polygamma", no_grad=(0,),
-                    doc="The `a`-th derivative of digamma at `x`; no gradient for `a`, as TF.")
-zeta = _binary(jss.zeta, "Zeta", "math.zeta", no_grad=(0,),
-               doc="Hurwitz zeta(x, q); no gradient for `x`, as TF.")
+def _first_without_gradient(x, y, op):
+    """TF's operands, the first detached: TF registers no gradient for it."""
+    x, y = kernel_inputs(x, y, op)
+    return _detach(x), y
+
+
+xlogy = binary("Xlogy", _xlogy, "math.xlogy", doc="x * log(y), and 0 where x is 0.")
+xlog1py = binary("Xlog1py", _xlog1py, "math.xlog1py", doc="x * log1p(y), and 0 where x is 0.")
+xdivy = binary("Xdivy", _xdivy, "math.xdivy", doc="x / y, and 0 where x is 0.")
+igamma = binary("Igamma", _nan_unless_positive(jss.gammainc), "math.igamma",
+                doc="Regularized lower incomplete gamma P(a, x).")
+igammac = binary("Igammac", _nan_unless_positive(jss.gammaincc), "math.igammac",
+                 doc="Regularized upper incomplete gamma Q(a, x).")
+polygamma = binary("Polygamma", _polygamma, "math.polygamma", convert=_first_without_gradient,
+                   doc="The `a`-th derivative of digamma at `x`; no gradient for `a`, as TF.")
+zeta = binary("Zeta", jss.zeta, "math.zeta", convert=_first_without_gradient,
+              doc="Hurwitz zeta(x, q); no gradient for `x`, as TF.")
 
 _betainc = Primitive(jss.betainc, "Betainc")
 
 
-@export("math.betainc")
+@defined("math.betainc", primitive=_betainc)
 def betainc(a, b, x, name=None):
     """Regularized incomplete beta I_x(a, b); TF differentiates in `x` only."""
-    a, b = elementwise(a, b, "Betainc")
-    a, x = elementwise(a, x, "Betainc")
-    math_kernels.check("Betainc", a)
+    a, b = operands(a, b, "Betainc")
+    a, x = operands(a, x, "Betainc")
+    kernel_dtypes.check("Betainc", a)
     return _betainc(_detach(a), _detach(b), x)
 
 
@@ -114,9 +100,7 @@ def _lbeta(x):
 _lbeta_prim = Primitive(_lbeta, "Lbeta")
 
 
-@export("math.lbeta")
+@defined("math.lbeta", primitive=_lbeta_prim)
 def lbeta(x, name=None):
     """log|Beta(x)| over the last axis: sum(lgamma(x)) - lgamma(sum(x))."""
-    x = tensor(x)
-    math_kernels.check("Lgamma", x)
-    return _lbeta_prim(x)
+    return _lbeta_prim(kernel_input(x, "Lgamma"))

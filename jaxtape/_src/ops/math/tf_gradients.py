@@ -40,3 +40,8 @@ class TFGradPrimitive(Primitive):
 
     def raw_vjp(self, skey, static, mask):
         return self._grad_twin.raw_vjp(skey, static, mask)
+
+
+def tf_grad_primitive(fn, grad_of_output, name):
+    """A primitive computing `fn` whose VJP is `grad_of_output(y, g)`, 0 where `g` is 0."""
+    return TFGradPrimitive(fn, zero_where_no_gradient(fn, grad_of_output), name)

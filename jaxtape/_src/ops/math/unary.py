@@ -11,30 +11,11 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from jaxtape._src.framework.exports import export
-from jaxtape._src.ops.support import kernel_dtypes as math_kernels
+from jaxtape._src.ops.math.tf_gradients import tf_grad_primitive
+from jaxtape._src.ops.support import kernel_dtypes
 from jaxtape._src.ops.support.args import tensor
-from jaxtape._src.ops.math.tf_gradients import TFGradPrimitive, zero_where_no_gradient
+from jaxtape._src.ops.support.define import defined, elementwise
 from jaxtape._src.tape.primitive import Primitive
-
-
-def unary(jfn, op, *names, differentiable=True, doc=None, prim=None):
-    """Exports a one-input elementwise op under its TF names, with TF's dtype check."""
-    prim = prim or Primitive(jfn, op, differentiable=differentiable)
-
-    def op_fn(x, name=None):
-        x = tensor(x)
-        math_kernels.check(op, x)
-        return prim(x)
-
-    op_fn.__name__ = names[0].rpartition(".")[2]
-    op_fn.__doc__ = doc or f"Elementwise `{op_fn.__name__}` (TF op {op})."
-    op_fn.primitive = prim
-    return export(*names)(op_fn)
-
-
-def _tf_grad(fn, grad_of_output, op):
-    return TFGradPrimitive(fn, zero_where_no_gradient(fn, grad_of_output), op)
 
 
 @jax.custom_jvp
@@ -48,63 +29,65 @@ _abs = Primitive(_real_abs, "Abs")
 _complex_abs = Primitive(jnp.abs, "ComplexAbs")
 
 
-@export("math.abs", "abs")
+@defined("math.abs", "abs", primitive=_abs)
 def abs(x, name=None):  # noqa: A001 - TF's name
     """|x|; the magnitude (a real tensor) for complex `x`."""
     x = tensor(x)
     if x.dtype.is_complex:
         return _complex_abs(x)
-    math_kernels.check("Abs", x)
+    kernel_dtypes.check("Abs", x)
     return _abs(x)
 
 
-negative = unary(jnp.negative, "Neg", "math.negative", "negative")
-square = unary(jnp.square, "Square", "math.square", "square")
-sqrt = unary(None, "Sqrt", "math.sqrt", "sqrt",
-             prim=_tf_grad(jnp.sqrt, lambda y, g: g * 0.5 / jnp.conj(y), "Sqrt"))
-rsqrt = unary(None, "Rsqrt", "math.rsqrt",
-              prim=_tf_grad(lax.rsqrt, lambda y, g: -0.5 * g * jnp.conj(y * y * y), "Rsqrt"))
-reciprocal = unary(None, "Reciprocal", "math.reciprocal",
-                   prim=_tf_grad(jnp.reciprocal, lambda y, g: -g * jnp.conj(y * y), "Reciprocal"))
-exp = unary(jnp.exp, "Exp", "math.exp", "exp")
-expm1 = unary(jnp.expm1, "Expm1", "math.expm1")
-log = unary(jnp.log, "Log", "math.log")
-log1p = unary(jnp.log1p, "Log1p", "math.log1p")
-sin = unary(jnp.sin, "Sin", "math.sin", "sin")
-cos = unary(jnp.cos, "Cos", "math.cos", "cos")
-tan = unary(jnp.tan, "Tan", "math.tan", "tan")
-asin = unary(jnp.arcsin, "Asin", "math.asin", "asin")
-acos = unary(jnp.arccos, "Acos", "math.acos", "acos")
-atan = unary(jnp.arctan, "Atan", "math.atan", "atan")
-sinh = unary(jnp.sinh, "Sinh", "math.sinh", "sinh")
-cosh = unary(jnp.cosh, "Cosh", "math.cosh", "cosh")
-tanh = unary(jnp.tanh, "Tanh", "math.tanh", "nn.tanh", "tanh")
-asinh = unary(jnp.arcsinh, "Asinh", "math.asinh", "asinh")
-acosh = unary(jnp.arccosh, "Acosh", "math.acosh", "acosh")
-atanh = unary(jnp.arctanh, "Atanh", "math.atanh", "atanh")
-sigmoid = unary(jax.nn.sigmoid, "Sigmoid", "math.sigmoid", "nn.sigmoid", "sigmoid")
-log_sigmoid = unary(jax.nn.log_sigmoid, "Softplus", "math.log_sigmoid",
-                    doc="log(sigmoid(x)) computed as -softplus(-x), stable for large |x|.")
+negative = elementwise("Neg", jnp.negative, "math.negative", "negative")
+square = elementwise("Square", jnp.square, "math.square", "square")
+sqrt = elementwise("Sqrt", None, "math.sqrt", "sqrt",
+                   prim=tf_grad_primitive(jnp.sqrt, lambda y, g: g * 0.5 / jnp.conj(y), "Sqrt"))
+rsqrt = elementwise("Rsqrt", None, "math.rsqrt",
+                    prim=tf_grad_primitive(lax.rsqrt, lambda y, g: -0.5 * g * jnp.conj(y * y * y), "Rsqrt"))
+reciprocal = elementwise("Reciprocal", None, "math.reciprocal",
+                         prim=tf_grad_primitive(jnp.reciprocal, lambda y, g: -g * jnp.conj(y * y),
+                                                "Reciprocal"))
+exp = elementwise("Exp", jnp.exp, "math.exp", "exp")
+expm1 = elementwise("Expm1", jnp.expm1, "math.expm1")
+log = elementwise("Log", jnp.log, "math.log")
+log1p = elementwise("Log1p", jnp.log1p, "math.log1p")
+sin = elementwise("Sin", jnp.sin, "math.sin", "sin")
+cos = elementwise("Cos", jnp.cos, "math.cos", "cos")
+tan = elementwise("Tan", jnp.tan, "math.tan", "tan")
+asin = elementwise("Asin", jnp.arcsin, "math.asin", "asin")
+acos = elementwise("Acos", jnp.arccos, "math.acos", "acos")
+atan = elementwise("Atan", jnp.arctan, "math.atan", "atan")
+sinh = elementwise("Sinh", jnp.sinh, "math.sinh", "sinh")
+cosh = elementwise("Cosh", jnp.cosh, "math.cosh", "cosh")
+tanh = elementwise("Tanh", jnp.tanh, "math.tanh", "nn.tanh", "tanh")
+asinh = elementwise("Asinh", jnp.arcsinh, "math.asinh", "asinh")
+acosh = elementwise("Acosh", jnp.arccosh, "math.acosh", "acosh")
+atanh = elementwise("Atanh", jnp.arctanh, "math.atanh", "atanh")
+sigmoid = elementwise("Sigmoid", jax.nn.sigmoid, "math.sigmoid", "nn.sigmoid", "sigmoid")
+log_sigmoid = elementwise("Softplus", jax.nn.log_sigmoid, "math.log_sigmoid",
+                          doc="log(sigmoid(x)) computed as -softplus(-x), stable for large |x|.")
 # TF's SignGrad is zeros (not None); JAX's rule for sign is zeros too.
-sign = unary(jnp.sign, "Sign", "math.sign", "sign", doc="-1, 0 or 1 elementwise; x / |x| for complex.")
-floor = unary(jnp.floor, "Floor", "math.floor", "floor", differentiable=False)
-ceil = unary(jnp.ceil, "Ceil", "math.ceil", differentiable=False)
-rint = unary(jnp.round, "Rint", "math.rint", differentiable=False,
-             doc="Nearest integer, ties to even (a float result).")
-is_finite = unary(jnp.isfinite, "IsFinite", "math.is_finite", differentiable=False)
-is_inf = unary(jnp.isinf, "IsInf", "math.is_inf", differentiable=False)
-is_nan = unary(jnp.isnan, "IsNan", "math.is_nan", differentiable=False)
+sign = elementwise("Sign", jnp.sign, "math.sign", "sign",
+                   doc="-1, 0 or 1 elementwise; x / |x| for complex.")
+floor = elementwise("Floor", jnp.floor, "math.floor", "floor", differentiable=False)
+ceil = elementwise("Ceil", jnp.ceil, "math.ceil", differentiable=False)
+rint = elementwise("Rint", jnp.round, "math.rint", differentiable=False,
+                   doc="Nearest integer, ties to even (a float result).")
+is_finite = elementwise("IsFinite", jnp.isfinite, "math.is_finite", differentiable=False)
+is_inf = elementwise("IsInf", jnp.isinf, "math.is_inf", differentiable=False)
+is_nan = elementwise("IsNan", jnp.isnan, "math.is_nan", differentiable=False)
 
 _round = Primitive(jnp.round, "Round", differentiable=False)
 
 
-@export("math.round", "round")
+@defined("math.round", "round", primitive=_round)
 def round(x, name=None):  # noqa: A001 - TF's name
     """Round half to even; integers come back unchanged (the same tensor), as in TF."""
     x = tensor(x)
     if x.dtype.is_integer:
         return x
-    math_kernels.check("Round", x)
+    kernel_dtypes.check("Round", x)
     return _round(x)
 
 
@@ -119,28 +102,28 @@ _real_angle = Primitive(lambda x: jnp.where(x < 0, jnp.asarray(jnp.pi, x.dtype),
                         "Angle", differentiable=False)
 
 
-@export("math.real")
+@defined("math.real", primitive=_real)
 def real(input, name=None):  # noqa: A002 - TF's argument name
     """Real part; a real tensor is returned as it is."""
     x = tensor(input)
     return _real(x) if x.dtype.is_complex else x
 
 
-@export("math.imag")
+@defined("math.imag", primitive=_imag)
 def imag(input, name=None):  # noqa: A002
     """Imaginary part; zeros (no gradient) for a real tensor."""
     x = tensor(input)
     return _imag(x) if x.dtype.is_complex else _zeros_like(x)
 
 
-@export("math.angle")
+@defined("math.angle", primitive=_angle)
 def angle(input, name=None):  # noqa: A002
     """Argument of a complex number; pi for negative reals, else 0 (no gradient)."""
     x = tensor(input)
     return _angle(x) if x.dtype.is_complex else _real_angle(x)
 
 
-@export("math.conj")
+@defined("math.conj", primitive=_conj)
 def conj(x, name=None):
     """Complex conjugate; real and integer tensors are returned as they are."""
     x = tensor(x)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from jaxtape._src.framework import dtypes
 from jaxtape._src.framework.convert import convert_to_tensor, scalar_tensor
-from jaxtape._src.framework.messages import dtype_mismatch, incompatible_shapes, kernel_dtype_name, op_error
-from jaxtape._src.framework.tensor import Tensor
+from jaxtape._src.framework.messages import (  # noqa: F401 - other families import these here
+    dtype_mismatch, dtype_not_allowed, incompatible_shapes, kernel_dtype_name, op_error)
+from jaxtape._src.framework.tensor import Tensor, is_tensor
 
 
 def tensor(x, dtype=None) -> Tensor:
@@ -36,6 +37,7 @@ def binary(x, y, op: str, strict: bool = True):
         c = scalar_tensor(x, y._value.dtype)
         if c is not None:
             return c, y
+    # `is_tensor` inlined: a variable operand (`w * x`) is on apply_binary's hot path.
     x_is_tensor = isinstance(x, Tensor) or hasattr(x, "_read_for_op")
     y_is_tensor = isinstance(y, Tensor) or hasattr(y, "_read_for_op")
     if x_is_tensor or not y_is_tensor:
@@ -79,7 +81,7 @@ def axis_tuple(axis, ndim: int, op: str):
     """Normalizes a reduction axis (int, list, tensor) to a sorted tuple, or None."""
     if axis is None:
         return None
-    if isinstance(axis, Tensor) or hasattr(axis, "_read_for_op"):
+    if is_tensor(axis):
         axis = convert_to_tensor(axis).numpy().tolist()
     elif hasattr(axis, "tolist"):
         axis = axis.tolist()
@@ -93,6 +95,18 @@ def axis_tuple(axis, ndim: int, op: str):
     return tuple(sorted(set(out)))
 
 
+def number_as(value, dtype) -> Tensor:
+    """A Python number converted to `dtype` (a tensor operand's); anything else as it is."""
+    if isinstance(value, (int, float)):
+        return tensor(value, dtype=dtype)
+    return tensor(value)
+
+
+def host_int(value) -> int:
+    """A Python int from an int or a scalar tensor (read on the host)."""
+    return value if isinstance(value, int) else int(tensor(value).numpy())
+
+
 def single_axis(axis, ndim: int, op: str) -> int:
     axis = int(axis.numpy()) if isinstance(axis, Tensor) else int(axis)
     if not -ndim <= axis < ndim:
@@ -102,7 +116,7 @@ def single_axis(axis, ndim: int, op: str) -> int:
 
 def static_shape(shape) -> tuple:
     """A shape argument (list, tuple, TensorShape or tensor) as a tuple of ints."""
-    if isinstance(shape, Tensor) or hasattr(shape, "_read_for_op"):
+    if is_tensor(shape):
         return tuple(int(d) for d in convert_to_tensor(shape).numpy().reshape(-1))
     if hasattr(shape, "as_list"):
         return tuple(shape.as_list())
@@ -124,11 +138,10 @@ def reduction_axes(axis, ndim: int, op: str):
     elif isinstance(axis, (list, tuple)) and all(type(a) is int for a in axis):
         axes = list(axis)
     else:
-        if isinstance(axis, Tensor) or hasattr(axis, "_read_for_op"):
+        if is_tensor(axis):
             value = convert_to_tensor(axis)
             if not value.dtype.is_integer:
-                raise op_error(f"Value for attr 'Tidx' of {kernel_dtype_name(value.dtype)} is not "
-                               "in the list of allowed values: int32, int64", op)
+                raise dtype_not_allowed(op, value.dtype, "int32, int64", attr="Tidx")
         else:
             value = convert_to_tensor(axis, dtype=dtypes.int32)
         axes = value.numpy().reshape(-1).tolist()

@@ -7,6 +7,7 @@ build that wrapper, give it its TF name and docstring, attach the primitive
 under its TF names, so a family module holds only what differs per op:
 
     sin = elementwise("Sin", jnp.sin, "math.sin", "sin")
+    xlogy = binary("Xlogy", _xlogy, "math.xlogy")
     reduce_sum = reduction("Sum", _sum, "math.reduce_sum", "reduce_sum")
 
     @defined("nn.relu", primitive=_relu)
@@ -20,7 +21,7 @@ from __future__ import annotations
 from typing import Callable
 
 from jaxtape._src.framework.exports import export
-from jaxtape._src.ops.support import kernel_dtypes
+from jaxtape._src.ops.support import args, kernel_dtypes
 from jaxtape._src.ops.support.args import reduction_axes, tensor
 from jaxtape._src.tape.primitive import Primitive
 
@@ -28,7 +29,7 @@ from jaxtape._src.tape.primitive import Primitive
 def defined(*names: str, primitive: Primitive | None = None, doc: str | None = None):
     """Decorator finishing a hand-written op function: TF name, doc, primitive, export."""
     def finish(fn):
-        fn.__name__ = fn.__qualname__ = names[0].rpartition(".")[2]
+        fn.__name__ = fn.__qualname__ = _leaf(names)
         if doc is not None:
             fn.__doc__ = doc
         if primitive is not None:
@@ -44,6 +45,22 @@ def kernel_input(x, op: str):
     return x
 
 
+def any_input(x, op: str):
+    """Converts `x` with no dtype check (TF's kernel takes every dtype, or the op checks)."""
+    return tensor(x)
+
+
+def kernel_inputs(x, y, op: str):
+    """Converts two operands as TF's binary kernels do, then checks `op`'s dtypes."""
+    x, y = args.elementwise(x, y, op)
+    kernel_dtypes.check(op, x)
+    return x, y
+
+
+def _leaf(names) -> str:
+    return names[0].rpartition(".")[2]
+
+
 def elementwise(op: str, fn: Callable | None, *names: str, differentiable: bool = True,
                 doc: str | None = None, prim: Primitive | None = None,
                 convert: Callable = kernel_input):
@@ -53,13 +70,32 @@ def elementwise(op: str, fn: Callable | None, *names: str, differentiable: bool 
     or `prim` ready-made; convert(x, op): TF's argument conversion and checks.
     """
     prim = prim or Primitive(fn, op, differentiable=differentiable)
+    if convert is kernel_input:
+        check = kernel_dtypes.check
 
-    def op_fn(x, name=None):
-        return prim(convert(x, op))
+        def op_fn(x, name=None):
+            x = tensor(x)  # kernel_input inlined: one frame less on every activation
+            check(op, x)
+            return prim(x)
+    else:
+        def op_fn(x, name=None):
+            return prim(convert(x, op))
 
-    leaf = names[0].rpartition(".")[2]
     return defined(*names, primitive=prim,
-                   doc=doc or f"Elementwise `{leaf}` (TF op {op}).")(op_fn)
+                   doc=doc or f"Elementwise `{_leaf(names)}` (TF op {op}).")(op_fn)
+
+
+def binary(op: str, fn: Callable | None, *names: str, differentiable: bool = True,
+           doc: str | None = None, prim: Primitive | None = None,
+           convert: Callable = kernel_inputs):
+    """A two-input op `f(x, y, name=None)`; convert(x, y, op) returns the operands."""
+    prim = prim or Primitive(fn, op, differentiable=differentiable)
+
+    def op_fn(x, y, name=None):
+        return prim(*convert(x, y, op))
+
+    return defined(*names, primitive=prim,
+                   doc=doc or f"Elementwise `{_leaf(names)}` with broadcasting (TF op {op}).")(op_fn)
 
 
 def reduction(op: str, fn: Callable, *names: str, differentiable: bool = True,
@@ -72,9 +108,12 @@ def reduction(op: str, fn: Callable, *names: str, differentiable: bool = True,
     prim = Primitive(fn, op, differentiable=differentiable)
 
     def op_fn(input_tensor, axis=None, keepdims=False, name=None):
-        x = convert(input_tensor, op)
+        if convert is kernel_input:  # inlined: one frame less per reduction
+            x = tensor(input_tensor)
+            kernel_dtypes.check(op, x)
+        else:
+            x = convert(input_tensor, op)
         return prim(x, axis=reduction_axes(axis, x.ndim, op), keepdims=bool(keepdims))
 
-    leaf = names[0].rpartition(".")[2]
     return defined(*names, primitive=prim,
-                   doc=doc or f"`{leaf}` over `axis` (all axes when None), as TF op {op}.")(op_fn)
+                   doc=doc or f"`{_leaf(names)}` over `axis` (all axes when None), as TF op {op}.")(op_fn)

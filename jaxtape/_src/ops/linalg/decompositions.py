@@ -1,0 +1,116 @@
+"""Matrix factorizations (`tf.linalg.cholesky`, `qr`, `svd`, `eigh`, `eigvalsh`, `lu`, `lu_reconstruct`).
+
+eigh reads only the lower triangle of its input, as TF's kernel does, so the
+gradient lands in that triangle; the others take JAX's derivative rules.
+"""
+from __future__ import annotations
+
+import collections
+
+import jax.numpy as jnp
+from jax import lax
+
+from jaxtape._src.framework import dtypes
+from jaxtape._src.ops.linalg.matrices import adjoint_of, as_matrix
+from jaxtape._src.ops.support.args import tensor
+from jaxtape._src.ops.support.define import defined
+from jaxtape._src.tape.primitive import primitive
+
+Qr = collections.namedtuple("Qr", ("q", "r"))
+Lu = collections.namedtuple("Lu", ("lu", "p"))
+
+
+@primitive(name="Cholesky")
+def _cholesky(x):
+    return jnp.linalg.cholesky(x)
+
+
+@defined("linalg.cholesky")
+def cholesky(input, name=None):  # noqa: A002
+    return _cholesky(as_matrix(input, "Cholesky"))
+
+
+@primitive(name="Qr", multiple_results=True)
+def _qr(x, *, full_matrices):
+    return tuple(jnp.linalg.qr(x, mode="complete" if full_matrices else "reduced"))
+
+
+@defined("linalg.qr")
+def qr(input, full_matrices=False, name=None):  # noqa: A002
+    x = as_matrix(input, "Qr", square=False)
+    return Qr(*_qr(x, full_matrices=bool(full_matrices)))
+
+
+@primitive(name="Svd", multiple_results=True)
+def _svd(x, *, full_matrices):
+    u, s, vh = jnp.linalg.svd(x, full_matrices=full_matrices)
+    return s, u, adjoint_of(vh)
+
+
+@primitive(name="SvdValues")
+def _svd_values(x):
+    return jnp.linalg.svd(x, compute_uv=False)
+
+
+@defined("linalg.svd")
+def svd(tensor, full_matrices=False, compute_uv=True, name=None):  # noqa: F811
+    """TF's order: (s, u, v) with `a = u @ diag(s) @ adjoint(v)`; only s without compute_uv."""
+    x = as_matrix(tensor, "Svd", square=False)
+    if not compute_uv:
+        return _svd_values(x)
+    return _svd(x, full_matrices=bool(full_matrices))
+
+
+def _lower_hermitian(x):
+    """The Hermitian matrix TF's eigensolver sees: the lower triangle mirrored."""
+    low = jnp.tril(x, -1)
+    diag = jnp.real(jnp.diagonal(x, axis1=-2, axis2=-1)).astype(x.dtype)
+    return low + adjoint_of(low) + diag[..., None] * jnp.eye(x.shape[-1], dtype=x.dtype)
+
+
+@primitive(name="SelfAdjointEigV2", multiple_results=True)
+def _eigh(x):
+    w, v = jnp.linalg.eigh(_lower_hermitian(x), symmetrize_input=False)
+    return w.astype(jnp.real(x).dtype), v
+
+
+@primitive(name="SelfAdjointEigV2")
+def _eigvalsh(x):
+    return jnp.linalg.eigvalsh(_lower_hermitian(x), symmetrize_input=False)
+
+
+@defined("linalg.eigh")
+def eigh(tensor, name=None):  # noqa: F811
+    """(eigenvalues ascending, eigenvectors) of a Hermitian matrix's lower triangle."""
+    return _eigh(as_matrix(tensor, "SelfAdjointEigV2"))
+
+
+@defined("linalg.eigvalsh")
+def eigvalsh(tensor, name=None):  # noqa: F811
+    return _eigvalsh(as_matrix(tensor, "SelfAdjointEigV2"))
+
+
+@primitive(name="Lu", multiple_results=True, differentiable=False)  # TF registers no gradient
+def _lu(x, *, index_dtype):
+    lu_, _, perm = lax.linalg.lu(x)
+    return lu_, perm.astype(index_dtype)
+
+
+@defined("linalg.lu")
+def lu(input, output_idx_type=dtypes.int32, name=None):  # noqa: A002
+    x = as_matrix(input, "Lu")
+    return Lu(*_lu(x, index_dtype=dtypes.as_dtype(output_idx_type).as_numpy_dtype))
+
+
+@primitive(name="LuReconstruct")
+def _lu_reconstruct(lu_, perm):
+    n = lu_.shape[-1]
+    lower = jnp.tril(lu_, -1) + jnp.eye(n, dtype=lu_.dtype)
+    prod = jnp.matmul(lower, jnp.triu(lu_))
+    inverse = jnp.argsort(perm, axis=-1)
+    return jnp.take_along_axis(prod, inverse[..., None], axis=-2)
+
+
+@defined("linalg.lu_reconstruct")
+def lu_reconstruct(lower_upper, perm, validate_args=False, name=None):
+    return _lu_reconstruct(as_matrix(lower_upper, "LuReconstruct"), tensor(perm))

@@ -1,0 +1,26 @@
+"""Shared checks and helpers for the `tf.linalg` ops: TF's matrix-argument errors."""
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from jaxtape._src.framework.messages import dtype_not_allowed, op_error
+from jaxtape._src.ops.support.args import tensor
+
+FLOATS = "double, float, half, complex64, complex128"
+
+
+def as_matrix(x, op, square=True, allowed=FLOATS):
+    """A float/complex tensor of rank >= 2 (square when asked), else TF's error."""
+    x = tensor(x)
+    if not (x.dtype.is_floating or x.dtype.is_complex):
+        raise dtype_not_allowed(op, x.dtype, allowed)
+    if x.ndim < 2:
+        raise op_error(f"Input tensor 0 must have rank >= 2, got {x.ndim}", op)
+    if square and x._value.shape[-1] != x._value.shape[-2]:
+        raise op_error("Input matrix must be square.", op)
+    return x
+
+
+def adjoint_of(x):
+    """The conjugate transpose of a (batch of) JAX matrices."""
+    return jnp.conj(jnp.swapaxes(x, -1, -2))

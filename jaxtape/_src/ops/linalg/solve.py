@@ -1,0 +1,160 @@
+"""Inverses and linear solves (`tf.linalg.inv`, `solve`, `triangular_solve`, `lstsq`, `pinv`, ...).
+
+Where TF's kernel reads only one triangle of its input (triangular solves),
+the adapter does the same, so the gradient lands in that triangle as TF's does.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import jax.scipy.linalg as jsl
+import numpy as np
+from jax import lax
+
+from jaxtape._src.framework.messages import dims, op_error
+from jaxtape._src.framework.tensor import Tensor
+from jaxtape._src.ops.linalg.matrices import adjoint_of, as_matrix
+from jaxtape._src.ops.support.args import binary, number_as, tensor
+from jaxtape._src.ops.support.define import defined
+from jaxtape._src.tape.primitive import primitive
+
+
+@jax.jit
+def _singular(x):
+    lu_, _, _ = lax.linalg.lu(x)
+    return jnp.any(jnp.diagonal(lu_, axis1=-2, axis2=-1) == 0)
+
+
+def _check_invertible(x, message, op):
+    if not isinstance(x._value, jax.core.Tracer) and x._value.size and bool(_singular(x._value)):
+        raise op_error(message, op)
+
+
+@primitive(name="MatrixInverse")
+def _inv(x, *, adjoint):
+    return jnp.linalg.inv(adjoint_of(x) if adjoint else x)
+
+
+@defined("linalg.inv")
+def inv(input, adjoint=False, name=None):  # noqa: A002
+    x = as_matrix(input, "MatrixInverse")
+    _check_invertible(x, "Input is not invertible.", "MatrixInverse")
+    return _inv(x, adjoint=bool(adjoint))
+
+
+@primitive(name="MatrixSolve")
+def _solve(a, b, *, adjoint):
+    return jnp.linalg.solve(adjoint_of(a) if adjoint else a, b)
+
+
+@defined("linalg.solve")
+def solve(matrix, rhs, adjoint=False, name=None):
+    a = as_matrix(matrix, "MatrixSolve")
+    a, b = binary(a, rhs, "MatrixSolve")
+    if b.ndim < 2 or b._value.shape[-2] != a._value.shape[-1] or a.ndim != b.ndim:
+        raise op_error("Input matrix and rhs are incompatible.", "MatrixSolve")
+    _check_invertible(a, "Input matrix is not invertible.", "MatrixSolve")
+    return _solve(a, b, adjoint=bool(adjoint))
+
+
+@primitive(name="MatrixTriangularSolve")
+def _triangular_solve(a, b, *, lower, adjoint):
+    shape = jnp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = jnp.broadcast_to(a, shape + a.shape[-2:])
+    b = jnp.broadcast_to(b, shape + b.shape[-2:])
+    return lax.linalg.triangular_solve(a, b, left_side=True, lower=lower,
+                                       transpose_a=adjoint, conjugate_a=adjoint)
+
+
+@defined("linalg.triangular_solve")
+def triangular_solve(matrix, rhs, lower=True, adjoint=False, name=None):
+    """Solves with the lower (or upper) triangle of `matrix`; the other is ignored."""
+    a = as_matrix(matrix, "MatrixTriangularSolve")
+    a, b = binary(a, rhs, "MatrixTriangularSolve")
+    if b.ndim < 2 or b._value.shape[-2] != a._value.shape[-1]:
+        raise op_error(f"In[0] mismatch In[1] shape: {a._value.shape[-1]} vs. "
+                       f"{b._value.shape[-2] if b.ndim >= 2 else b._value.shape[-1]}: "
+                       f"{dims(a._value.shape)} {dims(b._value.shape)} {int(bool(lower))} "
+                       f"{int(bool(adjoint))}", "MatrixTriangularSolve")
+    return _triangular_solve(a, b, lower=bool(lower), adjoint=bool(adjoint))
+
+
+@primitive(name="CholeskySolve")
+def _cholesky_solve(chol, rhs):
+    y = lax.linalg.triangular_solve(chol, rhs, left_side=True, lower=True)
+    return lax.linalg.triangular_solve(chol, y, left_side=True, lower=True,
+                                       transpose_a=True, conjugate_a=True)
+
+
+@defined("linalg.cholesky_solve")
+def cholesky_solve(chol, rhs, name=None):
+    c = as_matrix(chol, "MatrixTriangularSolve")
+    c, b = binary(c, rhs, "MatrixTriangularSolve")
+    if b.ndim < 2 or b._value.shape[-2] != c._value.shape[-1]:
+        raise op_error(f"In[0] mismatch In[1] shape: {c._value.shape[-1]} vs. "
+                       f"{b._value.shape[-2] if b.ndim >= 2 else b._value.shape[-1]}: "
+                       f"{dims(c._value.shape)} {dims(b._value.shape)} 1 0",
+                       "MatrixTriangularSolve")
+    return _cholesky_solve(c, b)
+
+
+@primitive(name="LuSolve")
+def _lu_solve(lu_, perm, rhs):
+    b = jnp.take_along_axis(rhs, jnp.broadcast_to(perm[..., None], perm.shape + rhs.shape[-1:]),
+                            axis=-2)
+    y = lax.linalg.triangular_solve(lu_, b, left_side=True, lower=True, unit_diagonal=True)
+    return lax.linalg.triangular_solve(lu_, y, left_side=True, lower=False)
+
+
+@defined("linalg.lu_solve")
+def lu_solve(lower_upper, perm, rhs, validate_args=False, name=None):
+    a = as_matrix(lower_upper, "LuSolve")
+    a, b = binary(a, rhs, "LuSolve")
+    return _lu_solve(a, tensor(perm), b)
+
+
+@defined("linalg.lu_matrix_inverse")
+def lu_matrix_inverse(lower_upper, perm, validate_args=False, name=None):
+    a = as_matrix(lower_upper, "LuSolve")
+    eye = Tensor(jnp.broadcast_to(jnp.eye(a._value.shape[-1], dtype=a._value.dtype), a._value.shape))
+    return _lu_solve(a, tensor(perm), eye)
+
+
+@primitive(name="Pinv")
+def _pinv(x, *, rcond):
+    return jnp.linalg.pinv(x, rtol=rcond)
+
+
+@defined("linalg.pinv")
+def pinv(a, rcond=None, validate_args=False, name=None):
+    """Pseudo-inverse; singular values below `rcond * max(s)` count as zero
+    (default rcond: 10 * max(rows, cols) * eps, as TF)."""
+    x = as_matrix(a, "Svd", square=False)
+    if rcond is None:
+        eps = np.finfo(np.dtype(jnp.real(x._value).dtype)).eps
+        rcond = 10.0 * max(x._value.shape[-2:]) * float(eps)
+    return _pinv(x, rcond=float(tensor(rcond).numpy()) if not isinstance(rcond, float) else rcond)
+
+
+@primitive(name="MatrixSolveLs")
+def _lstsq(a, b, l2, *, fast):
+    if not fast:
+        return jnp.matmul(jnp.linalg.pinv(a), b)
+    m, n = a.shape[-2:]
+    if m >= n:  # normal equations: (A^H A + l2 I) x = A^H b
+        gram = jnp.matmul(adjoint_of(a), a) + l2 * jnp.eye(n, dtype=a.dtype)
+        return jsl.cho_solve((jnp.linalg.cholesky(gram), True), jnp.matmul(adjoint_of(a), b))
+    gram = jnp.matmul(a, adjoint_of(a)) + l2 * jnp.eye(m, dtype=a.dtype)
+    return jnp.matmul(adjoint_of(a), jsl.cho_solve((jnp.linalg.cholesky(gram), True), b))
+
+
+@defined("linalg.lstsq")
+def lstsq(matrix, rhs, l2_regularizer=0.0, fast=True, name=None):
+    """Least squares via Cholesky of the regularized normal equations (TF's fast path)."""
+    a = as_matrix(matrix, "MatrixSolveLs", square=False)
+    a, b = binary(a, rhs, "MatrixSolveLs")
+    if b.ndim < 2 or b._value.shape[-2] != a._value.shape[-2]:
+        raise op_error("Incompatible shapes: matrix and rhs must have the same number of rows.",
+                       "MatrixSolveLs")
+    l2 = number_as(l2_regularizer, a.dtype)
+    return _lstsq(a, b, Tensor(jax.lax.stop_gradient(l2._value)), fast=bool(fast))

@@ -1,0 +1,28 @@
+"""Comparisons and logical ops (`tf.math.equal`, `tf.math.less`, `tf.math.logical_and`, ...).
+
+Bool results and no gradient, as in TF. Operands convert as in TF's binary
+ops (a Python number takes the tensor's dtype; two dtypes fail).
+"""
+from __future__ import annotations
+
+import functools
+
+import jax.numpy as jnp
+
+from jaxtape._src.ops.support.args import binary as operands
+from jaxtape._src.ops.support.define import any_input, binary, elementwise
+
+# binary(op, fn, *names) with the defaults every comparison shares.
+_compare = functools.partial(binary, differentiable=False, convert=operands)
+
+equal = _compare("Equal", jnp.equal, "math.equal", "equal")
+not_equal = _compare("NotEqual", jnp.not_equal, "math.not_equal", "not_equal")
+less = _compare("Less", jnp.less, "math.less", "less")
+less_equal = _compare("LessEqual", jnp.less_equal, "math.less_equal", "less_equal")
+greater = _compare("Greater", jnp.greater, "math.greater", "greater")
+greater_equal = _compare("GreaterEqual", jnp.greater_equal, "math.greater_equal", "greater_equal")
+logical_and = _compare("LogicalAnd", jnp.logical_and, "math.logical_and", "logical_and")
+logical_or = _compare("LogicalOr", jnp.logical_or, "math.logical_or", "logical_or")
+logical_xor = _compare("LogicalXor", jnp.logical_xor, "math.logical_xor")
+logical_not = elementwise("LogicalNot", jnp.logical_not, "math.logical_not", "logical_not",
+                          differentiable=False, convert=any_input)
