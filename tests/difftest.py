@@ -1,9 +1,14 @@
-"""Differential testing against real TensorFlow.
+"""Differential testing against real TensorFlow: the one place for its helpers.
 
 `check(fn, *arrays)` runs `fn(tf, *tensors)` with TensorFlow and with
 jaxtape on the same NumPy inputs and compares what TF defines: values,
 dtypes, shapes, and the gradient of a fixed weighted sum of the outputs with
 respect to every floating input (including which gradients are `None`).
+
+`same_values(fn)` and `same_outcome(fn)` run `fn(tf)` under both and compare
+the results' `plain` forms with `assert_same`: structure, dict key order,
+dtypes, shapes, strings and integers exactly, floats with `assert_allclose`.
+`check_raises`, `same_error` and `check_raises_isolated` compare errors.
 """
 from __future__ import annotations
 
@@ -36,16 +41,13 @@ def real_tf():
     return _tf
 
 
-def _flat(x):
+def leaves(x):
+    """The leaves of nested lists, tuples and dicts (by sorted key); None is a leaf."""
     if isinstance(x, dict):
-        return [v for k in sorted(x) for v in _flat(x[k])]
+        return [v for k in sorted(x) for v in leaves(x[k])]
     if isinstance(x, (list, tuple)):
-        return [v for item in x for v in _flat(item)]
+        return [v for item in x for v in leaves(item)]
     return [x]
-
-
-def _is_float(a):
-    return np.asarray(a).dtype.kind in "fc"
 
 
 def run(tf, fn, arrays, grad=True, seed=0):
@@ -56,7 +58,7 @@ def run(tf, fn, arrays, grad=True, seed=0):
             if hasattr(t, "dtype") and t.dtype.is_floating:
                 tape.watch(t)
         out = fn(tf, *tensors)
-        flat = [o for o in _flat(out) if o is not None]
+        flat = [o for o in leaves(out) if o is not None]
         rng = np.random.default_rng(seed)
         loss = None
         for o in flat:
@@ -109,6 +111,90 @@ def check_raises(fn, *arrays, match=None):
     return got, want
 
 
+def plain(x, tensor=None):
+    """A comparable form of a result: tensors and variables become `(dtype, shape,
+    values)` (or `tensor(x)`), NumPy values are tagged with their dtype, and
+    containers keep their type and dict order."""
+    if hasattr(x, "numpy") and hasattr(x, "dtype"):
+        if tensor is not None:
+            return tensor(x)
+        return (x.dtype.name, tuple(x.shape), np.asarray(x.numpy()).tolist())
+    if isinstance(x, dict):
+        return {k: plain(v, tensor) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(plain(v, tensor) for v in x)
+    if isinstance(x, np.ndarray):
+        return ("ndarray", x.dtype.str, x.tolist())
+    if isinstance(x, np.generic):
+        return ("npscalar", x.dtype.str, x.item())
+    return x
+
+
+def _numbers(x):
+    """`x` as a numeric array if it is a (nested) list of numbers, else None."""
+    try:
+        a = np.asarray(x)
+    except (ValueError, TypeError):  # ragged or mixed
+        return None
+    return a if a.dtype.kind in "biufc" else None
+
+
+def assert_same(got, want, rtol=1e-5, atol=1e-6, path="out"):
+    """Asserts two `plain` forms agree: containers, dict keys and their order,
+    strings, integers and booleans exactly; floats with `assert_allclose`."""
+    if isinstance(want, dict):
+        assert isinstance(got, dict) and list(got) == list(want), \
+            f"{path}: keys {list(got) if isinstance(got, dict) else got!r} vs TF's {list(want)}"
+        for k in want:
+            assert_same(got[k], want[k], rtol, atol, f"{path}[{k!r}]")
+        return
+    if isinstance(want, (list, tuple)):
+        assert isinstance(got, (list, tuple)) and isinstance(got, list) == isinstance(want, list) \
+            and len(got) == len(want), f"{path}: {got!r} vs TF's {want!r}"
+        w = _numbers(want)
+        if w is not None and w.dtype.kind in "fc":
+            g = _numbers(got)
+            assert g is not None and g.shape == w.shape, f"{path}: {got!r} vs TF's {want!r}"
+            np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, err_msg=path)
+            return
+        for i, (g, w) in enumerate(zip(got, want)):
+            assert_same(g, w, rtol, atol, f"{path}[{i}]")
+        return
+    if isinstance(want, float) and isinstance(got, (int, float)) and not isinstance(got, bool):
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, err_msg=path)
+        return
+    assert got == want, f"{path}: {got!r} vs TF's {want!r}"
+
+
+def same_values(fn, rtol=1e-5, atol=1e-6, plain=plain):
+    """Asserts `fn(jaxtape)` gives what `fn(tf)` gives (see `assert_same`);
+    returns jaxtape's result in its plain form. Errors propagate."""
+    want = plain(fn(real_tf()))
+    got = plain(fn(jaxtape))
+    assert_same(got, want, rtol, atol)
+    return got
+
+
+def strip_node(text):
+    """TF's eager kernels prefix `{{function_node ...}}` to their errors; jaxtape has none."""
+    return re.sub(r"\{\{function_node [^}]*\}\} ", "", text)
+
+
+def same_error(fn, *arrays, user_code=False):
+    """`check_raises` plus the same full message (without TF's node prefix).
+
+    user_code: TF's message may start with autograph's "in user code:"
+    preamble; then it need only end with jaxtape's.
+    """
+    got, want = check_raises(fn, *arrays)
+    g, w = strip_node(str(got)), strip_node(str(want))
+    if user_code:
+        assert g == w or (g and w.strip().endswith(g)), (got, want)
+    else:
+        assert g == w, (got, want)
+    return got
+
+
 def outcome(fn, tf, plain):
     """What `fn(tf)` gives: ("value", plain(result)), or ("raises", type name, message).
 
@@ -118,15 +204,18 @@ def outcome(fn, tf, plain):
     try:
         return ("value", plain(fn(tf)))
     except Exception as e:  # noqa: BLE001 - the exception is the outcome compared
-        text = re.sub(r"^\{\{function_node [^}]*\}\} ", "", str(e))
+        text = strip_node(str(e))
         return ("raises", type(e).__name__, re.sub(r"name: \S+$", "name: ", text))
 
 
-def same_outcome(fn, plain, message=True):
+def same_outcome(fn, plain=plain, message=True, rtol=1e-5, atol=1e-6):
     """Asserts jaxtape's outcome of `fn` equals TF's (the message too unless
-    `message` is False); returns it."""
+    `message` is False; values as `assert_same` compares them); returns it."""
     want = outcome(fn, real_tf(), plain)
     got = outcome(fn, jaxtape, plain)
+    if want[0] == got[0] == "value":
+        assert_same(got[1], want[1], rtol, atol)
+        return got
     if not message and want[0] == "raises":
         want, got = want[:2], got[:2]
     assert got == want

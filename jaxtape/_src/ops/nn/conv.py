@@ -13,15 +13,17 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.errors import NotImplementedInJaxtape, UnimplementedError
-from jaxtape._src.framework.messages import dims as _dims
-from jaxtape._src.ops.support.args import binary, op_error
-from jaxtape._src.ops.nn.activations import dtype_error
+from jaxtape._src.framework.messages import dims, op_error
+from jaxtape._src.ops.array.shape import expand_dims, reshape, squeeze
+from jaxtape._src.ops.nn.dtype_checks import FLOAT_KERNELS, FLOAT_TYPES, check_dtype
+from jaxtape._src.ops.nn import window
+from jaxtape._src.ops.support.args import binary, static_shape, tensor
+from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import primitive
 
-_CONV_TYPES = ("float16", "bfloat16", "float32", "float64", "int32")
-_CONV_KERNELS = "half, bfloat16, float, double, int32"
+_CONV_TYPES = FLOAT_TYPES | {"int32"}
+_CONV_KERNELS = FLOAT_KERNELS + ", int32"
 _SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
 
 
@@ -41,62 +43,9 @@ def _conv(x, w, *, strides, padding, dilations, groups):
     return y.reshape(lead + y.shape[1:])
 
 
-def _sequence(value, n, channel_index, name, *, length_names=None):
-    """TF's `_get_sequence`: an int or 1, n or n+2 values -> n+2 values."""
-    if value is None:
-        return [1] * (n + 2)
-    if isinstance(value, int) or hasattr(value, "__index__") and not hasattr(value, "__len__"):
-        value = [int(value)]
-    value = [int(v) for v in value]
-    if len(value) == n + 2:
-        return value
-    if len(value) not in (1, n):
-        raise ValueError(f"{name} should be of length 1, {n} or {n + 2}. Received: "
-                         f"{name}={value} of length {len(value)}")
-    spatial = value * n if len(value) == 1 else value
-    full = [1] * (n + 2)
-    start = 1 if channel_index == n + 1 else 2
-    full[start:start + n] = spatial
-    return full
-
-
-def _padding(padding, n, op):
-    """("SAME" | "VALID" | pairs for the n spatial dims); the list as TF checks it."""
-    if isinstance(padding, (list, tuple)):
-        if len(padding) != n + 2:
-            raise ValueError(f"When padding is a list, it must be of size {n + 2}. Received: "
-                             f"padding={padding} of size {len(padding)}")
-        pairs = [tuple(int(v) for v in p) for p in padding]
-        if pairs[0] != (0, 0) or pairs[-1] != (0, 0):
-            raise op_error("Nonzero explicit padding in the batch or depth dimensions is not "
-                           "supported", op)
-        if any(v < 0 for p in pairs for v in p):
-            raise op_error("All elements of explicit_paddings must be nonnegative", op)
-        return tuple(pairs[1:-1])
-    if padding not in ("SAME", "VALID"):
-        raise op_error(f'Value for attr \'padding\' of "{padding}" is not in the list of allowed '
-                       f'values: "SAME", "VALID", "EXPLICIT"\n\t; NodeDef: {{{{node {op}}}}}', op)
-    return padding
-
-
-def check_output_sizes(sizes, ksizes, strides, dilations, padding, op):
-    """TF's error for a VALID (or explicit) window larger than its padded input."""
-    if padding == "SAME":
-        return
-    for i, (size, k, s, d) in enumerate(zip(sizes, ksizes, strides, dilations)):
-        lo, hi = (0, 0) if padding == "VALID" else padding[i]
-        eff = (k - 1) * d + 1
-        out = int((size + lo + hi - eff + s) / s)  # C++ division truncates toward zero
-        if out < 0:
-            raise op_error(f"Computed output size would be negative: {out} [input_size: {size}, "
-                           f"effective_filter_size: {eff}, stride: {s}]", op)
-
-
 def _operands(x, w, op, kernels=_CONV_TYPES, kernel_names=_CONV_KERNELS):
     x, w = binary(x, w, op)
-    if x.dtype.name not in kernels:
-        raise dtype_error(x.dtype, op, kernel_names)
-    return x, w
+    return check_dtype(x, op, kernels, kernel_names), w
 
 
 def _check_spatial(strides, dilations, op):
@@ -122,13 +71,13 @@ def _convnd(input, filters, strides, padding, data_format, dilations, n):  # noq
     x, w = _operands(input, filters, op)
     rank = n + 2
     if x.ndim < rank if n == 2 else x.ndim != rank:
-        raise op_error(f"convolution input must be {rank}-dimensional: {_dims(x._value.shape)}", op)
+        raise op_error(f"convolution input must be {rank}-dimensional: {dims(x._value.shape)}", op)
     if w.ndim != rank:
-        raise op_error(f"convolution filter must be {rank}-dimensional: {_dims(w._value.shape)}", op)
+        raise op_error(f"convolution filter must be {rank}-dimensional: {dims(w._value.shape)}", op)
     channel_index = 1 if channels_first else n + 1
-    strides = _sequence(strides, n, channel_index, "strides")
-    dilations = _sequence(dilations, n, channel_index, "dilations")
-    pad = _padding(padding, n, op)
+    strides = window.sequence(strides, n, channel_index, "strides")
+    dilations = window.sequence(dilations, n, channel_index, "dilations")
+    pad = window.padding(padding, n, op)
     in_depth = x._value.shape[x.ndim - rank + channel_index]
     filter_depth = w._value.shape[n]
     if filter_depth == 0 or in_depth % filter_depth:
@@ -137,52 +86,42 @@ def _convnd(input, filters, strides, padding, data_format, dilations, n):  # noq
     if channels_first:
         _nhwc_only(data_format, op)
     _check_spatial(strides, dilations, op)
-    check_output_sizes(x._value.shape[-n - 1:-1], w._value.shape[:n], strides[1:-1],
-                       dilations[1:-1], pad, op)
+    window.check_output_sizes(x._value.shape[-n - 1:-1], w._value.shape[:n], strides[1:-1],
+                              dilations[1:-1], pad, op)
     return _conv(x, w, strides=tuple(strides[1:-1]), padding=pad,
                  dilations=tuple(dilations[1:-1]), groups=in_depth // filter_depth)
 
 
-@export("nn.conv2d")
+@defined("nn.conv2d")
 def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None, name=None):  # noqa: A002
     """2-D convolution of `[batch..., H, W, C]` with `[h, w, C/groups, out]` filters."""
     return _convnd(input, filters, strides, padding, data_format, dilations, 2)
 
 
-@export("nn.conv3d")
+@defined("nn.conv3d")
 def conv3d(input, filters, strides, padding, data_format="NDHWC", dilations=None, name=None):  # noqa: A002
     return _convnd(input, filters, strides, padding, data_format, dilations, 3)
 
 
-def _conv1d_layout(data_format):
-    if data_format is None or data_format in ("NHWC", "NWC"):
-        return -3, 2, "NHWC"
-    if data_format in ("NCHW", "NCW"):
-        return -2, 1, "NCHW"
-    raise ValueError(f"`data_format` must be 'NWC' or 'NCW'. Received: data_format={data_format}")
-
-
-@export("nn.conv1d")
+@defined("nn.conv1d")
 def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, name=None):  # noqa: A002
     """As TF: a conv2d over an inserted height-1 dimension."""
-    from jaxtape._src.ops.array import manipulation as array_ops
-    spatial_start, channel_index, fmt2d = _conv1d_layout(data_format)
+    spatial_start, channel_index, fmt2d = window.layout_1d(data_format)
     if isinstance(padding, (list, tuple)):
         raise TypeError(f"Expected string for argument 'padding' not {padding}.")
     # The inserted dimension sits right after the batch: H of NHWC or of NCHW.
-    stride = [1] + _sequence(stride, 1, channel_index, "stride")
-    dilations = [1] + _sequence(dilations, 1, channel_index, "dilations")
-    x = array_ops.expand_dims(input, spatial_start)
-    w = array_ops.expand_dims(filters, 0)
+    stride = [1] + window.sequence(stride, 1, channel_index, "stride")
+    dilations = [1] + window.sequence(dilations, 1, channel_index, "dilations")
+    x = expand_dims(input, spatial_start)
+    w = expand_dims(filters, 0)
     y = _convnd(x, w, stride, padding, fmt2d, dilations, 2)
-    return array_ops.squeeze(y, [spatial_start])
+    return squeeze(y, [spatial_start])
 
 
-@export("nn.convolution")
+@defined("nn.convolution")
 def convolution(input, filters, strides=None, padding="VALID", data_format=None, dilations=None,  # noqa: A002
                 name=None):
     """N-D convolution; N is the filter's rank minus 2 (1, 2 or 3)."""
-    from jaxtape._src.ops.support.args import tensor
     n = tensor(filters).ndim - 2
     if n == 1:
         return conv1d(input, filters, 1 if strides is None else strides, padding,
@@ -221,12 +160,11 @@ def _conv_out(size, k, s, d, padding):
 _BPI = "Conv2DBackpropInput"
 
 
-@export("nn.conv2d_transpose")
+@defined("nn.conv2d_transpose")
 def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NHWC",  # noqa: A002
                      dilations=None, name=None):
     """The gradient of conv2d with respect to an input of `output_shape`;
     filters are `[h, w, out_channels, in_channels]`."""
-    from jaxtape._src.ops.support.args import static_shape
     x, w = _operands(input, filters, _BPI)
     out = list(static_shape(output_shape))
     if len(out) not in (2, 4):
@@ -235,12 +173,12 @@ def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data
     if x.ndim != 4:
         raise op_error(f"input_sizes must be 4-dimensional, got: {x.ndim}", _BPI)
     if w.ndim != 4:
-        raise op_error(f"filter must be 4-dimensional: {_dims(w._value.shape)}", _BPI)
+        raise op_error(f"filter must be 4-dimensional: {dims(w._value.shape)}", _BPI)
     channels_first = data_format is not None and data_format.startswith("NC")
     channel_index = 1 if channels_first else 3
-    strides = _sequence(strides, 2, channel_index, "strides")
-    dilations = _sequence(dilations, 2, channel_index, "dilations")
-    pad = _padding(padding, 2, _BPI)
+    strides = window.sequence(strides, 2, channel_index, "strides")
+    dilations = window.sequence(dilations, 2, channel_index, "dilations")
+    pad = window.padding(padding, 2, _BPI)
     if len(out) == 2:
         out = [x._value.shape[0]] + out + [w._value.shape[2]]
     prefix = "Conv2DCustomBackpropInput: "
@@ -268,21 +206,19 @@ def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data
                            groups=out[3] // w._value.shape[2])
 
 
-@export("nn.conv1d_transpose")
+@defined("nn.conv1d_transpose")
 def conv1d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NWC",  # noqa: A002
                      dilations=None, name=None):
-    from jaxtape._src.ops.array import manipulation as array_ops
-    from jaxtape._src.ops.support.args import static_shape
-    spatial_start, channel_index, fmt2d = _conv1d_layout(data_format)
-    strides = _sequence(strides, 1, channel_index, "strides")
-    dilations = _sequence(dilations, 1, channel_index, "dilations")
+    spatial_start, channel_index, fmt2d = window.layout_1d(data_format)
+    strides = window.sequence(strides, 1, channel_index, "strides")
+    dilations = window.sequence(dilations, 1, channel_index, "dilations")
     strides.insert(1, 1)
     dilations.insert(1, 1)
     out = list(static_shape(output_shape))
     out.insert(len(out) + spatial_start + 1, 1)
-    y = conv2d_transpose(array_ops.expand_dims(input, spatial_start), array_ops.expand_dims(filters, 0),
+    y = conv2d_transpose(expand_dims(input, spatial_start), expand_dims(filters, 0),
                          out, strides, padding, fmt2d, dilations)
-    return array_ops.squeeze(y, [spatial_start])
+    return squeeze(y, [spatial_start])
 
 
 # -- depthwise --------------------------------------------------------------------
@@ -290,11 +226,11 @@ def conv1d_transpose(input, filters, output_shape, strides, padding="SAME", data
 _DW = "DepthwiseConv2dNative"
 
 
-@export("nn.depthwise_conv2d")
+@defined("nn.depthwise_conv2d")
 def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilations=None, name=None):  # noqa: A002
     """Each input channel convolved with its own `channel_multiplier` filters:
     `filter` is `[h, w, in_channels, multiplier]`, output channels in * multiplier."""
-    x, w = _operands(input, filter, _DW, _CONV_TYPES[:4], "half, bfloat16, float, double")
+    x, w = _operands(input, filter, _DW, FLOAT_TYPES, FLOAT_KERNELS)
     rate = [1, 1] if dilations is None else (
         [int(dilations)] * 2 if isinstance(dilations, int) else [int(d) for d in dilations])
     if len(rate) != 2:
@@ -304,9 +240,9 @@ def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilation
     if len(strides) != 4:
         raise op_error("Sliding window strides field must specify 4 dimensions", _DW)
     if x.ndim != 4:
-        raise op_error(f"input must be 4-dimensional{_dims(x._value.shape)}", _DW)
+        raise op_error(f"input must be 4-dimensional{dims(x._value.shape)}", _DW)
     if w.ndim != 4:
-        raise op_error(f"filter must be 4-dimensional: {_dims(w._value.shape)}", _DW)
+        raise op_error(f"filter must be 4-dimensional: {dims(w._value.shape)}", _DW)
     channels_first = data_format is not None and data_format.startswith("NC")
     in_depth = x._value.shape[1 if channels_first else 3]
     if in_depth != w._value.shape[2]:
@@ -324,8 +260,7 @@ def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilation
     if strides[1] != strides[2]:
         raise op_error("Current implementation only supports equal length strides in the row and "
                        "column dimensions.", _DW)
-    pad = _padding(padding, 2, _DW)
+    pad = window.padding(padding, 2, _DW)
     kh, kw, c, m = w._value.shape
-    from jaxtape._src.ops.array import manipulation as array_ops
-    w = array_ops.reshape(w, [kh, kw, 1, c * m])
+    w = reshape(w, [kh, kw, 1, c * m])
     return _conv(x, w, strides=tuple(strides[1:3]), padding=pad, dilations=tuple(rate), groups=c)

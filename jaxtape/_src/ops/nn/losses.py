@@ -4,10 +4,15 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxtape._src.framework.exports import export
 from jaxtape._src.framework import dtypes
-from jaxtape._src.ops.support.args import binary, op_error, tensor
-from jaxtape._src.ops.nn.activations import _dims, dtype_error, float_input
+from jaxtape._src.framework.errors import InvalidArgumentError
+from jaxtape._src.framework.messages import dims, op_error
+from jaxtape._src.ops.array.shape import expand_dims, squeeze
+from jaxtape._src.ops.math.arithmetic import multiply
+from jaxtape._src.ops.math.cast import cast
+from jaxtape._src.ops.nn.dtype_checks import check_dtype, float_input
+from jaxtape._src.ops.support.args import binary, single_axis, tensor
+from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import primitive
 
 
@@ -27,7 +32,7 @@ def _sigmoid_xent(labels, logits):
     return relu_logits - logits * labels + jnp.log1p(jnp.exp(neg_abs))
 
 
-@export("nn.sigmoid_cross_entropy_with_logits")
+@defined("nn.sigmoid_cross_entropy_with_logits")
 def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
     logits, labels = tensor(logits), tensor(labels)
     _same_shape(labels, logits)
@@ -44,7 +49,7 @@ def _weighted_xent(labels, logits, pos_weight):
         jnp.log1p(jnp.exp(neg_abs)) + jax.nn.relu(-logits))
 
 
-@export("nn.weighted_cross_entropy_with_logits")
+@defined("nn.weighted_cross_entropy_with_logits")
 def weighted_cross_entropy_with_logits(labels, logits, pos_weight, name=None):
     logits, labels = tensor(logits), tensor(labels)
     _same_shape(labels, logits)
@@ -57,7 +62,7 @@ def _l2_loss(t):
     return jnp.sum(jnp.square(t)) / 2
 
 
-@export("nn.l2_loss")
+@defined("nn.l2_loss")
 def l2_loss(t, name=None):
     return _l2_loss(float_input(t, "L2Loss"))
 
@@ -72,7 +77,7 @@ def _log_poisson(targets, log_input, *, full):
     return result
 
 
-@export("nn.log_poisson_loss")
+@defined("nn.log_poisson_loss")
 def log_poisson_loss(targets, log_input, compute_full_loss=False, name=None):
     log_input, targets = tensor(log_input), tensor(targets)
     if log_input._value.shape != targets._value.shape:
@@ -119,21 +124,17 @@ def _xent(labels, logits, *, axis):
     return _xent_last(jnp.moveaxis(labels, axis, -1), jnp.moveaxis(logits, axis, -1))
 
 
-@export("nn.softmax_cross_entropy_with_logits")
+@defined("nn.softmax_cross_entropy_with_logits")
 def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
     """Cross-entropy of a label distribution; gradients flow to both inputs."""
-    from jaxtape._src.ops.math.arithmetic import cast
-    logits = tensor(logits)
-    if logits.dtype.name not in ("float16", "bfloat16", "float32", "float64"):
-        raise dtype_error(logits.dtype, "SoftmaxCrossEntropyWithLogits")
+    logits = float_input(logits, "SoftmaxCrossEntropyWithLogits")
     labels = cast(tensor(labels), logits.dtype)
     if logits.ndim == 0:
         raise op_error("logits and labels must be at least one-dimensional: logits_size=[] "
-                       f"labels_size={_dims(labels._value.shape)}", "SoftmaxCrossEntropyWithLogits")
+                       f"labels_size={dims(labels._value.shape)}", "SoftmaxCrossEntropyWithLogits")
     if not _broadcastable(labels._value.shape, logits._value.shape):
-        raise op_error(f"logits and labels must be broadcastable: logits_size={_dims(logits._value.shape)} "
-                       f"labels_size={_dims(labels._value.shape)}", "SoftmaxCrossEntropyWithLogits")
-    from jaxtape._src.ops.support.args import single_axis
+        raise op_error(f"logits and labels must be broadcastable: logits_size={dims(logits._value.shape)} "
+                       f"labels_size={dims(labels._value.shape)}", "SoftmaxCrossEntropyWithLogits")
     return _xent(labels, logits, axis=single_axis(axis, logits.ndim, "SoftmaxCrossEntropyWithLogits"))
 
 
@@ -146,7 +147,7 @@ def _sparse_xent(labels, logits):
 _SPARSE = "SparseSoftmaxCrossEntropyWithLogits"
 
 
-@export("nn.sparse_softmax_cross_entropy_with_logits")
+@defined("nn.sparse_softmax_cross_entropy_with_logits")
 def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None):
     """Cross-entropy of integer class labels; no gradient flows to the labels."""
     labels, logits = tensor(labels), tensor(logits)
@@ -161,10 +162,8 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
         raise ValueError(
             f"`labels.shape` must equal `logits.shape` except for the last dimension. "
             f"Received: labels.shape={labels.shape} and logits.shape={logits.shape}")
-    if labels.dtype not in (dtypes.int32, dtypes.int64):
-        raise dtype_error(labels.dtype, _SPARSE, "int32, int64", attr="Tlabels")
-    if logits.dtype.name not in ("float16", "bfloat16", "float32", "float64"):
-        raise dtype_error(logits.dtype, _SPARSE)
+    check_dtype(labels, _SPARSE, ("int32", "int64"), "int32, int64", attr="Tlabels")
+    check_dtype(logits, _SPARSE)
     n = logits._value.shape[-1]
     if not isinstance(labels._value, jax.core.Tracer):  # inside tf.function: no values to check
         values = labels.numpy()
@@ -188,27 +187,24 @@ def _average(losses, batch):
 
 def _scale_by_weight(losses, weight):
     """TF's `scale_losses_by_sample_weight`: float32 product, ranks matched by one."""
-    from jaxtape._src.ops.array import manipulation as array_ops
-    from jaxtape._src.ops.math import arithmetic as math_ops
-    losses, weight = math_ops.cast(losses, dtypes.float32), math_ops.cast(weight, dtypes.float32)
+    losses, weight = cast(losses, dtypes.float32), cast(weight, dtypes.float32)
     if weight.ndim == losses.ndim + 1 and weight._value.shape[-1] == 1:
-        weight = array_ops.squeeze(weight, [-1])
+        weight = squeeze(weight, [-1])
     elif weight.ndim == losses.ndim - 1:
-        weight = array_ops.expand_dims(weight, -1)
-    return math_ops.multiply(losses, weight)
+        weight = expand_dims(weight, -1)
+    return multiply(losses, weight)
 
 
-@export("nn.compute_average_loss")
+@defined("nn.compute_average_loss")
 def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size=None):
     """Sum of the per-example losses over the global batch size (no replicas in jaxtape)."""
-    from jaxtape._src.ops.math import arithmetic as math_ops
     loss = tensor(per_example_loss)
     if loss.ndim == 0:
         raise ValueError("Invalid value passed for `per_example_loss`. Expected a tensor with at "
                          f"least rank 1. Received per_example_loss={loss} with rank 0")
     dtype = loss.dtype
     if sample_weight is not None:
-        loss = math_ops.cast(_scale_by_weight(loss, tensor(sample_weight)), dtype)
+        loss = cast(_scale_by_weight(loss, tensor(sample_weight)), dtype)
     batch = tensor(loss._value.shape[0] if global_batch_size is None else global_batch_size)
     if batch.ndim != 0:
         raise ValueError("global_batch_size must be scalar..  Expected scalar shape, saw shape: "
@@ -217,7 +213,6 @@ def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size
         raise TypeError('global_batch_size must be an integer..  Expected "x" to be integer type.  '
                         f"Found: tensor of dtype {batch.dtype!r}")
     if int(batch.numpy()) < 0:
-        from jaxtape._src.framework.errors import InvalidArgumentError
         raise InvalidArgumentError(
             None, None, "global_batch_size must be non-negative..  \nCondition x >= 0 did not hold "
             f"element-wise:\nx (shape=() dtype={batch.dtype.name}) = \n{int(batch.numpy())}")

@@ -13,18 +13,17 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.errors import UnimplementedError
-from jaxtape._src.ops.support.args import op_error, tensor
-from jaxtape._src.ops.nn.conv import _padding, _sequence, check_output_sizes
-from jaxtape._src.ops.nn.activations import dtype_error
+from jaxtape._src.framework.messages import op_error
+from jaxtape._src.ops.array.shape import expand_dims, squeeze
+from jaxtape._src.ops.nn import window
+from jaxtape._src.ops.nn.dtype_checks import FLOAT_KERNELS, FLOAT_TYPES, check_dtype
+from jaxtape._src.ops.support.args import tensor
+from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import primitive
 
-_MAX_TYPES = ("float16", "bfloat16", "float32", "float64", "int32", "int64", "uint8", "int16",
-              "int8", "uint16")
-_MAX_KERNELS = "half, bfloat16, float, double, int32, int64, uint8, int16, int8, uint16, qint8"
-_AVG_TYPES = ("float16", "bfloat16", "float32", "float64")
-_AVG_KERNELS = "half, bfloat16, float, double"
+_MAX_TYPES = FLOAT_TYPES | {"int32", "int64", "uint8", "int16", "int8", "uint16"}
+_MAX_KERNELS = FLOAT_KERNELS + ", int32, int64, uint8, int16, int8, uint16, qint8"
 
 
 def _full_padding(padding):
@@ -32,33 +31,31 @@ def _full_padding(padding):
 
 
 @primitive(name="MaxPool")
-def _max_pool(x, *, window, strides, padding):
+def _max_pool(x, *, ksize, strides, padding):
     # A concrete NumPy identity lets JAX see the max monoid (and differentiate it).
     if jnp.issubdtype(x.dtype, jnp.floating):
         init = np.array(-np.inf, x.dtype)
     else:
         init = np.array(np.iinfo(x.dtype).min, x.dtype)
-    return lax.reduce_window(x, init, lax.max, window, strides, _full_padding(padding))
+    return lax.reduce_window(x, init, lax.max, ksize, strides, _full_padding(padding))
 
 
 @primitive(name="AvgPool")
-def _avg_pool(x, *, window, strides, padding):
+def _avg_pool(x, *, ksize, strides, padding):
     wide = x.astype(jnp.float32) if x.dtype in (jnp.float16, jnp.bfloat16) else x
     pad = _full_padding(padding)
     zero = np.array(0, wide.dtype)
-    total = lax.reduce_window(wide, zero, lax.add, window, strides, pad)
+    total = lax.reduce_window(wide, zero, lax.add, ksize, strides, pad)
     # Padded cells do not count: divide by the number of real cells per window.
-    count = lax.reduce_window(jnp.ones(x.shape, wide.dtype), zero, lax.add, window, strides, pad)
+    count = lax.reduce_window(jnp.ones(x.shape, wide.dtype), zero, lax.add, ksize, strides, pad)
     return (total / count).astype(x.dtype)
 
 
 def _pool(input, ksize, strides, padding, data_format, n, kind):  # noqa: A002
     """Shared checks and dispatch for 2-D and 3-D pooling (channels last)."""
     op = ("MaxPool" if kind == "max" else "AvgPool") + ("3D" if n == 3 else "")
-    x = tensor(input)
-    types, kernels = (_MAX_TYPES, _MAX_KERNELS) if kind == "max" else (_AVG_TYPES, _AVG_KERNELS)
-    if x.dtype.name not in types:
-        raise dtype_error(x.dtype, op, kernels)
+    types, kernels = (_MAX_TYPES, _MAX_KERNELS) if kind == "max" else (FLOAT_TYPES, FLOAT_KERNELS)
+    x = check_dtype(tensor(input), op, types, kernels)
     fmt = data_format or ("NHWC" if n == 2 else "NDHWC")
     channels_first = fmt.startswith("NC")
     allowed = ("NHWC", "NCHW", "NCHW_VECT_C") if n == 2 else ("NDHWC", "NCDHW")
@@ -67,11 +64,11 @@ def _pool(input, ksize, strides, padding, data_format, n, kind):  # noqa: A002
                        f"values: {', '.join(chr(34) + a + chr(34) for a in allowed)}\n\t; "
                        f"NodeDef: {{{{node {op}}}}}", op)
     channel_index = 1 if channels_first else n + 1
-    ksize = _sequence(ksize, n, channel_index, "ksize")
-    strides = _sequence(strides, n, channel_index, "strides")
+    ksize = window.sequence(ksize, n, channel_index, "ksize")
+    strides = window.sequence(strides, n, channel_index, "strides")
     if kind == "avg" and isinstance(padding, (list, tuple)):
         raise TypeError(f"Expected string for argument 'padding' not {padding}.")
-    pad = _padding(padding, n, op)
+    pad = window.padding(padding, n, op)
     if channels_first:
         name = "MaxPoolingOp" if kind == "max" else "AvgPoolingOp"
         raise op_error(f"Default {name} only supports NHWC on device type CPU", op)
@@ -89,55 +86,48 @@ def _pool(input, ksize, strides, padding, data_format, n, kind):  # noqa: A002
     if ksize[-1] != 1 or strides[-1] != 1:
         raise UnimplementedError(None, None, "Pooling is not yet supported on the depth "
                                  f"dimension. [Op:{op}] name: ")
-    check_output_sizes(x._value.shape[1:-1], ksize[1:-1], strides[1:-1], [1] * n, pad, op)
+    window.check_output_sizes(x._value.shape[1:-1], ksize[1:-1], strides[1:-1], [1] * n, pad, op)
     fn = _max_pool if kind == "max" else _avg_pool
-    return fn(x, window=tuple(ksize), strides=tuple(strides), padding=pad)
+    return fn(x, ksize=tuple(ksize), strides=tuple(strides), padding=pad)
 
 
 def _pool1d(input, ksize, strides, padding, data_format, kind):  # noqa: A002
     """As TF: the 2-D pool over a height-1 dimension inserted before the width."""
-    from jaxtape._src.ops.array import manipulation as array_ops
-    if data_format in (None, "NWC", "NHWC"):
-        spatial_start, channel_index, fmt2d = -3, 2, "NHWC"
-    elif data_format in ("NCW", "NCHW"):
-        spatial_start, channel_index, fmt2d = -2, 1, "NCHW"
-    else:
-        raise ValueError("`data_format` must be 'NWC' or 'NCW'. Received: "
-                         f"data_format={data_format}")
-    ksize = [1] + _sequence(ksize, 1, channel_index, "ksize")
-    strides = [1] + _sequence(strides, 1, channel_index, "strides")
+    spatial_start, channel_index, fmt2d = window.layout_1d(data_format)
+    ksize = [1] + window.sequence(ksize, 1, channel_index, "ksize")
+    strides = [1] + window.sequence(strides, 1, channel_index, "strides")
     if isinstance(padding, (list, tuple)):
         padding = [[0, 0]] + [list(p) for p in padding]
-    y = _pool(array_ops.expand_dims(input, spatial_start), ksize, strides, padding, fmt2d, 2, kind)
-    return array_ops.squeeze(y, [spatial_start])
+    y = _pool(expand_dims(input, spatial_start), ksize, strides, padding, fmt2d, 2, kind)
+    return squeeze(y, [spatial_start])
 
 
-@export("nn.max_pool2d")
+@defined("nn.max_pool2d")
 def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):  # noqa: A002
     return _pool(input, ksize, strides, padding, data_format, 2, "max")
 
 
-@export("nn.avg_pool2d")
+@defined("nn.avg_pool2d")
 def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):  # noqa: A002
     return _pool(input, ksize, strides, padding, data_format, 2, "avg")
 
 
-@export("nn.max_pool3d")
+@defined("nn.max_pool3d")
 def max_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):  # noqa: A002
     return _pool(input, ksize, strides, padding, data_format, 3, "max")
 
 
-@export("nn.avg_pool3d")
+@defined("nn.avg_pool3d")
 def avg_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):  # noqa: A002
     return _pool(input, ksize, strides, padding, data_format, 3, "avg")
 
 
-@export("nn.max_pool1d")
+@defined("nn.max_pool1d")
 def max_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):  # noqa: A002
     return _pool1d(input, ksize, strides, padding, data_format, "max")
 
 
-@export("nn.avg_pool1d")
+@defined("nn.avg_pool1d")
 def avg_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):  # noqa: A002
     return _pool1d(input, ksize, strides, padding, data_format, "avg")
 
@@ -153,13 +143,13 @@ def _generic(input, ksize, strides, padding, data_format, kind):  # noqa: A002
     return _pool(x, ksize, strides, padding, data_format, n, kind)
 
 
-@export("nn.max_pool")
+@defined("nn.max_pool")
 def max_pool(input, ksize, strides, padding, data_format=None, name=None):  # noqa: A002
     """Max pooling over the spatial dims of a rank 3, 4 or 5 input."""
     return _generic(input, ksize, strides, padding, data_format, "max")
 
 
-@export("nn.avg_pool")
+@defined("nn.avg_pool")
 def avg_pool(input, ksize, strides, padding, data_format=None, name=None):  # noqa: A002
     """Average pooling over the spatial dims of a rank 3, 4 or 5 input."""
     return _generic(input, ksize, strides, padding, data_format, "avg")
