@@ -9,3 +9,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # process. Pinned before anything imports TensorFlow.
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 sys.path.insert(0, os.path.dirname(__file__))
+
+import pytest  # noqa: E402 - after the environment above is pinned
+
+
+@pytest.fixture(params=["steps", "compiled", "recorded"])
+def backward_mode(request):
+    """Runs a test once per way of executing the backward pass (step by step,
+    compiled whole, recorded as one primitive), so the three pin each other."""
+    from jaxtape._src.tape import backward
+    backward.config["force"] = request.param
+    try:
+        yield request.param
+    finally:
+        backward.config["force"] = None

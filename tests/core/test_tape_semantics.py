@@ -3,20 +3,10 @@ Python control flow, variables changing under a tape."""
 import numpy as np
 import pytest
 
-import jaxtape
-from difftest import real_tf, same_outcome
+from difftest import same_outcome as same
 
-
-def _plain(x):
-    if hasattr(x, "numpy") and hasattr(x, "dtype"):
-        return (x.dtype.name, tuple(x.shape), np.round(np.asarray(x.numpy(), np.float64), 5).tolist())
-    if isinstance(x, (list, tuple)):
-        return type(x)(_plain(v) for v in x)
-    return x
-
-
-def same(fn):
-    return same_outcome(fn, _plain)
+# Every gradient here runs step by step, compiled whole and recorded.
+pytestmark = pytest.mark.usefixtures("backward_mode")
 
 
 # -- stop_recording ---------------------------------------------------------------------

@@ -4,36 +4,23 @@ Each case is a function of the `tf` module; it runs once with TensorFlow and
 once with jaxtape, and both outcomes (value, or exception type and text) must
 agree.
 """
+import functools
 import re
 
 import numpy as np
 import pytest
 
 import jaxtape
-from difftest import real_tf, same_outcome
+from difftest import plain, real_tf, same_outcome
 
 
-def _plain(x):
-    """A comparable form: tensors become (dtype, shape, values)."""
-    if hasattr(x, "numpy") and hasattr(x, "dtype"):
-        a = np.asarray(x.numpy())
-        if a.dtype.kind in "fc":
-            a = np.round(a.astype(np.float64), 5)
-        return ("tensor", type(x).__name__ != "ResourceVariable" and "T" or "V",
-                x.dtype.name, tuple(x.shape), a.tolist())
-    if isinstance(x, dict):
-        return {k: _plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return type(x)(_plain(v) for v in x)
-    if isinstance(x, np.ndarray):
-        return ("ndarray", x.dtype.str, x.tolist())
-    if isinstance(x, np.generic):
-        return ("npscalar", x.dtype.str, x.item())
-    return x
+def _tensor(x):
+    """A tensor's plain form, also saying whether it is a variable ("V") or not ("T")."""
+    return ("tensor", "V" if type(x).__name__ == "ResourceVariable" else "T") + plain(x)
 
 
 def same(fn, message=True):
-    return same_outcome(fn, _plain, message)
+    return same_outcome(fn, functools.partial(plain, tensor=_tensor), message)
 
 
 def T(tf, *a, **k):

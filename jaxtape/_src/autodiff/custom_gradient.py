@@ -25,56 +25,42 @@ import inspect
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax import tree_util
 
-from jaxtape._src.framework.exports import export
+from jaxtape._src.autodiff.forward import accumulate_custom, zero_cotangent
 from jaxtape._src.framework.convert import convert_to_tensor
-from jaxtape._src.framework.tensor import Tensor
-from jaxtape._src.framework.nest import pack_like
-from jaxtape._src.tape.primitive import Primitive, _record
+from jaxtape._src.framework.exports import export
+from jaxtape._src.framework.nest import flatten_with_tree, pack_like
 from jaxtape._src.framework.state import local
+from jaxtape._src.framework.tensor import Tensor
+from jaxtape._src.tape import stack
+from jaxtape._src.tape.primitive import Primitive, record
 
 _KWARGS_TRACED = ("The custom_gradient decorator currently supports keywords arguments only "
                   "when eager execution is enabled.")
 
 
-def _leaf(x):
-    return x is None
-
-
-def _flatten(structure):
-    """TF's nest order (sorted dict keys, None a leaf)."""
-    return tree_util.tree_flatten(structure, is_leaf=_leaf)
-
-
-class _VariableWatcher:
+class VariableWatcher(stack.Recorder):
     """Stands among the active tapes while the forward runs, to see which
     trainable variables it reads (TF's VariableWatcher). It follows no ids,
     so it records nothing."""
 
-    __slots__ = ("ids", "nodes", "watch_accessed_variables", "persistent", "variables")
+    __slots__ = ("ids", "nodes", "variables")
 
     def __init__(self):
         self.ids = frozenset()
         self.nodes = ()
-        self.watch_accessed_variables = True
-        self.persistent = False
         self.variables = {}
 
     def watch_variable(self, var):
         self.variables.setdefault(id(var), var)
 
     def __enter__(self):
-        local.tapes.append(self)
+        stack.push(local.tapes, self)
         return self
 
     def __exit__(self, *exc):
-        tapes = local.tapes
-        for i in range(len(tapes) - 1, -1, -1):
-            if tapes[i] is self:
-                del tapes[i]
-                break
+        stack.remove(local.tapes, self)
 
 
 def _accepts_variables(grad_fn):
@@ -103,7 +89,7 @@ class _Backward:
         else:
             input_grads = self.grad_fn(*dys)
             variable_grads = []
-        flat = _flatten(input_grads)[0]
+        flat = flatten_with_tree(input_grads)[0]
         if len(flat) != self.n_args:
             raise ValueError(f"custom_gradient function expected to return {self.n_args} "
                              f"gradients, but returned {len(flat)} instead.")
@@ -157,15 +143,15 @@ def _is_traced(tensors):
 def _call(f, op, args, kwargs):
     if kwargs and local.tracing:
         raise ValueError(_KWARGS_TRACED)
-    with _VariableWatcher() as watcher:
+    with VariableWatcher() as watcher:
         result, grad_fn = f(*args, **kwargs)
-    flat_args = _flatten(args)[0]
-    given = flat_args + _flatten(kwargs)[0]
+    flat_args = flatten_with_tree(args)[0]
+    given = flat_args + flatten_with_tree(kwargs)[0]
     variables = [v for v in watcher.variables.values() if all(v is not g for g in given)]
     if variables and not _accepts_variables(grad_fn):
         raise TypeError("@tf.custom_gradient grad_fn must accept keyword argument 'variables', "
                         f"since function uses variables: {variables}")
-    flat_result, tree = _flatten(result)
+    flat_result, tree = flatten_with_tree(result)
     results = [convert_to_tensor(r) for r in flat_result]
     outs = [Tensor(r._value) for r in results]
     inputs = [convert_to_tensor(x) for x in flat_args] + [v._read_for_op() for v in variables]
@@ -173,21 +159,13 @@ def _call(f, op, args, kwargs):
     if _is_traced(inputs + outs):
         outs = _traced_outputs(backward, inputs, outs)
     if local.tapes:
-        _record(op, (), backward, inputs, outs)
+        record(op, (), backward, inputs, outs)
     if local.accumulators:
-        from jaxtape._src.autodiff.forward import accumulate_custom  # late: forward imports the tape
         accumulate_custom(backward, inputs, results, outs)
     return pack_like(result, tree_util.tree_unflatten(tree, outs))
 
 
 # -- inside a trace ---------------------------------------------------------
-
-def _zero_cotangent(x):
-    """What JAX takes as "no cotangent" for an input of x's dtype."""
-    if jnp.issubdtype(x.dtype, jnp.inexact):
-        return jnp.zeros(x.shape, x.dtype)
-    return np.zeros(x.shape, jax.dtypes.float0)
-
 
 def _traced_outputs(backward, inputs, outs):
     """Outputs that JAX differentiates with `grad_fn`, for tapes outside the trace.
@@ -202,13 +180,9 @@ def _traced_outputs(backward, inputs, outs):
     out_vals = [t._value for t in outs]
 
     def grads_of(*cts):
-        saved = local.tapes, local.accumulators
-        local.tapes, local.accumulators = [], []
-        try:
+        with stack.hidden():
             grads = backward([Tensor(c) for c in cts])
-        finally:
-            local.tapes, local.accumulators = saved
-        return [_zero_cotangent(x) if g is None or not jnp.issubdtype(x.dtype, jnp.inexact)
+        return [zero_cotangent(x) if g is None or not jnp.issubdtype(x.dtype, jnp.inexact)
                 else g._value.astype(x.dtype) for g, x in zip(grads, in_vals)]
 
     try:
@@ -234,7 +208,7 @@ def _traced_outputs(backward, inputs, outs):
         if error is not None:
             raise error
         grads = converted(*cts, *res)
-        return (list(grads), [_zero_cotangent(r) for r in res], [_zero_cotangent(y) for y in ys])
+        return (list(grads), [zero_cotangent(r) for r in res], [zero_cotangent(y) for y in ys])
 
     custom.defvjp(fwd, bwd)
     new = custom(in_vals, list(residuals), out_vals)

@@ -33,28 +33,28 @@ import numpy as np
 from jax.extend.core import Literal
 
 from jaxtape._src.framework import nest
-from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.convert import convert_to_tensor
+from jaxtape._src.framework.exports import export
+from jaxtape._src.framework.messages import dims
+from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.tape import primitive as _primitive
-from jaxtape._src.tape.gradient_tape import UnconnectedGradients
+from jaxtape._src.tape import stack
+from jaxtape._src.tape.gradient_tape import GradientTape, UnconnectedGradients
 from jaxtape._src.tape.primitive import TRAINABLE, Primitive, static_key
-from jaxtape._src.framework.state import local
 
 log = logging.getLogger("jaxtape")
 
 
 def jvp_primitive(prim, skey, static, mask, out_mask, args, tangents):
     """The JVP of `prim` as a primitive `(*args, *tangents of masked args) ->
-    tangents`, and which float outputs get one; cached on `prim` per key.
+    tangents`, and which float outputs get one; cached in `prim.jvp_cache` per key.
 
     TF gives no tangent (None) to an output whose tangent cannot depend on the
     input tangents (sign, a linear function's gradient), so such outputs are
     found once per key from the JVP's jaxpr and left out.
     """
-    cache = prim.__dict__.get("_jvp_prims")
-    if cache is None:
-        cache = prim._jvp_prims = {}
+    cache = prim.jvp_cache
     key = (skey, mask, out_mask)
     entry = cache.get(key)
     if entry is None:
@@ -150,13 +150,14 @@ def _jvp_by_transposition(f, primals, tangents):
     is `J t`; this is how TF derives its JVPs from gradient functions.
     """
     outs, pull = jax.vjp(f, *primals)
-    zeros = jax.tree.map(_zero_cotangent, outs)
+    zeros = jax.tree.map(zero_cotangent, outs)
     _, push = jax.vjp(pull, zeros)
     (tangents_out,) = push(tangents)
     return tangents_out
 
 
-def _zero_cotangent(x):
+def zero_cotangent(x):
+    """What JAX takes as "no cotangent" for a value of x's dtype."""
     if jnp.issubdtype(x.dtype, jnp.inexact):
         return jnp.zeros(x.shape, x.dtype)
     return np.zeros(x.shape, jax.dtypes.float0)
@@ -189,8 +190,6 @@ def accumulate_custom(backward, inputs, results, outs):
 
 def _shape_mismatch(tangent_shape, primal_shape):
     """TF's shape-inference message when a tangent meets its primal's shape."""
-    def dims(s):
-        return "[" + ",".join(map(str, s)) + "]"
     if len(tangent_shape) != len(primal_shape):
         return ValueError(f"Shapes must be equal rank, but are {len(tangent_shape)} and "
                           f"{len(primal_shape)}")
@@ -253,17 +252,13 @@ class ForwardAccumulator:
             raise ValueError("Accumulator is already recording.")
         # The tapes open now are the ones that may record this accumulator's tangent ops.
         self._visible_tapes = tuple(local.tapes)
-        local.accumulators.append(self)
+        stack.push(local.accumulators, self)
         self._recording = True
 
     def _pop_accumulator(self):
         if not self._recording:
             raise ValueError("Accumulator is not recording.")
-        accumulators = local.accumulators
-        for i in range(len(accumulators) - 1, -1, -1):
-            if accumulators[i] is self:
-                del accumulators[i]
-                break
+        stack.remove(local.accumulators, self)
         self._recording = False
 
     # -- accumulation -------------------------------------------------------
@@ -296,11 +291,8 @@ class ForwardAccumulator:
                                     mask, out_mask, args, inputs)
         if jprim is None:
             return
-        saved = self._enter_nested(accumulators, depth)
-        try:
+        with self._nested(accumulators, depth):
             tangents_out = iter(jprim(*args, *inputs))
-        finally:
-            local.tapes, local.accumulators = saved
         dependent = iter(live)
         self._store([o for o, m in zip(outs, out_mask) if m and next(dependent)], tangents_out)
 
@@ -309,7 +301,6 @@ class ForwardAccumulator:
         tangent its forward computation produced, else the transpose of its
         gradient function (linear in the output cotangents) applied to the
         inputs' tangents."""
-        from jaxtape._src.tape.gradient_tape import GradientTape  # late: the tape imports ops
         tangents = self._tangents
         missing = []
         for r, o in zip(results, outs):
@@ -321,8 +312,7 @@ class ForwardAccumulator:
         found = self._tangents_of(inputs) if missing else None
         if found is None:
             return
-        saved = self._enter_nested(accumulators, depth)
-        try:
+        with self._nested(accumulators, depth):
             cts = {id(o): Tensor(jnp.zeros(o._value.shape, o._value.dtype))
                    for o in outs if o._value.dtype in TRAINABLE}
             with GradientTape() as tape:
@@ -334,21 +324,17 @@ class ForwardAccumulator:
             wanted = [cts[id(o)] for o in missing]
             jvps = tape.gradient([g for g, _ in pairs], wanted,
                                  output_gradients=[t for _, t in pairs])
-        finally:
-            local.tapes, local.accumulators = saved
         kept = [(o, j) for o, j in zip(missing, jvps) if j is not None]
         self._store([o for o, _ in kept], iter(j for _, j in kept))
 
-    def _enter_nested(self, accumulators, depth):
-        """Lets only the tapes and accumulators active when this one was
-        entered see its tangent ops; returns what to restore."""
-        saved = local.tapes, local.accumulators
-        tapes = saved[0]
+    def _nested(self, accumulators, depth):
+        """A scope where only the tapes and accumulators active when this one
+        was entered see its tangent ops."""
+        tapes = local.tapes
         visible = self._visible_tapes
         if tapes and tuple(tapes) != visible:
-            local.tapes = [t for t in tapes if any(t is v for v in visible)]
-        local.accumulators = accumulators[:depth]
-        return saved
+            tapes = [t for t in tapes if any(t is v for v in visible)]
+        return stack.hidden(tapes, accumulators[:depth])
 
     def _store(self, outs, tangents_out):
         tangents, refs = self._tangents, self._refs

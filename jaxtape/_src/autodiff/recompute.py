@@ -18,30 +18,27 @@ import functools
 import jax
 from jax import tree_util
 
-from jaxtape._src.framework.exports import export
-from jaxtape._src.autodiff.custom_gradient import _VariableWatcher, _flatten, custom_gradient
+from jaxtape._src.autodiff.custom_gradient import VariableWatcher, custom_gradient
 from jaxtape._src.compile import closure
 from jaxtape._src.framework.errors import NotImplementedInJaxtape
+from jaxtape._src.framework.exports import export
+from jaxtape._src.framework.nest import flatten_with_tree
+from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
+from jaxtape._src.ops.array.identity import identity
+from jaxtape._src.tape import stack
 from jaxtape._src.tape.gradient_tape import GradientTape, UnconnectedGradients
 from jaxtape._src.tape.primitive import Primitive
-from jaxtape._src.framework.state import local
 
 
-class _paused:
+def _paused():
     """TF's stop_recording for every tape, while variable watchers keep watching."""
-
-    def __enter__(self):
-        self.saved = local.tapes
-        local.tapes = [t for t in self.saved if isinstance(t, _VariableWatcher)]
-
-    def __exit__(self, *exc):
-        local.tapes = self.saved
+    return stack.hidden([t for t in local.tapes if isinstance(t, VariableWatcher)],
+                        local.accumulators)
 
 
 def _eager(f):
     def inner(*args, **kwargs):
-        from jaxtape._src.ops.array.manipulation import identity  # late: ops import the tape
         with _paused():
             result = f(*args, **kwargs)
 
@@ -66,7 +63,7 @@ def _eager(f):
 
 def _checkpointed(f, args, kwargs):
     """`f` traced once and run as one `jax.checkpoint`-ed primitive."""
-    flat, tree = _flatten((args, kwargs))
+    flat, tree = flatten_with_tree((args, kwargs))
     where = [i for i, x in enumerate(flat) if isinstance(x, Tensor)]
 
     def body(*tensors):
@@ -96,7 +93,7 @@ def _is_traced(args, kwargs):
     if local.tracing:
         return True
     return any(isinstance(x, Tensor) and isinstance(x._value, jax.core.Tracer)
-               for x in _flatten((args, kwargs))[0])
+               for x in flatten_with_tree((args, kwargs))[0])
 
 
 @export("recompute_grad")

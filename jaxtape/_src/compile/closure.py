@@ -18,35 +18,22 @@ from __future__ import annotations
 import jax
 
 from jaxtape._src.compile import capture
-from jaxtape._src.compile import signature
 from jaxtape._src.compile.function import output_leaf, traced
 from jaxtape._src.compile.signature import TRACED
+from jaxtape._src.framework.nest import flatten_with_tree
+from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
+from jaxtape._src.tape import stack
 
 
-class _AllIds:
-    """An id set that contains everything: the capture tape follows all ops."""
-
-    def __contains__(self, _):
-        return True
-
-    def add(self, _):
-        pass
-
-    def update(self, _):
-        pass
-
-
-class _CaptureTape:
+class _CaptureTape(stack.Recorder):
     """Stands in `local.tapes` while a callable is traced; sees every op."""
 
-    __slots__ = ("ids", "nodes", "watch_accessed_variables", "persistent", "watched")
+    __slots__ = ("ids", "nodes", "watched")
 
     def __init__(self):
-        self.ids = _AllIds()
+        self.ids = stack.EVERY_ID
         self.nodes = []
-        self.watch_accessed_variables = True
-        self.persistent = False
         self.watched = {}
 
     def watch_variable(self, var):
@@ -96,7 +83,7 @@ def trace(fn, in_avals=(), carried=()):
             scope.shadow[id(var)] = reference[id(var)] = value
         try:
             out = fn(*[Tensor(a) for a in arrays[:n_in]])
-            flat, out_tree = signature.flatten(out)
+            flat, out_tree = flatten_with_tree(out)
             outs, template = [], []
             for leaf in flat:
                 value = output_leaf(leaf)
@@ -138,7 +125,6 @@ def trace(fn, in_avals=(), carried=()):
 
 def watch_accessed(traces):
     """Outer tapes watch the variables the traced callables read, as eager code would."""
-    from jaxtape._src.framework.state import local
     for tape in local.tapes:
         if tape.watch_accessed_variables:
             for tr in traces:

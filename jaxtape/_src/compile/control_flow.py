@@ -18,23 +18,21 @@ import jax
 import jax.numpy as jnp
 from jax import lax, tree_util
 
-from jaxtape._src.framework.exports import export
-from jaxtape._src.compile import closure
+from jaxtape._src.compile import capture, closure
 from jaxtape._src.framework.convert import convert_to_tensor
+from jaxtape._src.framework.errors import invalid_argument
+from jaxtape._src.framework.exports import export
+from jaxtape._src.framework.nest import flatten_with_tree, is_leaf
+from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.framework.variables import Variable
 from jaxtape._src.tape.primitive import Primitive
-from jaxtape._src.framework.state import local
-
-
-def _leaf(x):
-    return x is None
 
 
 def _is_traced(*values):
     if local.tracing:
         return True
-    for v in tree_util.tree_leaves(values, is_leaf=_leaf):
+    for v in tree_util.tree_leaves(values, is_leaf=is_leaf):
         if isinstance(v, Tensor) and isinstance(v._value, jax.core.Tracer):
             return True
     return False
@@ -73,7 +71,6 @@ def _traced_switch(index, fns, names, op):
         _check_branches(traces[::-1], names[::-1], op)
     else:
         _check_branches(traces, names, op)
-    from jaxtape._src.compile import capture
     scope = capture.active_scope()
     vars_, seen = [], set()
     for tr in traces:
@@ -199,7 +196,6 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
     if not _is_traced(*preds):
         chosen = [fn for p, fn in pairs if convert_to_tensor(p)]
         if exclusive and len(chosen) > 1:
-            from jaxtape._src.framework.errors import invalid_argument
             raise invalid_argument("Input error: exclusive=True and more than one predicate "
                                    "evaluated to true.", "Assert")
         return chosen[0]() if chosen else default()
@@ -213,9 +209,9 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
 
 def _same_structure(a, b):
     norm = lambda s: tree_util.tree_map(  # noqa: E731
-        lambda _: 0, s, is_leaf=_leaf) if not isinstance(s, (list, tuple)) else [norm(x) for x in s]
+        lambda _: 0, s, is_leaf=is_leaf) if not isinstance(s, (list, tuple)) else [norm(x) for x in s]
     return norm(a) == norm(b) if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)) \
-        else tree_util.tree_structure(a, is_leaf=_leaf) == tree_util.tree_structure(b, is_leaf=_leaf)
+        else tree_util.tree_structure(a, is_leaf=is_leaf) == tree_util.tree_structure(b, is_leaf=is_leaf)
 
 
 def _eager_while(cond_fn, body_fn, loop_vars, maximum_iterations):
@@ -232,7 +228,7 @@ def _eager_while(cond_fn, body_fn, loop_vars, maximum_iterations):
             raise ValueError("The two structures don't have the same nested structure.\n\n"
                              f"First structure: {structure}\n\nSecond structure: {list(loop_vars)}")
     loop_vars = tree_util.tree_map(lambda x: x if x is None else convert_to_tensor(x),
-                                   loop_vars, is_leaf=_leaf)
+                                   loop_vars, is_leaf=is_leaf)
     return loop_vars[1] if maximum_iterations is not None else loop_vars
 
 
@@ -292,7 +288,7 @@ def _while_primitive(cond_tr, body_tr, n_loop, n_vars, max_iter):
 
 
 def _traced_while(cond_fn, body_fn, loop_vars, shape_invariants, maximum_iterations):
-    flat, tree = tree_util.tree_flatten(loop_vars, is_leaf=_leaf)
+    flat, tree = flatten_with_tree(loop_vars)
     tensors = [convert_to_tensor(x) for x in flat]
     avals = [jax.ShapeDtypeStruct(t._value.shape, t._value.dtype) for t in tensors]
 
@@ -306,7 +302,7 @@ def _traced_while(cond_fn, body_fn, loop_vars, shape_invariants, maximum_iterati
         if not _same_structure(out, loop_vars):
             raise ValueError("The two structures don't have the same nested structure.\n\n"
                              f"First structure: {out}\n\nSecond structure: {loop_vars}")
-        return tree_util.tree_leaves(out, is_leaf=_leaf)
+        return tree_util.tree_leaves(out, is_leaf=is_leaf)
 
     def cond_flat(*ts):
         return convert_to_tensor(cond_fn(*unpack(ts)))
@@ -340,7 +336,6 @@ def _traced_while(cond_fn, body_fn, loop_vars, shape_invariants, maximum_iterati
         max_iter = limit if isinstance(limit._value, jax.core.Tracer) else int(limit)
     else:
         max_iter = None
-    from jaxtape._src.compile import capture
     scope = capture.active_scope()
     var_init = [scope.shadow[id(v)] for v in carried] if carried else []
     operands = tensors + var_init + cond_tr.operands + body_tr.operands
@@ -366,7 +361,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     if parallel_iterations < 1:
         raise TypeError("'parallel_iterations' must be a positive integer.")
     loop_vars = tree_util.tree_map(
-        lambda x: x._read_for_op() if isinstance(x, Variable) else x, loop_vars, is_leaf=_leaf)
+        lambda x: x._read_for_op() if isinstance(x, Variable) else x, loop_vars, is_leaf=is_leaf)
     if not _is_traced(loop_vars):
         if not loop_vars:
             raise ValueError("'loop_vars' must be provided.")

@@ -19,37 +19,40 @@ import functools
 import weakref
 
 import jax
+import jax.numpy as jnp
 from jax import tree_util
 
-from jaxtape._src.framework.exports import export
 from jaxtape._src.compile import capture
 from jaxtape._src.compile import signature
 from jaxtape._src.compile.signature import TRACED
 from jaxtape._src.framework.convert import convert_to_tensor
+from jaxtape._src.framework.exports import export
+from jaxtape._src.framework.nest import flatten_with_tree
+from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.framework.variables import Variable
+from jaxtape._src.tape import stack
 from jaxtape._src.tape.primitive import Primitive
-from jaxtape._src.framework.state import local
 
 
-class traced:
-    """Context: this thread is tracing; outer tapes and accumulators are hidden.
+class traced(stack.hidden):
+    """Context: this thread is tracing; outer tapes and accumulators are hidden
+    (only `tapes` are active inside).
 
     A tape active outside must not record ops on tracers; the call as a whole
     is recorded after the trace instead.
     """
 
-    def __init__(self, tapes=()):
-        self.tapes = list(tapes)
+    __slots__ = ()
 
     def __enter__(self):
-        self.saved = local.tapes, local.accumulators
-        local.tapes, local.accumulators = self.tapes, []
+        super().__enter__()
         local.tracing += 1
+        return self
 
     def __exit__(self, *exc):
         local.tracing -= 1
-        local.tapes, local.accumulators = self.saved
+        super().__exit__(*exc)
 
 
 def output_leaf(leaf):
@@ -154,7 +157,7 @@ def trace(python_function, name, tensors, template, treedef, spread, allow_creat
             out = python_function(*structure)
         else:
             out = python_function(*structure[0], **structure[1])
-        flat, out_tree = signature.flatten(out)
+        flat, out_tree = flatten_with_tree(out)
         arrays_out, out_template = [], []
         for leaf in flat:
             value = output_leaf(leaf)
@@ -267,8 +270,6 @@ class Function:
 
     def get_concrete_function(self, *args, **kwargs):
         """The trace for these arguments (`TensorSpec`s with full shapes allowed)."""
-        import jax.numpy as jnp
-
         def example(x):
             if isinstance(x, signature.TensorSpec):
                 if not x.shape.is_fully_defined():

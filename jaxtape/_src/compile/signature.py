@@ -12,10 +12,10 @@ import inspect
 
 import jax
 import numpy as np
-from jax import tree_util
 
-from jaxtape._src.framework.exports import export
 from jaxtape._src.framework import dtypes
+from jaxtape._src.framework.exports import export
+from jaxtape._src.framework.nest import flatten_with_tree
 from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.framework.tensor_shape import TensorShape
@@ -72,15 +72,6 @@ class TensorSpec:
 TRACED = object()
 
 
-def _leaf(x):
-    return x is None
-
-
-def flatten(structure):
-    """TF nest order (dict keys sorted, None a leaf)."""
-    return tree_util.tree_flatten(structure, is_leaf=_leaf)
-
-
 def _static_key(value):
     """A Python argument's part of the key: its type and value, or identity."""
     try:
@@ -96,7 +87,7 @@ def bind(args, kwargs):
     Returns (key, tensors, template, treedef): `template` is the flat leaf
     list with `TRACED` where a traced tensor goes.
     """
-    leaves, treedef = flatten((args, kwargs))
+    leaves, treedef = flatten_with_tree((args, kwargs))
     key = [treedef]
     tensors = []
     template = []
@@ -126,7 +117,7 @@ class Signature:
 
     def __init__(self, specs, python_function):
         self.structure = list(specs)
-        self.flat_specs, self.treedef = flatten(self.structure)
+        self.flat_specs, self.treedef = flatten_with_tree(self.structure)
         for spec in self.flat_specs:
             if not isinstance(spec, TensorSpec):
                 raise TypeError("input_signature must be a possibly nested sequence of "

@@ -16,8 +16,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxtape._src.framework import dtypes
-from jaxtape._src.framework.tensor import Tensor
+from jaxtape._src.framework.messages import kernel_dtype_name
+from jaxtape._src.framework.tensor import Tensor, is_tensor
 from jaxtape._src.framework.tensor_shape import TensorShape
+
+# Stacks a (nested) list holding tensors into one recorded tensor, as
+# `tf.constant([t, t])` does; set by the ops module that defines `stack`.
+pack_nested = None
 
 _INT32 = np.iinfo(np.int32)
 _scalar_cache: dict = {}
@@ -68,7 +73,7 @@ def _has_mixed_bool(value) -> bool:
 def _contains_tensor(value) -> bool:
     if isinstance(value, (list, tuple)):
         return any(_contains_tensor(v) for v in value)
-    return isinstance(value, Tensor) or hasattr(value, "_read_for_op")
+    return is_tensor(value)
 
 
 def _python_to_array(value, dtype: dtypes.DType | None):
@@ -143,14 +148,12 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
         return _shape_tensor(value, dtype)
     if isinstance(value, (list, tuple)):
         if _contains_tensor(value):
-            from jaxtape._src.ops.array.manipulation import pack_nested
             packed = pack_nested(value)
             return packed if dtype is None else convert_to_tensor(packed, dtype)
         return Tensor(_python_to_array(value, dtype))
     if isinstance(value, (str, bytes)):
         # TF would make a tf.string tensor; converting one to a numeric dtype is its TypeError.
         if dtype is not None:
-            from jaxtape._src.ops.support.args import kernel_dtype_name  # late: ops import this module
             raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {kernel_dtype_name(dtype)}")
         raise TypeError("jaxtape does not implement string tensors (tf.string)")
     if hasattr(value, "__jax_array__"):

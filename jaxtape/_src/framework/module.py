@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import weakref
 
 from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.variables import Variable
@@ -35,6 +36,11 @@ class _NameScope:
         return False
 
 
+# module -> callback(module, name, value), for modules whose checkpointed children
+# do not exist yet (tf.train.Checkpoint's deferred restore); empty otherwise.
+_attribute_listeners: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 @export("Module")
 class Module:
     """Groups variables and submodules; `variables` lists them as TF orders them:
@@ -51,6 +57,13 @@ class Module:
                              f"valid Python identifiers (e.g. a valid class name).")
         self._name = name
         self._scope_name = name + "/"
+
+    def __setattr__(self, name, value):
+        object.__setattr__(self, name, value)
+        if _attribute_listeners:
+            listener = _attribute_listeners.get(self)
+            if listener is not None:
+                listener(self, name, value)
 
     @property
     def name(self):

@@ -3,13 +3,14 @@
 TensorFlow keeps its tape stack per thread, so a tape opened in one thread
 never sees ops run in another. `local.tapes` is read on every op, so it is a
 plain list attribute on a `threading.local`, the cheapest lookup Python has.
+The stacks change only through `jaxtape._src.tape.stack` (push, remove, hidden).
 """
 import threading
 
 
 class _Local(threading.local):
     def __init__(self):
-        self.tapes = []          # active GradientTapes, innermost last
+        self.tapes = []          # active recorders (stack.Recorder), innermost last
         self.accumulators = []   # active ForwardAccumulators, innermost last
         self.tracing = 0         # >0 while tf.function traces a body
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import itertools
 
+import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
 
 from jaxtape._src.framework import dtypes
+from jaxtape._src.framework.errors import BOOL_MESSAGE, OperatorNotAllowedInGraphError
 from jaxtape._src.framework.tensor_shape import TensorShape
 
 _next_id = itertools.count(1).__next__
@@ -111,7 +113,6 @@ class Tensor:
     # edge cases (an empty tensor is falsy) read the same.
     def __bool__(self):
         if isinstance(self._value, Tracer):  # a traced tensor inside tf.function
-            from jaxtape._src.compile.errors import BOOL_MESSAGE, OperatorNotAllowedInGraphError
             raise OperatorNotAllowedInGraphError(BOOL_MESSAGE)
         a = self.numpy()
         return bool(a.size > 0 and a) if isinstance(a, np.ndarray) else bool(a)
@@ -175,7 +176,6 @@ class Tensor:
 
 
 def _rebuild(array):
-    import jax.numpy as jnp
     return Tensor(jnp.asarray(array))
 
 

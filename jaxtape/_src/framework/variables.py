@@ -14,10 +14,12 @@ import itertools
 import operator
 
 import jax
+import numpy as np
 
 from jaxtape._src.framework import dtypes
 from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.errors import invalid_argument
+from jaxtape._src.framework.messages import dims
 from jaxtape._src.framework.tensor import Tensor, _next_id, numpy_text, _Reference
 from jaxtape._src.framework.tensor_shape import TensorShape
 from jaxtape._src.framework.state import local
@@ -105,7 +107,6 @@ class Variable:
         return self._value
 
     def __array__(self, dtype=None, copy=None):
-        import numpy as np
         a = np.asarray(self._value)
         return a if dtype is None else a.astype(dtype)
 
@@ -123,8 +124,8 @@ class Variable:
                     f"{tensor.shape} are incompatible.")
             # assign_add/assign_sub fail in the kernel in TF, with its error type and text.
             raise invalid_argument(
-                f"Cannot update variable with shape {_dims(self._shape)} using a Tensor with "
-                f"shape {_dims(tensor.shape)}, shapes must be equal.", op)
+                f"Cannot update variable with shape {dims(self._shape)} using a Tensor with "
+                f"shape {dims(tensor.shape)}, shapes must be equal.", op)
         return tensor._value
 
     def assign(self, value, use_locking=None, name=None, read_value=True):
@@ -219,8 +220,3 @@ class Variable:
 
     def __deepcopy__(self, memo):
         return Variable(self._value, trainable=self._trainable, name=self._name[:-2])
-
-
-def _dims(shape):
-    """A shape as TF's kernels print it: `[2,3]`."""
-    return "[" + ",".join(str(d) for d in shape) + "]"

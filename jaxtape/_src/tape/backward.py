@@ -1,6 +1,6 @@
 """The backward pass over a tape's recorded nodes.
 
-`gradients` prunes the recording to the nodes that lie between the sources
+`build_plan` prunes the recording to the nodes that lie between the sources
 and the targets, turns them into a `Plan` (a flat list of VJP steps over
 numbered value and cotangent slots) and runs the plan one of three ways:
 
@@ -13,12 +13,14 @@ numbered value and cotangent slots) and runs the plan one of three ways:
   derives (higher-order gradients).
 
 All three run the same `run_plan` loop; only the way a step is executed
-differs.
+differs. `run` chooses among them (`config["force"]` pins one, for tests).
 """
 from __future__ import annotations
 
 import collections
+import dataclasses
 import operator
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -29,27 +31,52 @@ from jaxtape._src.tape.primitive import TRAINABLE, Primitive
 # How many times a structure must be seen before it is compiled whole (the
 # second sighting already predicts a loop), and the largest plan worth it:
 # compiling costs ~1 ms per op, so a 10,000-op tape stays step by step.
-config = {"compile_after": 2, "compile_max_steps": 2000, "cache_size": 256}
+# `force` pins one way of running for tests: None (choose), "steps" (never
+# compile whole; recorded step by step under a tape), "compiled" (compile
+# whole at the first sighting) or "recorded" (run as a recorded primitive
+# even with no tape to record it).
+config = {"compile_after": 2, "compile_max_steps": 2000, "cache_size": 256, "force": None}
 
 _add = jax.jit(operator.add)
 
+# Cotangent accumulation when a tape records the backward pass step by step.
+_add_recorded = Primitive(jnp.add, "AddV2")
 
+
+class Step(NamedTuple):
+    """One VJP of the plan. Slots index the plan's values and cotangents.
+
+    mask: per argument, whether it gets a gradient (a followed tensor).
+    arg_slots: value slot per argument; out_slots: cotangent slot per
+    output; in_slots: cotangent slot per masked argument; out_avals: as
+    `Node.out_avals` (None for a single output).
+    """
+
+    prim: Primitive
+    skey: tuple
+    static: object
+    mask: tuple
+    arg_slots: tuple
+    out_slots: tuple
+    in_slots: tuple
+    out_avals: tuple | None
+
+
+@dataclasses.dataclass(slots=True, eq=False)
 class Plan:
     """The backward pass as data: steps over value and cotangent slots.
 
-    steps: tuple of (prim, skey, static, mask, arg_slots, out_slots, in_slots,
-    out_avals), in reverse recording order.
+    key: the structure (what a compiled program depends on), hashable.
+    steps: `Step`s, in reverse recording order.
+    values: the saved inputs the steps read (tensors or raw values).
     """
 
-    __slots__ = ("key", "steps", "n_cts", "target_slots", "source_slots", "values")
-
-    def __init__(self, key, steps, n_cts, target_slots, source_slots, values):
-        self.key = key
-        self.steps = steps
-        self.n_cts = n_cts
-        self.target_slots = target_slots
-        self.source_slots = source_slots
-        self.values = values
+    key: tuple
+    steps: tuple
+    n_cts: int
+    target_slots: tuple
+    source_slots: tuple
+    values: list
 
 
 def build_plan(nodes, targets, sources):
@@ -106,10 +133,11 @@ def build_plan(nodes, targets, sources):
             if c is None:
                 c = ct_slot[o] = len(ct_slot)
             out_slots.append(c)
-        step = (node.prim, node.skey, node.static, tuple(mask), tuple(arg_slots),
-                tuple(out_slots), tuple(in_slots), node.out_avals)
+        step = Step(node.prim, node.skey, node.static, tuple(mask), tuple(arg_slots),
+                    tuple(out_slots), tuple(in_slots), node.out_avals)
         steps.append(step)
-        key.append((node.prim, node.skey, step[3], step[4], step[5], step[6], node.out_avals))
+        key.append((node.prim, node.skey, step.mask, step.arg_slots, step.out_slots,
+                    step.in_slots, node.out_avals))
     for t in targets:
         if t._id not in ct_slot:
             ct_slot[t._id] = len(ct_slot)
@@ -125,15 +153,15 @@ def build_plan(nodes, targets, sources):
 def run_plan(steps, n_cts, target_slots, source_slots, values, seeds, call, add, zeros):
     """Walks the steps, accumulating cotangents; returns one per source slot.
 
-    `call(step, args, cts)` executes one VJP; `add` sums cotangents; `zeros`
-    makes the missing cotangent of a multi-output op from its (shape, dtype).
+    `call(prim, skey, static, mask, args, cts)` executes one VJP; `add` sums
+    cotangents; `zeros` makes the missing cotangent of a multi-output op from
+    its (shape, dtype).
     """
     cts = [None] * n_cts
     for slot, seed in zip(target_slots, seeds):
         cts[slot] = seed if cts[slot] is None else add(cts[slot], seed)
     keep = set(source_slots)
-    for step in steps:
-        out_slots = step[5]
+    for prim, skey, static, mask, arg_slots, out_slots, in_slots, out_avals in steps:
         outs = [cts[s] for s in out_slots]
         if len(outs) == 1:
             if outs[0] is None:
@@ -141,12 +169,12 @@ def run_plan(steps, n_cts, target_slots, source_slots, values, seeds, call, add,
         else:
             if all(o is None for o in outs):
                 continue
-            outs = [zeros(av) if o is None else o for o, av in zip(outs, step[7])]
+            outs = [zeros(av) if o is None else o for o, av in zip(outs, out_avals)]
         for s in out_slots:
             if s not in keep:
                 cts[s] = None
-        grads = call(step, [values[i] for i in step[4]], outs)
-        for s, g in zip(step[6], grads):
+        grads = call(prim, skey, static, mask, [values[i] for i in arg_slots], outs)
+        for s, g in zip(in_slots, grads):
             if g is not None:  # a custom gradient may give an input none
                 cts[s] = g if cts[s] is None else add(cts[s], g)
     return [cts[s] for s in source_slots]
@@ -154,23 +182,25 @@ def run_plan(steps, n_cts, target_slots, source_slots, values, seeds, call, add,
 
 # -- the three ways to execute a step -------------------------------------
 
-def _call_kernel(step, args, cts):
-    return step[0].vjp_kernel(step[1], step[2], step[3])(*args, *cts)
+def _call_kernel(prim, skey, static, mask, args, cts):
+    return prim.vjp_kernel(skey, static, mask)(*args, *cts)
 
 
-def _zeros_array(aval):
+def _call_recorded(prim, skey, static, mask, args, cts):
+    return prim.vjp_primitive(skey, static, mask)(*args, *cts)
+
+
+def call_traced(prim, skey, static, mask, args, cts):
+    return prim.raw_vjp(skey, static, mask)(*args, *cts)
+
+
+def zeros_array(aval):
     return jnp.zeros(aval[0], aval[1])
 
 
-def _call_recorded(step, args, cts):
-    return step[0].vjp_primitive(step[1], step[2], step[3])(*args, *cts)
+class LRU(collections.OrderedDict):
+    """A cache of at most `config["cache_size"]` entries, least recently touched out first."""
 
-
-def _call_traced(step, args, cts):
-    return step[0].raw_vjp(step[1], step[2], step[3])(*args, *cts)
-
-
-class _LRU(collections.OrderedDict):
     def touch(self, key, default):
         value = self.pop(key, default)
         self[key] = value
@@ -179,8 +209,8 @@ class _LRU(collections.OrderedDict):
         return value
 
 
-_seen = _LRU()
-_compiled = _LRU()
+_seen = LRU()
+_compiled = LRU()
 
 
 def _compile(plan):
@@ -188,46 +218,61 @@ def _compile(plan):
 
     def program(values, seeds):
         return run_plan(steps, n_cts, tslots, sslots, values, seeds,
-                        _call_traced, operator.add, _zeros_array)
+                        call_traced, operator.add, zeros_array)
 
     return jax.jit(program)
 
 
-def _compilable(plan):
-    return len(plan.steps) <= config["compile_max_steps"] and all(step[0].jit for step in plan.steps)
+def compilable(plan):
+    return len(plan.steps) <= config["compile_max_steps"] and all(step.prim.jit for step in plan.steps)
 
 
-def run_eager(plan, seeds):
+def run(plan, seeds, recorded):
+    """Runs a plan on seed tensors; one Tensor (or None) per source.
+
+    recorded: whether an active tape or accumulator must see the backward
+    pass (then it runs as recorded primitives).
+    """
+    force = config["force"]
+    if recorded or force == "recorded":
+        return run_recorded(plan, seeds)
+    return [None if g is None else Tensor(g)
+            for g in run_eager(plan, [s._value for s in seeds], force)]
+
+
+def run_eager(plan, seeds, force=None):
     """Runs a plan on arrays: compiled if its structure keeps coming back."""
-    program = _compiled.get(plan.key)
-    if program is None and _compilable(plan):
-        # Sightings are counted by the key's hash: holding the full key of
-        # every plan ever run would pin megabytes per large tape, and a hash
-        # collision only compiles a plan one sighting early.
-        h = hash(plan.key)
-        seen = _seen.touch(h, 0) + 1
-        _seen[h] = seen
-        if seen >= config["compile_after"]:
-            program = _compiled.touch(plan.key, _compile(plan))
+    program = None
+    if force != "steps":
+        program = _compiled.get(plan.key)
+        if program is None and compilable(plan):
+            # Sightings are counted by the key's hash: holding the full key of
+            # every plan ever run would pin megabytes per large tape, and a hash
+            # collision only compiles a plan one sighting early.
+            h = hash(plan.key)
+            seen = _seen.touch(h, 0) + 1
+            _seen[h] = seen
+            if seen >= config["compile_after"] or force == "compiled":
+                program = _compiled.touch(plan.key, _compile(plan))
     values = [v._value if isinstance(v, Tensor) else v for v in plan.values]
     if program is not None:
         return program(values, list(seeds))
     return run_plan(plan.steps, plan.n_cts, plan.target_slots, plan.source_slots,
-                    values, seeds, _call_kernel, _add, _zeros_array)
+                    values, seeds, _call_kernel, _add, zeros_array)
 
 
 def connected_sources(plan):
     """Which sources receive a cotangent at all (static: None-ness is structural)."""
     live = set(plan.target_slots)
     for step in plan.steps:
-        for s in step[5]:
+        for s in step.out_slots:
             if s in live:
-                live.update(step[6])
+                live.update(step.in_slots)
                 break
     return tuple(s in live for s in plan.source_slots)
 
 
-_recorded = _LRU()
+_recorded = LRU()
 
 
 def _program_primitive(plan, connected):
@@ -238,7 +283,7 @@ def _program_primitive(plan, connected):
 
     def backward_program(*flat):
         grads = run_plan(steps, n_cts, tslots, sslots, list(flat[:n_values]), list(flat[n_values:]),
-                         _call_traced, operator.add, _zeros_array)
+                         call_traced, operator.add, zeros_array)
         return tuple(g for g, c in zip(grads, connected) if c)
 
     return Primitive(backward_program, "Gradient", multiple_results=True)
@@ -249,12 +294,11 @@ def run_recorded(plan, seeds):
     connected = connected_sources(plan)
     if not any(connected):
         return [None] * len(connected)
-    if not _compilable(plan):
+    if config["force"] == "steps" or not compilable(plan):
         # Too large to compile whole, or holding an op whose shapes depend on
         # values: record each step's VJP as its own node.
-        from jaxtape._src.ops.math.arithmetic import add_recorded  # late: ops import the tape
         return run_plan(plan.steps, plan.n_cts, plan.target_slots, plan.source_slots,
-                        plan.values, seeds, _call_recorded, add_recorded,
+                        plan.values, seeds, _call_recorded, _add_recorded,
                         lambda av: Tensor(jnp.zeros(av[0], av[1])))
     key = (plan.key, connected)
     prim = _recorded.get(key)

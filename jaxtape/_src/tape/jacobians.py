@@ -1,4 +1,5 @@
-"""`GradientTape.jacobian` and `GradientTape.batch_jacobian`.
+"""The computations behind `GradientTape.jacobian` and `batch_jacobian`, on
+explicit arguments (the tape's lifecycle is `gradient_tape.py`'s).
 
 TF differentiates one target element (or one column of a batch) at a time
 under `pfor`. Here the backward plan is run once under `jax.vmap` over a stack
@@ -14,15 +15,29 @@ import operator
 
 import jax
 import jax.numpy as jnp
-from jax import tree_util
 
 from jaxtape._src.framework.tensor import Tensor
-from jaxtape._src.framework.nest import pack_like
 from jaxtape._src.tape import backward
-from jaxtape._src.tape import gradient_tape as gt
+from jaxtape._src.tape.gradients import UnconnectedGradients, as_tensor, detach_unwatched, unconnected_mode
 from jaxtape._src.tape.primitive import TRAINABLE, Primitive
 
-_programs = backward._LRU()
+_programs = backward.LRU()
+
+USED_BATCH = ("A non-persistent GradientTape can only be used to"  # TF's message lacks a space
+              "compute one set of gradients (or jacobians)")
+_FALLBACK = {
+    "jacobian": "GradientTape must be created with persistent=True to compute the jacobian "
+                "with eager execution enabled and with  experimental_use_pfor set to False.",
+    "batch_jacobian": "GradientTape must be created with persistent=True to compute the "
+                      "batch_jacobian with eager execution enabled and  with "
+                      "experimental_use_pfor set to False.",
+}
+
+
+def check_fallback(kind, persistent, use_pfor):
+    """TF's sequential fallback (no pfor) needs a persistent tape."""
+    if not use_pfor and not persistent:
+        raise RuntimeError(_FALLBACK[kind])
 
 
 def _vectorizing_error(kind):
@@ -32,14 +47,14 @@ def _vectorizing_error(kind):
 
 def _mode(value, kind, use_pfor):
     try:
-        return gt._unconnected_mode(value)
+        return unconnected_mode(value)
     except ValueError as err:
         if use_pfor:  # TF meets it inside pfor, which rewraps every ValueError
             raise _vectorizing_error(kind) from err
         raise
 
 
-def _check_chunking(tape, kind, parallel_iterations, iterations, unconnected):
+def _check_chunking(persistent, kind, parallel_iterations, iterations, unconnected):
     """TF's pfor splits the loop in chunks of `parallel_iterations` when that
     is at most the iteration count. A None gradient (unconnected source)
     cannot be stacked across chunks, and tracing the loop body again fails
@@ -53,32 +68,14 @@ def _check_chunking(tape, kind, parallel_iterations, iterations, unconnected):
         return
     if unconnected:
         raise _vectorizing_error(kind) from ValueError("None values not supported.")
-    if not tape._persistent:
+    if not persistent:
         if kind == "batch_jacobian":  # its loop body checks this itself
             raise RuntimeError("GradientTape must be created with persistent=True to compute "
                                "the batch_jacobian with parallel_iterations.")
         raise _vectorizing_error(kind) from ValueError("None values not supported.")
 
 
-def _start(tape, persistent_message, use_pfor):
-    """A used tape fails as in `gradient`; TF's sequential fallback needs a persistent one."""
-    tape._check_usable()
-    if not use_pfor and not tape._persistent:
-        raise RuntimeError(persistent_message)
-
-
-def _stop_recording(tape):
-    if tape._recording and not tape._persistent:
-        tape._pop_tape()
-
-
-def _finish(tape):
-    if not tape._persistent:
-        tape._watched_variables = gt._creation_order(tape._tape.variables)
-        tape._tape = None
-
-
-def _plan(tape, target, sources):
+def _plan(nodes, ids, target, sources):
     """The backward plan from `target` to `sources`, and which sources it reaches.
 
     Sources go through `detach_unwatched` as in `gradient`; the target does
@@ -86,8 +83,8 @@ def _plan(tape, target, sources):
     a target the tape never followed, so `jacobian(c, c)` of an unwatched
     `c` is None (where `gradient(c, c)` is ones).
     """
-    _, sources = gt.detach_unwatched(tape._tape.ids, [], sources)
-    plan = backward.build_plan(tape._tape.nodes, [target], sources)
+    _, sources = detach_unwatched(ids, [], sources)
+    plan = backward.build_plan(nodes, [target], sources)
     connected = backward.connected_sources(plan)
     connected = tuple(c and s._value.dtype in TRAINABLE for c, s in zip(connected, sources))
     return plan, connected
@@ -99,7 +96,7 @@ def _program(plan, connected, seeds_of, shape_out, out_axis):
 
     def one(values, seed):
         grads = backward.run_plan(steps, n_cts, tslots, sslots, values, [seed],
-                                  backward._call_traced, operator.add, backward._zeros_array)
+                                  backward.call_traced, operator.add, backward.zeros_array)
         return tuple(g for g, c in zip(grads, connected) if c)
 
     def jacobian_program(*values):
@@ -122,30 +119,25 @@ def _run(key, plan, connected, seeds_of, shape_out, out_axis=0):
     if prim is None:
         prim = _programs.touch(key, Primitive(
             _program(plan, connected, seeds_of, shape_out, out_axis), "Jacobian",
-            multiple_results=True, jit=backward._compilable(plan)))
+            multiple_results=True, jit=backward.compilable(plan)))
     outs = iter(prim(*plan.values))
     return [next(outs) if c else None for c in connected]
 
 
-def jacobian(tape, target, sources, unconnected_gradients, parallel_iterations,
-             experimental_use_pfor):
-    """d target[i...] / d source[j...] for every source, in `sources`' structure."""
+def jacobian(nodes, ids, target, target_shape, flat_sources, unconnected_gradients, persistent,
+             parallel_iterations, use_pfor):
+    """d target[i...] / d source[j...]: one Tensor (or None) per flat source,
+    of shape `target_shape + source.shape`. nodes, ids: the recording."""
     kind = "jacobian"
-    _start(tape, "GradientTape must be created with persistent=True to compute the "
-           "jacobian with eager execution enabled and with  experimental_use_pfor set to False.",
-           experimental_use_pfor)
-    flat_raw, tree = gt.flatten(sources)
-    target_shape = tuple(target.shape)
-    _stop_recording(tape)
-    mode = _mode(unconnected_gradients, kind, experimental_use_pfor)
-    target = gt._as_tensor(target)
-    flat = [gt._as_tensor(s) for s in flat_raw]
-    plan, connected = _plan(tape, target, flat)
+    mode = _mode(unconnected_gradients, kind, use_pfor)
+    target = as_tensor(target)
+    flat = [as_tensor(s) for s in flat_sources]
+    plan, connected = _plan(nodes, ids, target, flat)
     n = math.prod(target_shape)
     dtype = target._value.dtype
-    if experimental_use_pfor:
-        _check_chunking(tape, kind, parallel_iterations, n,
-                        mode is gt.UnconnectedGradients.NONE and not all(connected))
+    if use_pfor:
+        _check_chunking(persistent, kind, parallel_iterations, n,
+                        mode is UnconnectedGradients.NONE and not all(connected))
 
     def seeds_of():
         return jnp.eye(n, dtype=dtype).reshape((n,) + target_shape)
@@ -154,11 +146,10 @@ def jacobian(tape, target, sources, unconnected_gradients, parallel_iterations,
         return g.reshape(target_shape + g.shape[1:])
 
     outs = _run(("jacobian", target_shape, dtype), plan, connected, seeds_of, shape_out)
-    if mode is gt.UnconnectedGradients.ZERO:
+    if mode is UnconnectedGradients.ZERO:
         outs = [Tensor(jnp.zeros(target_shape + s._value.shape, s._value.dtype)) if g is None else g
                 for g, s in zip(outs, flat)]
-    _finish(tape)
-    return pack_like(sources, tree_util.tree_unflatten(tree, outs))
+    return outs
 
 
 def _rank_at_least_2(shape):
@@ -166,17 +157,8 @@ def _rank_at_least_2(shape):
         raise ValueError("Shape %s must have rank at least 2" % _shape_str(shape))
 
 
-def batch_jacobian(tape, target, source, unconnected_gradients, parallel_iterations,
-                   experimental_use_pfor):
-    """Per-row Jacobians: result[b, y..., x...] = sum over b' of d target[b', y...] / d source[b, x...].
-
-    As in TF this assumes rows are independent and does not check it: with
-    cross-row dependencies the sum over target rows b' shows through.
-    """
-    kind = "batch_jacobian"
-    if tape._tape is None:  # TF's message here lacks a space
-        raise RuntimeError("A non-persistent GradientTape can only be used to"
-                           "compute one set of gradients (or jacobians)")
+def batch_shapes(target, source):
+    """TF's checks on batch_jacobian's shapes: (target shape, source shape)."""
     target_shape = tuple(target.shape)
     source_shape = tuple(source.shape)
     first = list(target_shape)[0]  # a scalar target: IndexError, as in TF
@@ -185,20 +167,30 @@ def batch_jacobian(tape, target, source, unconnected_gradients, parallel_iterati
     if first != source_shape[0]:
         raise ValueError("Need first dimension of target shape (%s) and source shape (%s) to "
                          "match." % (_shape_str(target_shape), _shape_str(source_shape)))
-    batch = first
-    rows = math.prod(target_shape) // batch  # batch 0: ZeroDivisionError, as in TF
-    _start(tape, "GradientTape must be created with persistent=True to compute the "
-           "batch_jacobian with eager execution enabled and  with experimental_use_pfor set "
-           "to False.", experimental_use_pfor)
-    _stop_recording(tape)
-    mode = _mode(unconnected_gradients, kind, experimental_use_pfor)
-    target = gt._as_tensor(target)
-    src = gt._as_tensor(source)
-    plan, connected = _plan(tape, target, [src])
+    math.prod(target_shape) // first  # batch 0: ZeroDivisionError, as in TF
+    return target_shape, source_shape
+
+
+def batch_jacobian(nodes, ids, target, source, shapes, unconnected_gradients, persistent,
+                   parallel_iterations, use_pfor):
+    """Per-row Jacobians: result[b, y..., x...] = sum over b' of d target[b', y...] / d source[b, x...].
+
+    shapes: what `batch_shapes` returned. As in TF this assumes rows are
+    independent and does not check it: with cross-row dependencies the sum
+    over target rows b' shows through.
+    """
+    kind = "batch_jacobian"
+    target_shape, source_shape = shapes
+    batch = target_shape[0]
+    rows = math.prod(target_shape) // batch
+    mode = _mode(unconnected_gradients, kind, use_pfor)
+    target = as_tensor(target)
+    src = as_tensor(source)
+    plan, connected = _plan(nodes, ids, target, [src])
     dtype = target._value.dtype
-    if experimental_use_pfor:
-        _check_chunking(tape, kind, parallel_iterations, rows,
-                        mode is gt.UnconnectedGradients.NONE and not connected[0])
+    if use_pfor:
+        _check_chunking(persistent, kind, parallel_iterations, rows,
+                        mode is UnconnectedGradients.NONE and not connected[0])
     out_shape = target_shape + source_shape[1:]
 
     def seeds_of():
@@ -215,11 +207,11 @@ def batch_jacobian(tape, target, source, unconnected_gradients, parallel_iterati
     if out is None:
         # TF returns zeros for an unconnected source either way; with ZERO its
         # per-column gradients are zeros of the source's dtype.
-        zero_dtype = src._value.dtype if mode is gt.UnconnectedGradients.ZERO else dtype
+        zero_dtype = src._value.dtype if mode is UnconnectedGradients.ZERO else dtype
         out = Tensor(jnp.zeros(out_shape, zero_dtype))
-    _finish(tape)
     return out
 
 
 def _shape_str(shape):
+    """A shape as TF's Python layer prints a tuple: `(2, 3)`, `(4,)`."""
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"

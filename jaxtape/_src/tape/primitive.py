@@ -12,6 +12,7 @@ recorded by it: higher-order derivatives need no extra machinery.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import jax
@@ -49,22 +50,21 @@ def static_key(static: dict) -> tuple:
         return tuple((k, _freeze(v)) for k, v in static.items())
 
 
+@dataclasses.dataclass(slots=True, eq=False)
 class Node:
     """One recorded application: what the backward pass needs, no more.
 
     `args` keeps the input tensors (their arrays are the saved primals);
     outputs are kept only by id, so a tape never holds its results alive.
+    out_avals: (shape, dtype) per output of a multi-output op, else None.
     """
 
-    __slots__ = ("prim", "skey", "static", "args", "out_ids", "out_avals")
-
-    def __init__(self, prim, skey, static, args, out_ids, out_avals):
-        self.prim = prim
-        self.skey = skey
-        self.static = static
-        self.args = args
-        self.out_ids = out_ids
-        self.out_avals = out_avals
+    prim: Primitive
+    skey: tuple
+    static: object
+    args: tuple
+    out_ids: tuple
+    out_avals: tuple | None
 
 
 class Primitive:
@@ -85,6 +85,7 @@ class Primitive:
         self._fwd = {}
         self._kernels = {}
         self._vjp_prims = {}
+        self.jvp_cache = {}  # filled by autodiff.forward: its JVP kernels, per key
         self.__doc__ = getattr(fn, "__doc__", None)
 
     def __repr__(self):
@@ -116,7 +117,7 @@ class Primitive:
             outs = (result,)
         st = local
         if st.tapes and self.differentiable:
-            _record(self, skey, static, args, outs)
+            record(self, skey, static, args, outs)
         if st.accumulators and forward_hook is not None:
             forward_hook(self, static, args, result)
         return result
@@ -163,7 +164,9 @@ class Primitive:
         return prim
 
 
-def _record(prim, skey, static, args, outs):
+def record(prim, skey, static, args, outs):
+    """Appends one node to every active recorder that follows an input (see
+    `stack.Recorder`); the node is shared, built on the first such recorder."""
     node = None
     for tape in local.tapes:
         ids = tape.ids

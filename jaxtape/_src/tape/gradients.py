@@ -1,0 +1,154 @@
+"""The computation behind `GradientTape.gradient`, on explicit arguments.
+
+Given a recording (its nodes and the ids it follows), targets and sources,
+this converts them as TF does, detaches the sources the tape never
+followed, seeds the targets and runs the backward plan (`backward.py`).
+The tape's lifecycle (single use, stop recording) is `gradient_tape.py`'s.
+"""
+from __future__ import annotations
+
+import enum
+
+import jax.numpy as jnp
+
+from jaxtape._src.framework.convert import convert_to_tensor
+from jaxtape._src.framework.errors import invalid_argument
+from jaxtape._src.framework.messages import incompatible_shapes
+from jaxtape._src.framework.state import local
+from jaxtape._src.framework.tensor import Tensor, is_tensor
+from jaxtape._src.tape import backward
+from jaxtape._src.tape.primitive import TRAINABLE, Primitive
+
+
+class UnconnectedGradients(enum.Enum):
+    """What `gradient` returns for a source the target does not depend on."""
+
+    NONE = "none"
+    ZERO = "zero"
+
+
+def unconnected_mode(value) -> UnconnectedGradients:
+    try:
+        return UnconnectedGradients(value.value if isinstance(value, UnconnectedGradients) else value)
+    except ValueError:
+        raise ValueError("Unknown value for unconnected_gradients: %r" % (value,)) from None
+
+
+def as_tensor(x) -> Tensor:
+    """The tensor a target or source stands for (a variable: its id and value)."""
+    if isinstance(x, Tensor):
+        return x
+    if is_tensor(x):
+        return Tensor(x._value, x._id)
+    if x is None:
+        raise TypeError("None is not a valid target or source for GradientTape.gradient")
+    return convert_to_tensor(x)
+
+
+def detach_unwatched(ids, targets, sources):
+    """Stands a fresh tensor in for each source the tape never followed.
+
+    A recorded op may take an unwatched tensor as an input (`x * c` with only
+    `x` watched), but TF gives no gradient to it: `c` is not on the tape. The
+    stand-in shares no id with any recorded input, so the backward pass never
+    reaches it; a target that is the same tensor gets the same stand-in, so
+    `gradient(c, c)` still yields ones, as in TF.
+    """
+    fresh = None
+    for s in sources:
+        if s._id not in ids:
+            if fresh is None:
+                fresh = {}
+            if s._id not in fresh:
+                fresh[s._id] = Tensor(s._value)
+    if fresh is None:
+        return targets, sources
+    return ([fresh.get(t._id, t) for t in targets], [fresh.get(s._id, s) for s in sources])
+
+
+def gradient(nodes, ids, flat_targets, flat_sources, output_gradients, unconnected_gradients):
+    """d(sum of targets)/d(source): one Tensor (or None) per flat source.
+
+    nodes, ids: the recording; flat_*: leaves of the caller's structures;
+    output_gradients: None or one cotangent (or None) per target.
+    """
+    mode = unconnected_mode(unconnected_gradients)
+    targets = [as_tensor(t) for t in flat_targets]
+    sources = [as_tensor(s) for s in flat_sources]
+    targets, sources = detach_unwatched(ids, targets, sources)
+    seeds = []
+    for i, t in enumerate(targets):
+        og = None if output_gradients is None or i >= len(output_gradients) else output_gradients[i]
+        if og is None:
+            seeds.append(Tensor(_ones(t._value.shape, t._value.dtype)))
+        else:
+            seeds.append(_seed(og, t))
+    plan = backward.build_plan(nodes, targets, sources)
+    raw = backward.run(plan, seeds, _recorded_by_active_tape(plan.values, seeds))
+    out = []
+    for s, g in zip(sources, raw):
+        if s._value.dtype not in TRAINABLE:
+            g = None
+        if g is None and mode is UnconnectedGradients.ZERO:
+            g = Tensor(jnp.zeros(s._value.shape, s._value.dtype))
+        out.append(g)
+    return out
+
+
+# Recorded, so that a tape watching an `output_gradients` entry differentiates through it.
+_broadcast_to = Primitive(lambda x, *, shape: jnp.broadcast_to(x, shape), "BroadcastTo")
+
+
+def _seed(output_gradient, target):
+    """An `output_gradients` entry as the target's cotangent.
+
+    TF multiplies it into the first backward op, so a broadcastable one (a
+    scalar for a vector target) works and a mismatched dtype or shape fails
+    there with InvalidArgumentError; the seed here must match exactly.
+    """
+    og = convert_to_tensor(output_gradient, dtype_hint=target.dtype)
+    if og._value.dtype != target._value.dtype:
+        raise invalid_argument(
+            f"output_gradients has dtype {og.dtype.name} but its target has dtype "
+            f"{target.dtype.name}", "Mul")
+    if og._value.shape != target._value.shape:
+        try:
+            shape = jnp.broadcast_shapes(og._value.shape, target._value.shape)
+        except ValueError:
+            shape = None
+        if shape != target._value.shape:
+            raise incompatible_shapes("Mul", og._value.shape, target._value.shape)
+        og = _broadcast_to(og, shape=tuple(shape))
+    return og
+
+
+def _recorded_by_active_tape(values, seeds):
+    """Whether an active tape watches anything the backward pass reads.
+
+    Under a ForwardAccumulator the backward pass also runs as one primitive,
+    so the accumulator can push tangents through it (forward-over-backward).
+    """
+    if local.accumulators:
+        return True
+    for tape in local.tapes:
+        ids = tape.ids
+        for v in values:
+            if isinstance(v, Tensor) and v._id in ids:
+                return True
+        for v in seeds:
+            if v._id in ids:
+                return True
+    return False
+
+
+_ones_cache = {}
+
+
+def _ones(shape, dtype):
+    """Seeds for scalar targets come from a cache: a fresh device array costs ~100 µs."""
+    if shape:
+        return jnp.ones(shape, dtype)
+    hit = _ones_cache.get(dtype)
+    if hit is None:
+        hit = _ones_cache[dtype] = jnp.ones((), dtype)
+    return hit
