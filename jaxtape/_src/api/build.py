@@ -13,7 +13,8 @@ from jaxtape._src.api import loader, namespaces
 from jaxtape._src.ops import operators
 
 PACKAGES = ("jaxtape._src.ops", "jaxtape._src.compile", "jaxtape._src.autodiff",
-            "jaxtape._src.train", "jaxtape._src.data")
+            "jaxtape._src.train", "jaxtape._src.data",
+            "jaxtape._src.config", "jaxtape._src.summary")
 
 
 def load_ops() -> None:

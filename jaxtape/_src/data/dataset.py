@@ -1,0 +1,294 @@
+"""`tf.data.Dataset`: the base every source and transformation derives from.
+
+A subclass provides `_iter()` (a Python iterator of elements, each a flat
+tuple of NumPy arrays or Datasets) and `_cardinality()`. Two optional fast
+paths let batches be built with array ops instead of per-element loops:
+`_indexable()` gives random access (length, gather by index array) and
+`_blocks(size)` yields runs of consecutive elements stacked along a new
+leading axis. Methods that build transformations live in the transformation
+modules; they are imported when called, since those modules import this one.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from jaxtape._src.framework import dtypes
+from jaxtape._src.framework.errors import InvalidArgumentError, NotImplementedInJaxtape
+from jaxtape._src.framework.exports import export
+from jaxtape._src.framework.state import local
+from jaxtape._src.data import options as _options
+from jaxtape._src.data.structure import Structure, normalize, to_tensor
+from jaxtape._src.data.host import on_host
+
+
+@export("data.Dataset")
+class Dataset:
+    """A sequence of elements (nested structures of tensors), built lazily."""
+
+    def __init__(self, structure, inputs=()):
+        self._structure_value = structure
+        self._inputs = tuple(inputs)
+
+    # -- the protocol subclasses implement --------------------------------
+    @property
+    def _structure(self) -> Structure:
+        if callable(self._structure_value):  # spec learnt lazily (an untraceable map function)
+            self._structure_value = self._structure_value()
+        return self._structure_value
+
+    def _iter(self):
+        raise NotImplementedError
+
+    def _cardinality(self) -> int:
+        return _options.UNKNOWN
+
+    def _indexable(self):
+        """(length, gather) when elements can be fetched by index, else None."""
+        return None
+
+    def _blocks(self, size: int):
+        """An iterator of stacked runs of elements (about `size` each), or None."""
+        access = self._indexable()
+        if access is None:
+            return None
+        length, gather = access
+        return (gather(np.arange(i, min(i + size, length))) for i in range(0, length, size))
+
+    # -- what users see ---------------------------------------------------
+    @property
+    def element_spec(self):
+        return self._structure.element_spec
+
+    def __iter__(self):
+        from jaxtape._src.data.iterator import OwnedIterator
+        if local.tracing:
+            # Iterating while tf.function traces would bake this pass's elements into the
+            # compiled function as constants; TF needs AutoGraph for this, which jaxtape lacks.
+            raise NotImplementedInJaxtape(
+                "jaxtape does not implement iterating a tf.data.Dataset inside tf.function: "
+                "iterate it eagerly and pass each batch to the function")
+        return OwnedIterator(self)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} element_spec={self.element_spec!r}>"
+
+    def __bool__(self):
+        return True  # never falls back on __len__, which may raise
+
+    def __len__(self):
+        n = self._cardinality()
+        if n == _options.INFINITE:
+            raise TypeError("The dataset is infinite.")
+        if n == _options.UNKNOWN:
+            raise TypeError("The dataset length is unknown.")
+        return n
+
+    def cardinality(self):
+        """The number of elements, INFINITE_CARDINALITY (-1) or UNKNOWN_CARDINALITY (-2)."""
+        return to_tensor(np.asarray(self._cardinality(), np.int64))
+
+    def as_numpy_iterator(self):
+        from jaxtape._src.data.iterator import NumpyIterator
+        for spec in self._structure.specs:
+            if not hasattr(spec, "shape"):
+                raise TypeError(f"Dataset.as_numpy_iterator() is not supported for datasets that "
+                                f"produce values of type {Dataset}")
+        return NumpyIterator(self)
+
+    def options(self):
+        opts = _options.Options()
+        for d in self._lineage():
+            own = getattr(d, "_own_options", None)
+            if own is not None:
+                opts = opts.merge(own)
+        return opts
+
+    def _lineage(self):
+        seen, order = set(), []
+
+        def walk(d):
+            if id(d) in seen:
+                return
+            seen.add(id(d))
+            for i in d._inputs:
+                walk(i)
+            order.append(d)
+        walk(self)
+        return order
+
+    def reduce(self, initial_state, reduce_func):
+        """Folds `reduce_func(state, element)` over the dataset; returns the state as tensors."""
+        from jaxtape._src.data.structure import map_leaves
+        state = map_leaves(to_tensor, normalize(initial_state))
+        structure = self._structure
+        for leaves in self._iter():
+            element = structure.pack([to_tensor(leaf) for leaf in leaves])
+            with on_host():
+                state = reduce_func(state, element)
+            state = map_leaves(to_tensor, normalize(state, lists_are_tuples=True))
+        return state
+
+    def get_single_element(self, name=None):
+        it = self._iter()
+        try:
+            leaves = next(it)
+        except StopIteration:
+            raise InvalidArgumentError(None, None, "Dataset was empty. [Op:DatasetToSingleElement] name: ") from None
+        try:
+            next(it)
+        except StopIteration:
+            return self._structure.pack([to_tensor(leaf) for leaf in leaves])
+        raise InvalidArgumentError(None, None, "Dataset had more than one element. [Op:DatasetToSingleElement] name: ")
+
+    # -- sources ------------------------------------------------------------
+    @staticmethod
+    def from_tensor_slices(tensors, name=None):
+        from jaxtape._src.data.sources import _TensorSliceDataset
+        return _TensorSliceDataset(tensors)
+
+    @staticmethod
+    def from_tensors(tensors, name=None):
+        from jaxtape._src.data.sources import _TensorDataset
+        return _TensorDataset(tensors)
+
+    @staticmethod
+    def range(*args, **kwargs):
+        from jaxtape._src.data.sources import _RangeDataset
+        return _RangeDataset(*args, **kwargs)
+
+    @staticmethod
+    def zip(*args, datasets=None, name=None):
+        from jaxtape._src.data.sources import _ZipDataset
+        if datasets is None:
+            datasets = args[0] if len(args) == 1 else args
+        return _ZipDataset(datasets)
+
+    @staticmethod
+    def from_generator(generator, output_types=None, output_shapes=None, args=None,
+                       output_signature=None, name=None):
+        from jaxtape._src.data.sources import _GeneratorDataset
+        return _GeneratorDataset(generator, output_types, output_shapes, args, output_signature)
+
+    @staticmethod
+    def list_files(file_pattern, shuffle=None, seed=None, name=None):
+        raise NotImplementedInJaxtape(
+            "jaxtape does not implement tf.data.Dataset.list_files (jaxtape has no string tensors)")
+
+    @staticmethod
+    def counter(start=0, step=1, dtype=dtypes.int64, name=None):
+        from jaxtape._src.data.sources import _RangeDataset
+        return _RangeDataset(start, np.iinfo(np.int64).max, step, output_type=dtype)
+
+    # -- transformations -----------------------------------------------------
+    def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None):
+        from jaxtape._src.data.map_ops import _MapDataset, _ParallelMapDataset
+        cls = _MapDataset if num_parallel_calls is None else _ParallelMapDataset
+        return cls(self, map_func)
+
+    def filter(self, predicate, name=None):
+        from jaxtape._src.data.map_ops import _FilterDataset
+        return _FilterDataset(self, predicate)
+
+    def take_while(self, predicate, name=None):
+        from jaxtape._src.data.map_ops import _TakeWhileDataset
+        return _TakeWhileDataset(self, predicate)
+
+    def flat_map(self, map_func, name=None):
+        from jaxtape._src.data.map_ops import _FlatMapDataset
+        return _FlatMapDataset(self, map_func)
+
+    def interleave(self, map_func, cycle_length=None, block_length=None,
+                   num_parallel_calls=None, deterministic=None, name=None):
+        from jaxtape._src.data.map_ops import _InterleaveDataset, _ParallelInterleaveDataset
+        cls = _InterleaveDataset if num_parallel_calls is None else _ParallelInterleaveDataset
+        return cls(self, map_func, cycle_length, block_length)
+
+    def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None,
+              deterministic=None, name=None):
+        from jaxtape._src.data.batch_ops import _BatchDataset, _ParallelBatchDataset
+        cls = _BatchDataset if num_parallel_calls is None else _ParallelBatchDataset
+        return cls(self, batch_size, drop_remainder)
+
+    def padded_batch(self, batch_size, padded_shapes=None, padding_values=None,
+                     drop_remainder=False, name=None):
+        from jaxtape._src.data.batch_ops import _PaddedBatchDataset
+        return _PaddedBatchDataset(self, batch_size, padded_shapes, padding_values, drop_remainder)
+
+    def unbatch(self, name=None):
+        from jaxtape._src.data.batch_ops import _UnbatchDataset
+        return _UnbatchDataset(self)
+
+    def rebatch(self, batch_size, drop_remainder=False, name=None):
+        from jaxtape._src.data.batch_ops import _RebatchDataset
+        return _RebatchDataset(self, batch_size, drop_remainder)
+
+    def window(self, size, shift=None, stride=1, drop_remainder=False, name=None):
+        from jaxtape._src.data.batch_ops import _WindowDataset
+        return _WindowDataset(self, size, shift, stride, drop_remainder)
+
+    def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=True, name=None):
+        from jaxtape._src.data.shuffle_ops import _ShuffleDataset
+        return _ShuffleDataset(self, buffer_size, seed, reshuffle_each_iteration)
+
+    def repeat(self, count=None, name=None):
+        from jaxtape._src.data.slice_ops import _RepeatDataset
+        return _RepeatDataset(self, count)
+
+    def take(self, count, name=None):
+        from jaxtape._src.data.slice_ops import _TakeDataset
+        return _TakeDataset(self, count)
+
+    def skip(self, count, name=None):
+        from jaxtape._src.data.slice_ops import _SkipDataset
+        return _SkipDataset(self, count)
+
+    def shard(self, num_shards, index, name=None):
+        from jaxtape._src.data.slice_ops import _ShardDataset
+        return _ShardDataset(self, num_shards, index)
+
+    def concatenate(self, dataset, name=None):
+        from jaxtape._src.data.slice_ops import _ConcatenateDataset
+        return _ConcatenateDataset(self, dataset)
+
+    def enumerate(self, start=0, name=None):
+        from jaxtape._src.data.sources import _RangeDataset, _ZipDataset
+        return _ZipDataset((_RangeDataset(start, np.iinfo(np.int64).max), self))
+
+    def cache(self, filename="", name=None):
+        from jaxtape._src.data.pass_ops import CacheDataset
+        return CacheDataset(self, filename)
+
+    def prefetch(self, buffer_size, name=None):
+        from jaxtape._src.data.pass_ops import _PrefetchDataset
+        return _PrefetchDataset(self, buffer_size)
+
+    def with_options(self, options, name=None):
+        from jaxtape._src.data.pass_ops import _OptionsDataset
+        return _OptionsDataset(self, options)
+
+    def apply(self, transformation_func):
+        out = transformation_func(self)
+        if not isinstance(out, Dataset):
+            raise TypeError(f"`transformation_func` must return a `tf.data.Dataset` object. "
+                            f"Got {type(out)}.")
+        return out
+
+    def unique(self, name=None):
+        from jaxtape._src.data.map_ops import _UniqueDataset
+        return _UniqueDataset(self)
+
+    def ignore_errors(self, log_warning=False, name=None):
+        from jaxtape._src.data.pass_ops import _IgnoreErrorsDataset
+        return _IgnoreErrorsDataset(self)
+
+    def __getattr__(self, name):
+        if name in _TF_METHODS:
+            raise NotImplementedInJaxtape(f"jaxtape does not implement tf.data.Dataset.{name}")
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+
+# TF's Dataset methods jaxtape lacks: they fail naming themselves.
+_TF_METHODS = {"bucket_by_sequence_length", "choose_from_datasets", "fingerprint",
+               "group_by_window", "load", "ragged_batch", "random", "rejection_resample",
+               "sample_from_datasets", "save", "scan", "snapshot", "sparse_batch"}
+

@@ -1,0 +1,119 @@
+"""`tf.data.experimental.*` names older code still uses: functions and
+`apply`-style transformations that are now Dataset methods."""
+from __future__ import annotations
+
+import numpy as np
+
+from jaxtape._src.framework.errors import FailedPreconditionError
+from jaxtape._src.framework.exports import export
+from jaxtape._src.data import options as _options
+from jaxtape._src.data.dataset import Dataset
+from jaxtape._src.data.structure import to_host
+
+
+@export("data.experimental.cardinality")
+def cardinality(dataset):
+    return dataset.cardinality()
+
+
+@export("data.experimental.get_single_element")
+def get_single_element(dataset):
+    return dataset.get_single_element()
+
+
+@export("data.experimental.get_structure")
+def get_structure(dataset_or_iterator):
+    return dataset_or_iterator.element_spec
+
+
+@export("data.experimental.get_next_as_optional")
+def get_next_as_optional(iterator):
+    return iterator.get_next_as_optional()
+
+
+@export("data.experimental.enumerate_dataset")
+def enumerate_dataset(start=0):
+    return lambda dataset: dataset.enumerate(start)
+
+
+@export("data.experimental.unbatch")
+def unbatch():
+    return lambda dataset: dataset.unbatch()
+
+
+@export("data.experimental.ignore_errors")
+def ignore_errors(log_warning=False):
+    return lambda dataset: dataset.ignore_errors()
+
+
+@export("data.experimental.take_while")
+def take_while(predicate):
+    return lambda dataset: dataset.take_while(predicate)
+
+
+@export("data.experimental.unique")
+def unique():
+    return lambda dataset: dataset.unique()
+
+
+@export("data.experimental.shuffle_and_repeat")
+def shuffle_and_repeat(buffer_size, count=None, seed=None):
+    return lambda dataset: dataset.shuffle(buffer_size, seed).repeat(count)
+
+
+@export("data.experimental.map_and_batch")
+def map_and_batch(map_func, batch_size, num_parallel_batches=None, drop_remainder=False,
+                  num_parallel_calls=None):
+    from jaxtape._src.data.batch_ops import _MapAndBatchDataset
+    return lambda dataset: _MapAndBatchDataset(dataset.map(map_func), batch_size, drop_remainder)
+
+
+@export("data.experimental.parallel_interleave")
+def parallel_interleave(map_func, cycle_length, block_length=1, sloppy=False,
+                        buffer_output_elements=None, prefetch_input_elements=None):
+    return lambda dataset: dataset.interleave(map_func, cycle_length, block_length)
+
+
+@export("data.experimental.from_list")
+def from_list(elements, name=None):
+    """A dataset of the given elements (each a structure of tensors)."""
+    if not elements:
+        raise ValueError("Invalid `elements`. `elements` should not be empty.")
+    from jaxtape._src.framework.nest import map_structure
+    stacked = map_structure(lambda *xs: np.stack([to_host(x) for x in xs]), *elements)
+    return Dataset.from_tensor_slices(stacked)
+
+
+class _AssertCardinalityDataset(Dataset):
+    """The input, checked to have exactly `expected` elements as it runs."""
+
+    def __init__(self, input_dataset, expected):
+        self._input = input_dataset
+        self._expected = int(to_host(expected))
+        super().__init__(input_dataset._structure, [input_dataset])
+
+    def _iter(self):
+        n = 0
+        for leaves in self._input._iter():
+            n += 1
+            if self._expected != _options.INFINITE and n > self._expected:
+                raise FailedPreconditionError(None, None, "Input dataset was expected to contain "
+                                              f"{_elements(self._expected)} but contained at least "
+                                              f"{_elements(n)}. [Op:IteratorGetNext] name: ")
+            yield leaves
+        if n != self._expected:
+            raise FailedPreconditionError(None, None, "Input dataset was expected to contain "
+                                          f"{_elements(self._expected)} but contained only "
+                                          f"{_elements(n)}. [Op:IteratorGetNext] name: ")
+
+    def _cardinality(self):
+        return self._expected
+
+
+def _elements(n):
+    return "1 element" if n == 1 else f"{n} elements"
+
+
+@export("data.experimental.assert_cardinality")
+def assert_cardinality(expected_cardinality):
+    return lambda dataset: _AssertCardinalityDataset(dataset, expected_cardinality)
