@@ -71,14 +71,14 @@ def _saved(tmp_path):
 def test_failed_save_keeps_the_previous_checkpoint_latest(tmp_path, monkeypatch):
     v, ckpt, first = _saved(tmp_path)
     state = (tmp_path / "checkpoint").read_text()
-    real = bundle._atomic_write
+    real = bundle.write_atomically
 
-    def fail_on_index(path, chunks, directory):
+    def fail_on_index(path, chunks, temp_suffix):
         if path.endswith(".index"):
             raise OSError("disk full")
-        real(path, chunks, directory)
+        real(path, chunks, temp_suffix)
 
-    monkeypatch.setattr(bundle, "_atomic_write", fail_on_index)
+    monkeypatch.setattr(bundle, "write_atomically", fail_on_index)
     v.assign([5.0, 6.0])
     with pytest.raises(OSError, match="disk full"):
         ckpt.save(str(tmp_path / "ckpt"))
@@ -86,9 +86,9 @@ def test_failed_save_keeps_the_previous_checkpoint_latest(tmp_path, monkeypatch)
     assert tf.train.latest_checkpoint(str(tmp_path)) == first
     assert not [p for p in os.listdir(tmp_path) if "tempstate" in p or p.startswith("ckpt-2.index")]
     assert int(ckpt.save_counter.numpy()) == 1  # the failed save did not use up ckpt-2
-    monkeypatch.setattr(bundle, "_atomic_write", real)
+    monkeypatch.setattr(bundle, "write_atomically", real)
     manager = tf.train.CheckpointManager(ckpt, str(tmp_path), max_to_keep=1)
-    monkeypatch.setattr(bundle, "_atomic_write", fail_on_index)
+    monkeypatch.setattr(bundle, "write_atomically", fail_on_index)
     with pytest.raises(OSError):
         manager.save()
     assert manager.latest_checkpoint == first and os.path.exists(first + ".index")
@@ -99,7 +99,7 @@ def test_failed_save_leaves_an_existing_prefix_intact(tmp_path, monkeypatch):
     v = tf.Variable(1.0)
     ckpt = tf.train.Checkpoint(v=v)
     prefix = ckpt.write(str(tmp_path / "w"))
-    monkeypatch.setattr(bundle, "_atomic_write",
+    monkeypatch.setattr(bundle, "write_atomically",
                         lambda *a: (_ for _ in ()).throw(OSError("interrupted")))
     v.assign(2.0)
     with pytest.raises(OSError):

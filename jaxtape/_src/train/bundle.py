@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import os
 import struct
-import tempfile
 
 import ml_dtypes
 import numpy as np
 
 from jaxtape._src.framework import dtypes, errors
 from jaxtape._src.train import crc32c, table, wire
+from jaxtape._src.train.atomic import write_atomically
 
 # TensorFlow's DataType enum values (types.proto) for the dtypes a variable can have.
 _DTYPE_ENUM = {
@@ -160,25 +160,8 @@ def write(prefix: str, tensors) -> None:
     index = table.encode([(HEADER_KEY, _header())] + entries)
     directory = os.path.dirname(prefix) or "."
     os.makedirs(directory, exist_ok=True)
-    _atomic_write(data_file(prefix), chunks, directory)
-    _atomic_write(index_file(prefix), [index], directory)
-
-
-def _atomic_write(path: str, chunks, directory: str) -> None:
-    fd, temp = tempfile.mkstemp(prefix=os.path.basename(path) + ".tempstate", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            for chunk in chunks:
-                f.write(chunk)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.remove(temp)
-        except OSError:
-            pass
-        raise
+    write_atomically(data_file(prefix), chunks, ".tempstate")
+    write_atomically(index_file(prefix), [index], ".tempstate")
 
 
 # -- reading ---------------------------------------------------------------
@@ -260,14 +243,7 @@ class Reader:
         return entry, raw
 
     def _string_crc(self, raw: bytes, entry: Entry, path: str) -> int:
-        count = int(np.prod(entry.shape, dtype=np.int64))
-        pos, lengths = 0, []
-        try:
-            for _ in range(count):
-                n, pos = wire.read_varint(raw, pos)
-                lengths.append(n)
-        except wire.WireError:
-            raise errors.DataLossError(None, None, f"{path}: corrupted string tensor lengths") from None
+        lengths, pos = _string_lengths(raw, entry, f"{path}: corrupted string tensor lengths")
         return crc32c.crc32c(raw[pos:], _length_crc(lengths))
 
     def entry(self, key: str) -> Entry:
@@ -293,14 +269,7 @@ class Reader:
         return np.frombuffer(raw, dtype=dtype.newbyteorder("<")).astype(dtype).reshape(entry.shape)
 
     def _strings(self, entry: Entry, raw: bytes, key: str):
-        count = int(np.prod(entry.shape, dtype=np.int64))
-        pos, lengths = 0, []
-        try:
-            for _ in range(count):
-                n, pos = wire.read_varint(raw, pos)
-                lengths.append(n)
-        except wire.WireError:
-            raise errors.DataLossError(None, None, f"{data_file(self.prefix)}: bad string tensor {key}") from None
+        lengths, pos = _string_lengths(raw, entry, f"{data_file(self.prefix)}: bad string tensor {key}")
         pos += 4
         items = []
         for n in lengths:
@@ -309,3 +278,16 @@ class Reader:
         if not entry.shape:
             return items[0]
         return np.array(items, dtype=object).reshape(entry.shape)
+
+
+def _string_lengths(raw: bytes, entry: Entry, corrupt_message: str):
+    """A string tensor's element lengths (varints at the start of its bytes) and where they end."""
+    count = int(np.prod(entry.shape, dtype=np.int64))
+    pos, lengths = 0, []
+    try:
+        for _ in range(count):
+            n, pos = wire.read_varint(raw, pos)
+            lengths.append(n)
+    except wire.WireError:
+        raise errors.DataLossError(None, None, corrupt_message) from None
+    return lengths, pos

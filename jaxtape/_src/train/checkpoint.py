@@ -144,7 +144,21 @@ class Checkpoint:
             raise
 
 
-class CheckpointLoadStatus:
+class _Status:
+    """What both restore statuses answer alike (TF 1's session hooks do nothing in eager)."""
+
+    def expect_partial(self):
+        """Silences warnings about unmatched values (jaxtape prints none)."""
+        return self
+
+    def run_restore_ops(self, session=None):
+        return None
+
+    def initialize_or_restore(self, session=None):
+        return None
+
+
+class CheckpointLoadStatus(_Status):
     """What `restore()` matched; the `assert_*` methods check it as TF's do."""
 
     def __init__(self, restoration: restore.Restoration):
@@ -176,18 +190,8 @@ class CheckpointLoadStatus:
                 "means that the checkpoint does not match the Python program.")
         return self
 
-    def expect_partial(self):
-        """Silences warnings about unmatched values (jaxtape prints none)."""
-        return self
 
-    def run_restore_ops(self, session=None):
-        return None
-
-    def initialize_or_restore(self, session=None):
-        return None
-
-
-class InitializationOnlyStatus:
+class InitializationOnlyStatus(_Status):
     """`restore(None)`: nothing to restore; the assertions fail as TF's do."""
 
     def assert_consumed(self):
@@ -195,12 +199,3 @@ class InitializationOnlyStatus:
 
     assert_existing_objects_matched = assert_consumed
     assert_nontrivial_match = assert_consumed
-
-    def expect_partial(self):
-        return self
-
-    def run_restore_ops(self, session=None):
-        return None
-
-    def initialize_or_restore(self, session=None):
-        return None

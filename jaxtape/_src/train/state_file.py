@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import ast
 import os
-import tempfile
+
+from jaxtape._src.train.atomic import write_atomically
 
 STATE_FILENAME = "checkpoint"
 
@@ -110,15 +111,5 @@ def write(directory: str, latest: str, all_paths, timestamps=(), last_preserved=
                             [_relative(directory, p) for p in all_paths],
                             timestamps, last_preserved)
     os.makedirs(directory, exist_ok=True)
-    target = os.path.join(directory, filename or STATE_FILENAME)
-    fd, temp = tempfile.mkstemp(prefix=os.path.basename(target) + ".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(state.text())
-        os.replace(temp, target)
-    except BaseException:
-        try:
-            os.remove(temp)
-        except OSError:
-            pass
-        raise
+    write_atomically(os.path.join(directory, filename or STATE_FILENAME),
+                     [state.text().encode("utf-8")])
