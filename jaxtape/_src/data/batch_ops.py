@@ -16,7 +16,7 @@ from jaxtape._src.framework.errors import DataLossError, InvalidArgumentError
 from jaxtape._src.framework.tensor_shape import TensorShape
 from jaxtape._src.data import options as _options
 from jaxtape._src.data.dataset import Dataset
-from jaxtape._src.data.spec import TensorSpec, leading_dim, with_batch_dim, without_batch_dim
+from jaxtape._src.data.spec import DatasetSpec, TensorSpec, leading_dim, with_batch_dim, without_batch_dim
 from jaxtape._src.data.structure import Structure, host_array, to_host
 
 
@@ -289,8 +289,7 @@ class _VariantDataset(Dataset):
     """One window's component: a dataset over already-gathered elements."""
 
     def __init__(self, arrays, spec):
-        from jaxtape._src.data.structure import Structure as _S
-        super().__init__(_S.from_specs(spec))
+        super().__init__(Structure.from_specs(spec))
         self._arrays = arrays
 
     def _iter(self):
@@ -306,7 +305,6 @@ class _WindowDataset(Dataset):
     structure of datasets, one per component, holding one window."""
 
     def __init__(self, input_dataset, size, shift=None, stride=1, drop_remainder=False):
-        from jaxtape._src.data.spec import DatasetSpec
         self._input = input_dataset
         self._window = _size(size, "size")
         self._shift = self._window if shift is None else _size(shift, "shift")

@@ -5,10 +5,13 @@ tuple of NumPy arrays or Datasets) and `_cardinality()`. Two optional fast
 paths let batches be built with array ops instead of per-element loops:
 `_indexable()` gives random access (length, gather by index array) and
 `_blocks(size)` yields runs of consecutive elements stacked along a new
-leading axis. Methods that build transformations live in the transformation
-modules; they are imported when called, since those modules import this one.
+leading axis. The classes that the methods build live in the transformation
+modules (`sources`, `map_ops`, `batch_ops`, ...), which subclass `Dataset`.
 """
 from __future__ import annotations
+
+import functools
+import types
 
 import numpy as np
 
@@ -17,8 +20,18 @@ from jaxtape._src.framework.errors import InvalidArgumentError, NotImplementedIn
 from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.state import local
 from jaxtape._src.data import options as _options
-from jaxtape._src.data.structure import Structure, normalize, to_tensor
+from jaxtape._src.data.iterator import NumpyIterator, OwnedIterator
+from jaxtape._src.data.structure import Structure, map_leaves, normalize, to_tensor
 from jaxtape._src.data.host import on_host
+
+
+@functools.cache
+def _transformations():
+    """The modules whose classes `Dataset`'s methods construct."""
+    # Imported late to break the package's one real cycle: they subclass Dataset.
+    from jaxtape._src.data import batch_ops, map_ops, pass_ops, shuffle_ops, slice_ops, sources
+    return types.SimpleNamespace(batch_ops=batch_ops, map_ops=map_ops, pass_ops=pass_ops,
+                                 shuffle_ops=shuffle_ops, slice_ops=slice_ops, sources=sources)
 
 
 @export("data.Dataset")
@@ -60,7 +73,6 @@ class Dataset:
         return self._structure.element_spec
 
     def __iter__(self):
-        from jaxtape._src.data.iterator import OwnedIterator
         if local.tracing:
             # Iterating while tf.function traces would bake this pass's elements into the
             # compiled function as constants; TF needs AutoGraph for this, which jaxtape lacks.
@@ -88,7 +100,6 @@ class Dataset:
         return to_tensor(np.asarray(self._cardinality(), np.int64))
 
     def as_numpy_iterator(self):
-        from jaxtape._src.data.iterator import NumpyIterator
         for spec in self._structure.specs:
             if not hasattr(spec, "shape"):
                 raise TypeError(f"Dataset.as_numpy_iterator() is not supported for datasets that "
@@ -118,7 +129,6 @@ class Dataset:
 
     def reduce(self, initial_state, reduce_func):
         """Folds `reduce_func(state, element)` over the dataset; returns the state as tensors."""
-        from jaxtape._src.data.structure import map_leaves
         state = map_leaves(to_tensor, normalize(initial_state))
         structure = self._structure
         for leaves in self._iter():
@@ -143,31 +153,31 @@ class Dataset:
     # -- sources ------------------------------------------------------------
     @staticmethod
     def from_tensor_slices(tensors, name=None):
-        from jaxtape._src.data.sources import _TensorSliceDataset
-        return _TensorSliceDataset(tensors)
+        sources = _transformations().sources
+        return sources._TensorSliceDataset(tensors)
 
     @staticmethod
     def from_tensors(tensors, name=None):
-        from jaxtape._src.data.sources import _TensorDataset
-        return _TensorDataset(tensors)
+        sources = _transformations().sources
+        return sources._TensorDataset(tensors)
 
     @staticmethod
     def range(*args, **kwargs):
-        from jaxtape._src.data.sources import _RangeDataset
-        return _RangeDataset(*args, **kwargs)
+        sources = _transformations().sources
+        return sources._RangeDataset(*args, **kwargs)
 
     @staticmethod
     def zip(*args, datasets=None, name=None):
-        from jaxtape._src.data.sources import _ZipDataset
+        sources = _transformations().sources
         if datasets is None:
             datasets = args[0] if len(args) == 1 else args
-        return _ZipDataset(datasets)
+        return sources._ZipDataset(datasets)
 
     @staticmethod
     def from_generator(generator, output_types=None, output_shapes=None, args=None,
                        output_signature=None, name=None):
-        from jaxtape._src.data.sources import _GeneratorDataset
-        return _GeneratorDataset(generator, output_types, output_shapes, args, output_signature)
+        sources = _transformations().sources
+        return sources._GeneratorDataset(generator, output_types, output_shapes, args, output_signature)
 
     @staticmethod
     def list_files(file_pattern, shuffle=None, seed=None, name=None):
@@ -176,95 +186,95 @@ class Dataset:
 
     @staticmethod
     def counter(start=0, step=1, dtype=dtypes.int64, name=None):
-        from jaxtape._src.data.sources import _RangeDataset
-        return _RangeDataset(start, np.iinfo(np.int64).max, step, output_type=dtype)
+        sources = _transformations().sources
+        return sources._RangeDataset(start, np.iinfo(np.int64).max, step, output_type=dtype)
 
     # -- transformations -----------------------------------------------------
     def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None):
-        from jaxtape._src.data.map_ops import _MapDataset, _ParallelMapDataset
-        cls = _MapDataset if num_parallel_calls is None else _ParallelMapDataset
+        map_ops = _transformations().map_ops
+        cls = map_ops._MapDataset if num_parallel_calls is None else map_ops._ParallelMapDataset
         return cls(self, map_func)
 
     def filter(self, predicate, name=None):
-        from jaxtape._src.data.map_ops import _FilterDataset
-        return _FilterDataset(self, predicate)
+        map_ops = _transformations().map_ops
+        return map_ops._FilterDataset(self, predicate)
 
     def take_while(self, predicate, name=None):
-        from jaxtape._src.data.map_ops import _TakeWhileDataset
-        return _TakeWhileDataset(self, predicate)
+        map_ops = _transformations().map_ops
+        return map_ops._TakeWhileDataset(self, predicate)
 
     def flat_map(self, map_func, name=None):
-        from jaxtape._src.data.map_ops import _FlatMapDataset
-        return _FlatMapDataset(self, map_func)
+        map_ops = _transformations().map_ops
+        return map_ops._FlatMapDataset(self, map_func)
 
     def interleave(self, map_func, cycle_length=None, block_length=None,
                    num_parallel_calls=None, deterministic=None, name=None):
-        from jaxtape._src.data.map_ops import _InterleaveDataset, _ParallelInterleaveDataset
-        cls = _InterleaveDataset if num_parallel_calls is None else _ParallelInterleaveDataset
+        map_ops = _transformations().map_ops
+        cls = map_ops._InterleaveDataset if num_parallel_calls is None else map_ops._ParallelInterleaveDataset
         return cls(self, map_func, cycle_length, block_length)
 
     def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None,
               deterministic=None, name=None):
-        from jaxtape._src.data.batch_ops import _BatchDataset, _ParallelBatchDataset
-        cls = _BatchDataset if num_parallel_calls is None else _ParallelBatchDataset
+        batch_ops = _transformations().batch_ops
+        cls = batch_ops._BatchDataset if num_parallel_calls is None else batch_ops._ParallelBatchDataset
         return cls(self, batch_size, drop_remainder)
 
     def padded_batch(self, batch_size, padded_shapes=None, padding_values=None,
                      drop_remainder=False, name=None):
-        from jaxtape._src.data.batch_ops import _PaddedBatchDataset
-        return _PaddedBatchDataset(self, batch_size, padded_shapes, padding_values, drop_remainder)
+        batch_ops = _transformations().batch_ops
+        return batch_ops._PaddedBatchDataset(self, batch_size, padded_shapes, padding_values, drop_remainder)
 
     def unbatch(self, name=None):
-        from jaxtape._src.data.batch_ops import _UnbatchDataset
-        return _UnbatchDataset(self)
+        batch_ops = _transformations().batch_ops
+        return batch_ops._UnbatchDataset(self)
 
     def rebatch(self, batch_size, drop_remainder=False, name=None):
-        from jaxtape._src.data.batch_ops import _RebatchDataset
-        return _RebatchDataset(self, batch_size, drop_remainder)
+        batch_ops = _transformations().batch_ops
+        return batch_ops._RebatchDataset(self, batch_size, drop_remainder)
 
     def window(self, size, shift=None, stride=1, drop_remainder=False, name=None):
-        from jaxtape._src.data.batch_ops import _WindowDataset
-        return _WindowDataset(self, size, shift, stride, drop_remainder)
+        batch_ops = _transformations().batch_ops
+        return batch_ops._WindowDataset(self, size, shift, stride, drop_remainder)
 
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=True, name=None):
-        from jaxtape._src.data.shuffle_ops import _ShuffleDataset
-        return _ShuffleDataset(self, buffer_size, seed, reshuffle_each_iteration)
+        shuffle_ops = _transformations().shuffle_ops
+        return shuffle_ops._ShuffleDataset(self, buffer_size, seed, reshuffle_each_iteration)
 
     def repeat(self, count=None, name=None):
-        from jaxtape._src.data.slice_ops import _RepeatDataset
-        return _RepeatDataset(self, count)
+        slice_ops = _transformations().slice_ops
+        return slice_ops._RepeatDataset(self, count)
 
     def take(self, count, name=None):
-        from jaxtape._src.data.slice_ops import _TakeDataset
-        return _TakeDataset(self, count)
+        slice_ops = _transformations().slice_ops
+        return slice_ops._TakeDataset(self, count)
 
     def skip(self, count, name=None):
-        from jaxtape._src.data.slice_ops import _SkipDataset
-        return _SkipDataset(self, count)
+        slice_ops = _transformations().slice_ops
+        return slice_ops._SkipDataset(self, count)
 
     def shard(self, num_shards, index, name=None):
-        from jaxtape._src.data.slice_ops import _ShardDataset
-        return _ShardDataset(self, num_shards, index)
+        slice_ops = _transformations().slice_ops
+        return slice_ops._ShardDataset(self, num_shards, index)
 
     def concatenate(self, dataset, name=None):
-        from jaxtape._src.data.slice_ops import _ConcatenateDataset
-        return _ConcatenateDataset(self, dataset)
+        slice_ops = _transformations().slice_ops
+        return slice_ops._ConcatenateDataset(self, dataset)
 
     def enumerate(self, start=0, name=None):
-        from jaxtape._src.data.sources import _RangeDataset, _ZipDataset
-        return _ZipDataset((_RangeDataset(start, np.iinfo(np.int64).max), self))
+        sources = _transformations().sources
+        return sources._ZipDataset((sources._RangeDataset(start, np.iinfo(np.int64).max), self))
 
     def cache(self, filename="", name=None):
-        from jaxtape._src.data.pass_ops import CacheDataset
-        return CacheDataset(self, filename)
+        pass_ops = _transformations().pass_ops
+        return pass_ops.CacheDataset(self, filename)
 
     def prefetch(self, buffer_size, name=None):
-        from jaxtape._src.data.pass_ops import _PrefetchDataset
-        return _PrefetchDataset(self, buffer_size)
+        pass_ops = _transformations().pass_ops
+        return pass_ops._PrefetchDataset(self, buffer_size)
 
     def with_options(self, options, name=None):
-        from jaxtape._src.data.pass_ops import _OptionsDataset
-        return _OptionsDataset(self, options)
+        pass_ops = _transformations().pass_ops
+        return pass_ops._OptionsDataset(self, options)
 
     def apply(self, transformation_func):
         out = transformation_func(self)
@@ -274,12 +284,12 @@ class Dataset:
         return out
 
     def unique(self, name=None):
-        from jaxtape._src.data.map_ops import _UniqueDataset
-        return _UniqueDataset(self)
+        map_ops = _transformations().map_ops
+        return map_ops._UniqueDataset(self)
 
     def ignore_errors(self, log_warning=False, name=None):
-        from jaxtape._src.data.pass_ops import _IgnoreErrorsDataset
-        return _IgnoreErrorsDataset(self)
+        pass_ops = _transformations().pass_ops
+        return pass_ops._IgnoreErrorsDataset(self)
 
     def __getattr__(self, name):
         if name in _TF_METHODS:

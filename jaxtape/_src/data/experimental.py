@@ -6,7 +6,9 @@ import numpy as np
 
 from jaxtape._src.framework.errors import FailedPreconditionError
 from jaxtape._src.framework.exports import export
+from jaxtape._src.framework.nest import map_structure
 from jaxtape._src.data import options as _options
+from jaxtape._src.data.batch_ops import _MapAndBatchDataset
 from jaxtape._src.data.dataset import Dataset
 from jaxtape._src.data.structure import to_host
 
@@ -64,7 +66,6 @@ def shuffle_and_repeat(buffer_size, count=None, seed=None):
 @export("data.experimental.map_and_batch")
 def map_and_batch(map_func, batch_size, num_parallel_batches=None, drop_remainder=False,
                   num_parallel_calls=None):
-    from jaxtape._src.data.batch_ops import _MapAndBatchDataset
     return lambda dataset: _MapAndBatchDataset(dataset.map(map_func), batch_size, drop_remainder)
 
 
@@ -79,7 +80,6 @@ def from_list(elements, name=None):
     """A dataset of the given elements (each a structure of tensors)."""
     if not elements:
         raise ValueError("Invalid `elements`. `elements` should not be empty.")
-    from jaxtape._src.framework.nest import map_structure
     stacked = map_structure(lambda *xs: np.stack([to_host(x) for x in xs]), *elements)
     return Dataset.from_tensor_slices(stacked)
 

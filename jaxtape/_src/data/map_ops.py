@@ -8,10 +8,11 @@ import os
 import numpy as np
 
 from jaxtape._src.framework import dtypes
+from jaxtape._src.framework.errors import InvalidArgumentError
 from jaxtape._src.data import options as _options
 from jaxtape._src.data.dataset import Dataset
 from jaxtape._src.data.functions import call, call_normalized, infer, vectorized
-from jaxtape._src.data.spec import relaxed
+from jaxtape._src.data.spec import relaxed, spec_of
 from jaxtape._src.data.structure import Structure, flat_of, host_array, to_host
 
 
@@ -96,7 +97,6 @@ class _PredicateDataset(Dataset):
     def _test(self, leaves) -> bool:
         value = to_host(call(self._fn, self._input._structure, leaves))
         if value.dtype != np.bool_ or value.ndim != 0:
-            from jaxtape._src.data.spec import spec_of
             raise _predicate_spec_error(spec_of(value))
         return bool(value)
 
@@ -229,5 +229,4 @@ class _UniqueDataset(Dataset):
 
 
 def _invalid(message, op):
-    from jaxtape._src.framework.errors import InvalidArgumentError
     return InvalidArgumentError(None, None, f"{message} [Op:{op}] name: ")

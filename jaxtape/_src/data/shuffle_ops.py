@@ -12,6 +12,7 @@ import itertools
 import numpy as np
 
 from jaxtape._src.framework.errors import InvalidArgumentError
+from jaxtape._src.ops import random as random_ops
 from jaxtape._src.data import options as _options
 from jaxtape._src.data.dataset import Dataset
 from jaxtape._src.data.structure import to_host
@@ -23,7 +24,6 @@ _counter = itertools.count()
 def _global_state():
     """tf.random's global seed and op-seed counter (both reset by `set_seed`)."""
     try:
-        from jaxtape._src.ops import random as random_ops
         return random_ops._global
     except (ImportError, AttributeError):  # pragma: no cover - the module moved
         return {"seed": None, "counter": _counter}

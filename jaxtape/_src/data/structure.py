@@ -47,7 +47,7 @@ def normalize(value, lists_are_tuples: bool = False, copy: bool = False, device_
 
     `device_ok`: a Tensor's JAX array is kept as it is (a map function's
     output, handed on without a round trip through NumPy)."""
-    from jaxtape._src.data.dataset import Dataset
+    from jaxtape._src.data.dataset import Dataset  # late: a cycle, dataset.py builds on this module
     if isinstance(value, dict):
         out = type(value)() if type(value) is not dict else {}
         for k in value:

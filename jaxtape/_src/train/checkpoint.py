@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from jaxtape._src.framework import dtypes
+from jaxtape._src.framework import dtypes, errors
 from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.variables import Variable
 from jaxtape._src.train import bundle, object_graph, restore, state_file
@@ -135,7 +135,6 @@ class Checkpoint:
             self.save_counter  # noqa: B018
             return status
         except Exception as e:
-            from jaxtape._src.framework import errors
             if isinstance(e, errors.NotFoundError) and "TensorSliceReader" in str(e):
                 raise errors.NotFoundError(
                     None, None, f"Error when restoring from checkpoint or SavedModel at {prefix}: "
