@@ -26,6 +26,7 @@ from jaxtape._src.framework.nest import flatten_with_tree, is_leaf
 from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.framework.variables import Variable
+from jaxtape._src.tape import stack
 from jaxtape._src.tape.primitive import Primitive
 
 
@@ -166,13 +167,16 @@ def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
         if not callable(default):
             raise TypeError("default must be callable.")
         fns = fns + [default]
-    if isinstance(branch_index, Variable):
-        branch_index = branch_index._read_for_op()
+    # TF converts nothing: a Python int or a variable is refused, as is a float tensor.
+    if not isinstance(branch_index, Tensor):
+        raise TypeError(f"'branch_index' must be a Tensor, got {type(branch_index)}")
+    if not branch_index.dtype.is_integer:
+        raise TypeError(f"'branch_index' must be an integer Tensor, got {branch_index.dtype}")
     if not _is_traced(branch_index):
-        index = int(convert_to_tensor(branch_index))
+        index = int(branch_index)
         return (fns[index] if 0 <= index < len(fns) else fns[-1])()
-    index = convert_to_tensor(branch_index)
-    if not index.dtype.is_integer or index.shape.rank != 0:
+    index = branch_index
+    if index.shape.rank != 0:
         raise TypeError("branch_index must be a scalar integer tensor, got "
                         f"{index.dtype.name} of shape {index.shape}.")
     names = [f"branch_fns[{i}]" for i in range(len(fns))]
@@ -287,6 +291,48 @@ def _while_primitive(cond_tr, body_tr, n_loop, n_vars, max_iter):
     return loop
 
 
+_COUNT_LIMIT = 10_000
+
+
+def _static_trip_count(cond_fn, body_fn, loop_vars, limit):
+    """How many times the loop runs when that is known at trace time (its
+    condition folds to a constant on every iteration), else None.
+
+    The loop is run in a throwaway trace, so nothing it computes or assigns
+    reaches the program; with the count known it runs as a fixed-length
+    `lax.scan`, which JAX can differentiate.
+    """
+    scope = capture.active_scope()
+    saved = None if scope is None else {k: dict(v) for k, v in vars(scope).items() if isinstance(v, dict)}
+    found = []
+
+    def run():
+        vals, n = loop_vars, 0
+        while n <= limit:
+            go = convert_to_tensor(cond_fn(*vals))
+            if isinstance(go._value, jax.core.Tracer) or go._value.shape:
+                return
+            if not bool(go._value):
+                found.append(n)
+                return
+            vals = body_fn(*vals)
+            if not isinstance(vals, (list, tuple)):
+                vals = [vals]
+            n += 1
+
+    try:
+        with stack.hidden():
+            jax.make_jaxpr(run)()
+    except Exception:  # noqa: BLE001 - the real trace below reports the user's error
+        return None
+    finally:
+        if saved is not None:
+            for k, v in saved.items():
+                getattr(scope, k).clear()
+                getattr(scope, k).update(v)
+    return found[0] if found else None
+
+
 def _traced_while(cond_fn, body_fn, loop_vars, shape_invariants, maximum_iterations):
     flat, tree = flatten_with_tree(loop_vars)
     tensors = [convert_to_tensor(x) for x in flat]
@@ -336,6 +382,11 @@ def _traced_while(cond_fn, body_fn, loop_vars, shape_invariants, maximum_iterati
         max_iter = limit if isinstance(limit._value, jax.core.Tracer) else int(limit)
     else:
         max_iter = None
+    if not isinstance(max_iter, Tensor):
+        count = _static_trip_count(cond_fn, body_fn, loop_vars,
+                                   _COUNT_LIMIT if max_iter is None else min(max_iter, _COUNT_LIMIT))
+        if count is not None:
+            max_iter = count if max_iter is None else min(count, max_iter)
     scope = capture.active_scope()
     var_init = [scope.shadow[id(v)] for v in carried] if carried else []
     operands = tensors + var_init + cond_tr.operands + body_tr.operands

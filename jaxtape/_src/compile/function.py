@@ -22,17 +22,17 @@ import jax
 import jax.numpy as jnp
 from jax import tree_util
 
-from jaxtape._src.compile import capture
+from jaxtape._src.compile import capture, graph_ops
 from jaxtape._src.compile import signature
 from jaxtape._src.compile.signature import TRACED
-from jaxtape._src.framework.convert import convert_to_tensor
+from jaxtape._src.framework.convert import cached_scalar_ids, convert_to_tensor
 from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.nest import flatten_with_tree
 from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.framework.variables import Variable
 from jaxtape._src.tape import stack
-from jaxtape._src.tape.primitive import Primitive
+from jaxtape._src.tape.primitive import TRAINABLE, Primitive
 
 
 class traced(stack.hidden):
@@ -47,11 +47,13 @@ class traced(stack.hidden):
 
     def __enter__(self):
         super().__enter__()
+        graph_ops.installed().__enter__()
         local.tracing += 1
         return self
 
     def __exit__(self, *exc):
         local.tracing -= 1
+        graph_ops.installed().__exit__()
         super().__exit__(*exc)
 
 
@@ -69,6 +71,32 @@ def output_leaf(leaf):
         return None
 
 
+class FollowAll(stack.Recorder):
+    """Stands in `local.tapes` while a body is traced; records every op, so a
+    trace knows which outer tensors it captured and what its outputs depend on."""
+
+    __slots__ = ("ids", "nodes", "watched")
+
+    def __init__(self):
+        self.ids = stack.EVERY_ID
+        self.nodes = []
+        self.watched = {}
+
+    def watch_variable(self, var):
+        self.watched[id(var)] = var
+
+    def reaching(self, out_ids):
+        """The ids of the tensors the `out_ids` depend on through differentiable ops
+        (TF's gradient rules: ops without a gradient and integer tensors cut)."""
+        live = set(out_ids)
+        for node in reversed(self.nodes):
+            for o in node.out_ids:
+                if o in live:
+                    live.update(a._id for a in node.args if isinstance(a, Tensor))
+                    break
+        return live
+
+
 class _CompiledCall(Primitive):
     """The compiled call as one recorded op, sharing the jitted function."""
 
@@ -83,30 +111,45 @@ class _CompiledCall(Primitive):
 class ConcreteFunction:
     """One trace: the jitted pure function and how to feed it and unpack it."""
 
-    def __init__(self, name, closed, scope, out_tree, out_template, n_out, written, created):
+    def __init__(self, name, closed, scope, out_tree, out_template, n_out, written, created,
+                 captured, live):
         consts = list(closed.consts)
-        in_vars, slots, index = [], [], {}
+        in_vars, caps, slots, index = [], [], [], {}
         for i, c in enumerate(consts):
             var = scope.copies.get(id(c))
-            if var is None:
-                continue
-            j = index.get(id(var))
-            if j is None:
-                j = index[id(var)] = len(in_vars)
-                in_vars.append(var)
-            slots.append((i, j))
-            consts[i] = None  # fed at each call; do not keep the copy alive
-        jaxpr = closed.jaxpr
+            if var is not None:
+                j = index.get(id(var))
+                if j is None:
+                    j = index[id(var)] = len(in_vars)
+                    in_vars.append(var)
+                slots.append((i, j))
+                consts[i] = None  # fed at each call; do not keep the copy alive
+            elif id(c) in captured:
+                caps.append((i, captured[id(c)]))
         n_vars = len(in_vars)
+        for i, t in caps:  # captured tensors a tape may follow are inputs after the variables
+            j = index.get(id(t))
+            if j is None:
+                j = index[id(t)] = len(in_vars)
+                in_vars.append(t)
+            slots.append((i, j))
+        jaxpr = closed.jaxpr
+        n_pre = len(in_vars)
+        self.captured = tuple(in_vars[n_vars:])
+        in_vars = in_vars[:n_vars]
 
         def pure(*flat):
             c = list(consts)
             for i, j in slots:
                 c[i] = flat[j]
-            return tuple(jax.core.eval_jaxpr(jaxpr, c, *flat[n_vars:]))
+            return tuple(jax.core.eval_jaxpr(jaxpr, c, *flat[n_pre:]))
 
         pure.__name__ = name
         self.in_vars = tuple(in_vars)
+        self.capture_values = tuple(t._value for t in self.captured)
+        # Per input (variables, captures, arguments): whether any output depends on it
+        # through differentiable ops. The others get None gradients, as TF gives them.
+        self.live = live
         self.written = tuple(written)
         self.created = tuple(created)
         self.n_out = n_out
@@ -118,7 +161,8 @@ class ConcreteFunction:
 
     def initial_values(self, tensors):
         """Runs the trace once for the values of the variables it created."""
-        res = self.jitted(*[v._value for v in self.in_vars], *[t._value for t in tensors])
+        res = self.jitted(*[v._value for v in self.in_vars], *self.capture_values,
+                          *[t._value for t in tensors])
         start = self.n_out + len(self.written)
         for var, value in zip(self.created, res[start:]):
             var.__dict__["_value"] = value
@@ -127,12 +171,16 @@ class ConcreteFunction:
         st = local
         if st.tapes or st.accumulators:
             ins = [v._read_for_op() for v in self.in_vars]
+            ins.extend(self.captured)
             ins.extend(tensors)
+            # An input no output depends on goes in as a plain array: no tape follows it.
+            ins = [t if live else t._value for t, live in zip(ins, self.live)]
             res = self.prim(*ins)
             outs = res[:self.n_out]
             new = [t._value for t in res[self.n_out:]]
         else:
-            res = self.jitted(*[v._value for v in self.in_vars], *[t._value for t in tensors])
+            res = self.jitted(*[v._value for v in self.in_vars], *self.capture_values,
+                              *[t._value for t in tensors])
             outs = [Tensor(r) for r in res[:self.n_out]]
             new = res[self.n_out:]
         for var, value in zip(self.written, new):
@@ -147,18 +195,21 @@ class ConcreteFunction:
 def trace(python_function, name, tensors, template, treedef, spread, allow_create):
     """Traces `python_function` on `tensors` into a `ConcreteFunction`."""
     scope = capture.Scope(allow_create)
+    follow = FollowAll()
     info = {}
+    first_id = Tensor(None)._id  # tensors made before the trace are captures
 
     def body(*arrays):
         it = iter(arrays)
         leaves = [Tensor(next(it)) if t is TRACED else t for t in template]
+        info["args"] = [leaf for leaf in leaves if isinstance(leaf, Tensor)]
         structure = tree_util.tree_unflatten(treedef, leaves)
         if spread:
             out = python_function(*structure)
         else:
             out = python_function(*structure[0], **structure[1])
         flat, out_tree = flatten_with_tree(out)
-        arrays_out, out_template = [], []
+        arrays_out, out_template, out_ids = [], [], []
         for leaf in flat:
             value = output_leaf(leaf)
             if value is None:
@@ -166,6 +217,9 @@ def trace(python_function, name, tensors, template, treedef, spread, allow_creat
             else:
                 arrays_out.append(value)
                 out_template.append(TRACED)
+                if isinstance(leaf, (Tensor, Variable)) and value.dtype in TRAINABLE:
+                    out_ids.append(leaf._id)
+        info["out_ids"] = out_ids
         written = [v for k, v in scope.written.items() if k not in scope.created]
         created = list(scope.created.values())
         info.update(out_tree=out_tree, out_template=out_template, n_out=len(arrays_out),
@@ -173,10 +227,21 @@ def trace(python_function, name, tensors, template, treedef, spread, allow_creat
         return (arrays_out, [scope.shadow[id(v)] for v in written],
                 [scope.base[id(v)] for v in created])
 
-    with traced(), capture.tracing_scope(scope):
+    with traced([follow]), capture.tracing_scope(scope):
         closed = jax.make_jaxpr(body)(*[t._value for t in tensors])
-    return ConcreteFunction(name, closed, scope, info["out_tree"], info["out_template"],
-                            info["n_out"], info["written"], info["created"])
+    constants = cached_scalar_ids()
+    captured = {}
+    for node in follow.nodes:
+        for a in node.args:
+            if (isinstance(a, Tensor) and a._id < first_id and id(a) not in constants
+                    and a._value.dtype in TRAINABLE and id(a._value) not in scope.copies):
+                captured.setdefault(id(a._value), a)
+    reached = follow.reaching(info["out_ids"])
+    concrete = ConcreteFunction(name, closed, scope, info["out_tree"], info["out_template"],
+                                info["n_out"], info["written"], info["created"], captured, None)
+    inputs = [*concrete.in_vars, *concrete.captured, *info["args"]]
+    concrete.live = tuple(t._id in reached for t in inputs)
+    return concrete
 
 
 class Function:
@@ -235,12 +300,16 @@ class Function:
         key, tensors, template, treedef, spread = bound
         concrete = self._cache.get(key)
         if concrete is None:
-            concrete = trace(self._python_function, self._name, tensors, template, treedef,
+            # cycle: autograph's runtime imports closure, which imports this module
+            from jaxtape._src.compile.autograph import api as autograph
+            fn = (autograph.converted(self._python_function) if self._options["autograph"]
+                  else self._python_function)  # AutoGraph stages Python control flow on tensors
+            concrete = trace(fn, self._name, tensors, template, treedef,
                              spread, allow_create=not self._traced_once)
             self._tracing_count += 1
             if concrete.created:  # TF traces again once the variables exist
                 concrete.initial_values(tensors)
-                concrete = trace(self._python_function, self._name, tensors, template,
+                concrete = trace(fn, self._name, tensors, template,
                                  treedef, spread, allow_create=False)
                 self._tracing_count += 1
             self._traced_once = True
@@ -317,9 +386,10 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None,
              experimental_follow_type_hints=None, name=None):
     """Compiles `func` with `jax.jit`; usable as `@function` or `@function(...)`.
 
-    `autograph`, `jit_compile` and `reduce_retracing` are accepted and have
-    no effect: everything compiles with XLA, and Python control flow is not
-    converted (use `tf.cond` / `tf.while_loop` on tensors).
+    `autograph` (default True) converts Python `if`/`while`/`for` on tensors
+    into `tf.cond` / `tf.while_loop` (`compile/autograph`). `jit_compile` and
+    `reduce_retracing` are accepted and have no effect: everything compiles
+    with XLA.
     """
     options = dict(input_signature=input_signature, autograph=autograph,
                    jit_compile=jit_compile, reduce_retracing=reduce_retracing, name=name)

@@ -73,12 +73,16 @@ TRACED = object()
 
 
 def _static_key(value):
-    """A Python argument's part of the key: its type and value, or identity."""
+    """A Python argument's part of the key: its value, or identity if unhashable.
+
+    By value alone, as TF: `f(2)` then `f(2.0)` (or `f(True)` after `f(1)`)
+    reuses the first trace, since the values compare equal.
+    """
     try:
         hash(value)
     except TypeError:
         return ("id", id(value))
-    return (type(value), value)
+    return ("value", value)
 
 
 def bind(args, kwargs):

@@ -76,6 +76,13 @@ def _contains_tensor(value) -> bool:
     return is_tensor(value)
 
 
+def constant_array(value, dtype=None):
+    """A host value on the device: concrete even inside a `tf.function` trace, so
+    that what TF knows statically there (a shape, a Python list) stays readable."""
+    with jax.ensure_compile_time_eval():
+        return jnp.asarray(value, dtype=dtype)
+
+
 def _python_to_array(value, dtype: dtypes.DType | None):
     inferred = _python_dtype(value)
     if isinstance(value, (list, tuple)) and _has_mixed_bool(value):
@@ -87,13 +94,13 @@ def _python_to_array(value, dtype: dtypes.DType | None):
         # An empty list has no value that could fail to fit: `constant([], tf.int32)`.
         raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
     try:
-        return jnp.asarray(np.asarray(value, dtype=dtype.as_numpy_dtype))
+        return constant_array(np.asarray(value, dtype=dtype.as_numpy_dtype))
     except OverflowError:
         if dtype is inferred:
             raise ValueError("Can't convert Python sequence with out-of-range integer to Tensor.") from None
         # A requested integer dtype wraps around, as TF's C cast does.
         wrapped = np.asarray(np.asarray(value, dtype=object) % (1 << 64), dtype=np.uint64)
-        return jnp.asarray(wrapped.astype(dtype.as_numpy_dtype))
+        return constant_array(wrapped.astype(dtype.as_numpy_dtype))
 
 
 def _scalar(value, dtype):
@@ -139,7 +146,7 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
         if value.dtype.kind in "US":
             raise TypeError("jaxtape does not implement string tensors (tf.string)")
         target = dtypes.as_dtype(value.dtype) if dtype is None else dtype
-        return Tensor(jnp.asarray(value, dtype=target.as_numpy_dtype))
+        return Tensor(constant_array(value, target.as_numpy_dtype))
     if isinstance(value, jax.Array):
         if dtype is not None and value.dtype != dtype.as_numpy_dtype:
             value = value.astype(dtype.as_numpy_dtype)
@@ -177,7 +184,7 @@ def _shape_tensor(shape, dtype):
     elif dtype not in (dtypes.int32, dtypes.int64):
         raise TypeError(f"Cannot convert TensorShape {shape} to dtype {dtype}. "
                         "Allowed dtypes are tf.int32 and tf.int64.")
-    return Tensor(jnp.asarray(dims, dtype=dtype.as_numpy_dtype).reshape(len(dims)))
+    return Tensor(constant_array(np.asarray(dims, dtype=dtype.as_numpy_dtype).reshape(len(dims))))
 
 
 _tensor_cache: dict = {}
@@ -210,3 +217,8 @@ def scalar_tensor(value, np_dtype):
         return None
     hit = _tensor_cache[key] = Tensor(array)
     return hit
+
+
+def cached_scalar_ids() -> set:
+    """The ids of `scalar_tensor`'s cached Tensors: Python numbers, not captured tensors."""
+    return {id(t) for t in _tensor_cache.values()}

@@ -85,6 +85,8 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """A NumPy copy; a NumPy scalar for rank 0, as TF returns."""
+        if isinstance(self._value, Tracer):  # inside tf.function: a symbolic tensor has no value
+            raise AttributeError("'SymbolicTensor' object has no attribute 'numpy'")
         a = np.asarray(self._value)
         return a[()] if a.ndim == 0 else a
 

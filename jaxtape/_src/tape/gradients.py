@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import enum
 
+import jax
 import jax.numpy as jnp
 
 from jaxtape._src.framework.convert import convert_to_tensor
-from jaxtape._src.framework.errors import invalid_argument
-from jaxtape._src.framework.messages import incompatible_shapes
+from jaxtape._src.framework.messages import dtype_mismatch, incompatible_shapes
 from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor, is_tensor
 from jaxtape._src.tape import backward
@@ -45,6 +45,16 @@ def as_tensor(x) -> Tensor:
     return convert_to_tensor(x)
 
 
+def as_source(x) -> Tensor:
+    """A source of `gradient`: TF's tape reads each one's id, so a NumPy
+    value or Python number fails there rather than getting a None gradient."""
+    if x is None or is_tensor(x):
+        return as_tensor(x)
+    kind = type(x)
+    qualname = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    raise AttributeError(f"'{qualname}' object has no attribute '_id'")
+
+
 def detach_unwatched(ids, targets, sources):
     """Stands a fresh tensor in for each source the tape never followed.
 
@@ -74,7 +84,7 @@ def gradient(nodes, ids, flat_targets, flat_sources, output_gradients, unconnect
     """
     mode = unconnected_mode(unconnected_gradients)
     targets = [as_tensor(t) for t in flat_targets]
-    sources = [as_tensor(s) for s in flat_sources]
+    sources = [as_source(s) for s in flat_sources]
     targets, sources = detach_unwatched(ids, targets, sources)
     seeds = []
     for i, t in enumerate(targets):
@@ -108,9 +118,8 @@ def _seed(output_gradient, target):
     """
     og = convert_to_tensor(output_gradient, dtype_hint=target.dtype)
     if og._value.dtype != target._value.dtype:
-        raise invalid_argument(
-            f"output_gradients has dtype {og.dtype.name} but its target has dtype "
-            f"{target.dtype.name}", "Mul")
+        # TF's first backward op (most often a Mul) gets the seed as input 0.
+        raise dtype_mismatch("Mul", 1, og.dtype, target.dtype)
     if og._value.shape != target._value.shape:
         try:
             shape = jnp.broadcast_shapes(og._value.shape, target._value.shape)
@@ -150,5 +159,6 @@ def _ones(shape, dtype):
         return jnp.ones(shape, dtype)
     hit = _ones_cache.get(dtype)
     if hit is None:
-        hit = _ones_cache[dtype] = jnp.ones((), dtype)
+        with jax.ensure_compile_time_eval():  # inside a trace too: a cached tracer would leak
+            hit = _ones_cache[dtype] = jnp.ones((), dtype)
     return hit

@@ -72,9 +72,14 @@ class Primitive:
 
     fn: `fn(*arrays, **static) -> array` (or a tuple with `multiple_results`).
     differentiable: False for ops TF gives no gradient (floor, argmax, ...);
-      they are never recorded, so what depends only on them gets `None`.
+      they record no node, so what depends only on them gets `None`, but
+      their outputs are followed (see `follow`).
     jit: False for ops whose output shape depends on values (boolean_mask).
     """
+
+    # The primitive to trace in its place inside tf.function (an op whose TF
+    # gradient formula lives in a twin, see ops/math/tf_gradients.py).
+    graph_twin = None
 
     def __init__(self, fn, name=None, *, multiple_results=False, differentiable=True, jit=True):
         self.fn = fn
@@ -116,8 +121,11 @@ class Primitive:
             result = Tensor(out)
             outs = (result,)
         st = local
-        if st.tapes and self.differentiable:
-            record(self, skey, static, args, outs)
+        if st.tapes:
+            if self.differentiable:
+                record(self, skey, static, args, outs)
+            else:
+                follow(args, outs)
         if st.accumulators and forward_hook is not None:
             forward_hook(self, static, args, result)
         return result
@@ -186,6 +194,18 @@ def record(prim, skey, static, args, outs):
                 follow = [o._id for o in outs if o._value.dtype in TRAINABLE]
         tape.nodes.append(node)
         ids.update(follow)
+
+
+def follow(args, outs):
+    """A non-differentiable op on a followed input: no node (no gradient flows
+    back through it), but its float outputs are followed, so gradients with
+    respect to them exist (TF: `tape.gradient(3 * floor(x), floor(x))` is 3)."""
+    for tape in local.tapes:
+        ids = tape.ids
+        for a in args:
+            if type(a) is Tensor and a._id in ids:
+                ids.update([o._id for o in outs if o._value.dtype in TRAINABLE])
+                break
 
 
 def primitive(fn=None, **options):

@@ -9,10 +9,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxtape._src.framework import dtypes
-from jaxtape._src.framework.messages import dims, dtype_mismatch, op_error
+from jaxtape._src.framework.errors import InvalidArgumentError
+from jaxtape._src.framework.messages import dims, dtype_mismatch, kernel_dtype_name, named_by, op_error
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.ops.array.index_checks import check_in_range, check_nd, int_indices
-from jaxtape._src.ops.support.args import binary, host_int, tensor
+from jaxtape._src.ops.support.args import binary, host_array, host_int, tensor
 from jaxtape._src.ops.support.args import tensor as _as_tensor  # where TF's argument is `tensor`
 from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import Primitive, primitive
@@ -51,7 +52,7 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
         if p._value.shape[d] != idx._value.shape[d]:
             raise op_error(f"params.shape[{d}]: {p._value.shape[d]} should be equal to "
                            f"indices.shape[{d}]: {idx._value.shape[d]}", "GatherV2")
-    check_in_range(idx, p._value.shape[axis], "GatherV2")
+    check_in_range(idx, p._value.shape[axis], "GatherV2", named_by(indices))
     return _gather(p, idx, axis=axis, batch_dims=batch_dims)
 
 
@@ -66,17 +67,18 @@ def _gather_nd(params, indices, *, batch_dims):
 @defined("gather_nd", primitive=_gather_nd)
 def gather_nd(params, indices, batch_dims=0, name=None, bad_indices_policy=""):
     p = tensor(params)
+    named = named_by(indices)
     idx = int_indices(indices, "GatherNd")
     batch_dims = int(batch_dims)
     if idx.ndim < 1:
-        raise op_error("indices must be at least a vector", "GatherNd")
+        raise op_error("indices must be at least a vector", "GatherNd", named)
     depth = idx._value.shape[-1]
     if depth > p.ndim - batch_dims:
         raise op_error(f"index innermost dimension length must be <= params rank; saw: {depth} "
-                       f"vs. {p.ndim - batch_dims}", "GatherNd")
+                       f"vs. {p.ndim - batch_dims}", "GatherNd", named)
     inner = p._value.shape[batch_dims:]
     suffix = ", node name: GatherNd" if batch_dims == 0 else ""
-    check_nd(idx, inner, "param shape", "GatherNd", suffix)
+    check_nd(idx, inner, "param shape", "GatherNd", suffix, named)
     return _gather_nd(p, idx, batch_dims=batch_dims)
 
 
@@ -102,7 +104,8 @@ def boolean_mask(tensor, mask, axis=None, name="boolean_mask"):  # noqa: F811 - 
     part = x._value.shape[axis:axis + k]
     if part != m._value.shape:
         raise ValueError(f"Shapes {tuple(part)} and {tuple(m._value.shape)} are incompatible")
-    positions = np.flatnonzero(np.asarray(m.numpy()).reshape(-1)).astype(np.int64)
+    host = host_array(m, "tf.boolean_mask", "the size of its output")
+    positions = np.flatnonzero(host.reshape(-1)).astype(np.int64)
     return _take_rows(x, Tensor(jnp.asarray(positions)), axis=axis, k=k)
 
 
@@ -118,18 +121,27 @@ def _argwhere(cond):
 def where(condition, x=None, y=None, name=None):
     """Three arguments: elementwise select (broadcasting). One: int64 coordinates of true entries."""
     if x is None and y is None:
-        return _argwhere(tensor(condition))
+        cond = tensor(condition)
+        host_array(cond, "tf.where", "the size of its output")  # the shape is the values' count
+        return _argwhere(cond)
     if x is None or y is None:
         raise ValueError("x and y must both be non-None or both be None.")
     cond = condition if isinstance(condition, Tensor) else tensor(condition, dtype=dtypes.bool)
     cond = tensor(cond)
     if cond.dtype != dtypes.bool:
         raise dtype_mismatch("SelectV2", 0, dtypes.bool, cond.dtype)
-    x, y = binary(x, y, "SelectV2")
+    named = named_by(condition, x, y)
+    try:
+        x, y = binary(x, y, "SelectV2")
+    except InvalidArgumentError:  # `y` is the kernel's input 2
+        raise op_error(f"cannot compute SelectV2 as input #2(zero-based) was expected to be a "
+                       f"{kernel_dtype_name(tensor(x).dtype)} tensor but is a "
+                       f"{kernel_dtype_name(tensor(y).dtype)} tensor", "SelectV2", named) from None
     shapes = [cond._value.shape, x._value.shape, y._value.shape]
     try:
         np.broadcast_shapes(*shapes)
     except ValueError:
-        raise op_error("condition, then and else must be broadcastable: "
-                       + ", ".join(dims(s) for s in shapes), "SelectV2") from None
+        c, t, e = (dims(s) for s in shapes)
+        raise op_error(f"condition {c}, then {t}, and else {e} must be broadcastable",
+                       "SelectV2", named) from None
     return _select(cond, x, y)

@@ -1,6 +1,9 @@
 """`tf.identity`, `tf.identity_n` and `tf.stop_gradient`: the same values, new tensors."""
 from __future__ import annotations
 
+from jax import lax
+from jax.core import Tracer
+
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.ops.support.args import tensor
 from jaxtape._src.ops.support.define import defined
@@ -23,5 +26,7 @@ def identity_n(input, name=None):  # noqa: A002
 @defined("stop_gradient")
 def stop_gradient(input, name=None):  # noqa: A002
     """The same value under a new id that no tape follows."""
-    x = tensor(input)
-    return Tensor(x._value)
+    value = tensor(input)._value
+    if isinstance(value, Tracer):  # inside tf.function JAX differentiates the whole program
+        value = lax.stop_gradient(value)
+    return Tensor(value)

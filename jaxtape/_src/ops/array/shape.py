@@ -6,7 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxtape._src.framework import dtypes
-from jaxtape._src.framework.messages import dims, incompatible_shapes, op_error
+from jaxtape._src.framework.convert import constant_array
+from jaxtape._src.framework.messages import dims, incompatible_shapes, named_by, op_error
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.framework.tensor_shape import TensorShape
 from jaxtape._src.ops.array.identity import identity
@@ -25,7 +26,8 @@ _broadcast_to = Primitive(jnp.broadcast_to, "BroadcastTo")
 @defined("shape")
 def shape(input, out_type=dtypes.int32, name=None):  # noqa: A002 - TF's argument name
     x = tensor(input)
-    return Tensor(jnp.asarray(x._value.shape, dtype=dtypes.as_dtype(out_type).as_numpy_dtype))
+    # Concrete inside tf.function too: shapes are static there, as TF's shape inference knows.
+    return Tensor(constant_array(x._value.shape, dtypes.as_dtype(out_type).as_numpy_dtype))
 
 
 @defined("shape_n")
@@ -36,27 +38,28 @@ def shape_n(input, out_type=dtypes.int32, name=None):  # noqa: A002
 @defined("size")
 def size(input, out_type=dtypes.int32, name=None):  # noqa: A002
     x = tensor(input)
-    return Tensor(jnp.asarray(x._value.size, dtype=dtypes.as_dtype(out_type).as_numpy_dtype))
+    return Tensor(constant_array(x._value.size, dtypes.as_dtype(out_type).as_numpy_dtype))
 
 
 @defined("rank")
 def rank(input, name=None):  # noqa: A002
-    return Tensor(jnp.asarray(tensor(input).ndim, dtype=jnp.int32))
+    return Tensor(constant_array(tensor(input).ndim, jnp.int32))
 
 
 @defined("reshape", primitive=_reshape)
 def reshape(tensor, shape, name=None):  # noqa: F811 - TF's argument names
     x = _as_tensor(tensor)
+    named = named_by(shape)
     shape = static_shape(shape)
     size = x._value.size
     if shape.count(-1) > 1:
         first = shape.index(-1)
         raise op_error(f"Only one input size may be -1, not both {first} and "
-                       f"{shape.index(-1, first + 1)}", "Reshape")
+                       f"{shape.index(-1, first + 1)}", "Reshape", named)
     known = int(np.prod([d for d in shape if d != -1])) if shape else 1
     if (-1 not in shape and known != size) or (-1 in shape and (known == 0 or size % known)):
         raise op_error(f"Input to reshape is a tensor with {size} values, but the requested "
-                       f"shape {'requires a multiple of' if -1 in shape else 'has'} {known}", "Reshape")
+                       f"shape {'requires a multiple of' if -1 in shape else 'has'} {known}", "Reshape", named)
     if shape == x._value.shape:
         return _identity(x)
     return _reshape(x, shape=shape)
@@ -136,10 +139,11 @@ def broadcast_dynamic_shape(shape_x, shape_y):
 @defined("broadcast_to", primitive=_broadcast_to)
 def broadcast_to(input, shape, name=None):  # noqa: A002
     x = tensor(input)
+    named = named_by(shape)
     shape = static_shape(shape)
     have = x._value.shape
     if len(have) > len(shape) or any(d != s and d != 1 for d, s in zip(have[::-1], shape[::-1])):
-        raise incompatible_shapes("BroadcastTo", have, shape)
+        raise incompatible_shapes("BroadcastTo", have, shape, named)
     if shape == have:
         return _identity(x)
     return _broadcast_to(x, shape=shape)

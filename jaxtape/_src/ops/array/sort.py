@@ -10,7 +10,7 @@ import numpy as np
 from jaxtape._src.framework import dtypes
 from jaxtape._src.framework.messages import dtype_not_allowed, op_error
 from jaxtape._src.framework.tensor import Tensor
-from jaxtape._src.ops.support.args import single_axis, tensor
+from jaxtape._src.ops.support.args import host_array, single_axis, tensor
 from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import primitive
 
@@ -91,7 +91,8 @@ def _unique_parts(x, out_idx, op):
     out_idx = dtypes.as_dtype(out_idx)
     if out_idx not in (dtypes.int32, dtypes.int64):
         raise dtype_not_allowed(op, out_idx, "int32, int64", attr="out_idx")
-    values = x.numpy()
+    values = host_array(x, f"tf.{op.lower().replace('uniquewithcounts', 'unique_with_counts')}",
+                        "the size of its output")
     _, first, inverse, counts = np.unique(values, return_index=True, return_inverse=True,
                                           return_counts=True)
     order = np.argsort(first, kind="stable")  # TF lists values by first appearance

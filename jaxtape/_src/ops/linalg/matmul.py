@@ -6,7 +6,8 @@ import string
 import jax.numpy as jnp
 import numpy as np
 
-from jaxtape._src.framework.messages import dims, dtype_mismatch, op_error
+from jaxtape._src.framework.messages import dims, dtype_mismatch, op_error, unequal_dimensions
+from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.ops.linalg.matrices import adjoint_of
 from jaxtape._src.ops.support.args import binary, tensor
@@ -36,11 +37,20 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     sa, sb = a._value.shape, b._value.shape
     if len(sa) < 2 or len(sb) < 2:
         raise op_error(f"In[0] and In[1] has different ndims: {dims(sa)} vs. {dims(sb)}"
-                       if len(sa) != len(sb) else f"In[0] ndims must be >= 2: {len(sa)}", "MatMul")
+                       if len(sa) != len(sb) else f"In[0] and In[1] ndims must be == 2: {len(sa)}",
+                       "MatMul")
+    if (len(sa) > 2 or len(sb) > 2) and not local.tracing:  # TF's kernel: batch dims first
+        try:
+            jnp.broadcast_shapes(sa[:-2], sb[:-2])
+        except ValueError:
+            raise op_error(f"In[0] and In[1] must have compatible batch dimensions: {dims(sa)} vs. "
+                           f"{dims(sb)}", "BatchMatMulV2") from None
     k_a = sa[-2] if (transpose_a or adjoint_a) else sa[-1]
     k_b = sb[-1] if (transpose_b or adjoint_b) else sb[-2]
     if k_a != k_b:
         op = "MatMul" if len(sa) == 2 and len(sb) == 2 else "BatchMatMulV2"
+        if local.tracing:  # TF's shape inference, at trace time
+            raise unequal_dimensions(op, k_a, k_b, sa, sb)
         msg = f"Matrix size-incompatible: In[0]: {dims(sa)}, In[1]: {dims(sb)}"
         raise op_error(msg, op)
     flags = {}

@@ -6,7 +6,7 @@ import numpy as np
 
 from jaxtape._src.framework import dtypes
 from jaxtape._src.framework.messages import op_error
-from jaxtape._src.ops.support.args import host_int, tensor
+from jaxtape._src.ops.support.args import host_array, host_int, tensor
 from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import Primitive
 
@@ -35,9 +35,10 @@ def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=dtypes.int
              axis=None, binary_output=False):
     """Counts of each value in `arr` (weighted sums with `weights`); axis -1 counts per row."""
     arr = tensor(arr)
+    host = host_array(arr, "tf.math.bincount", "the size of its output")
     if not arr.dtype.is_integer:
-        arr = tensor(np.asarray(arr._value).astype(np.int32))
-    host = np.asarray(arr._value)
+        arr = tensor(host.astype(np.int32))
+        host = np.asarray(arr._value)
     if host.size and host.min() < 0:
         raise op_error("Input arr must be non-negative!", "DenseBincount")
     length = int(host.max()) + 1 if host.size else 0

@@ -11,9 +11,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxtape._src.framework.messages import dims, dtype_not_allowed, op_error
+from jaxtape._src.framework.messages import dims, dtype_not_allowed, named_by, op_error
 from jaxtape._src.ops.support import kernel_dtypes
-from jaxtape._src.ops.support.args import host_int, tensor
+from jaxtape._src.ops.support.args import host_array, host_int, tensor
 from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import Primitive
 
@@ -62,35 +62,38 @@ def _index_tensor(ids, op):
 
 def _sorted_segment(data, segment_ids, kind, op):
     data = tensor(data)
+    named = named_by(data, segment_ids)
     kernel_dtypes.check("SegmentSumV2" if kind in ("sum", "mean", "prod") else "SegmentMaxV2", data)
     ids = _index_tensor(segment_ids, op)
     if ids.ndim != 1:
-        raise op_error("segment_ids should be a vector.", op)
+        raise op_error("segment_ids should be a vector.", op, named)
     if data.ndim == 0 or ids._value.shape[0] != data._value.shape[0]:
-        raise op_error("segment_ids should be the same size as dimension 0 of input.", op)
-    host = np.asarray(ids._value)
+        raise op_error("segment_ids should be the same size as dimension 0 of input.", op, named)
+    host = host_array(ids, op, "the number of segments (the largest segment id)")
     num = int(host[-1]) + 1 if host.size else 0
     if host.size and host[0] < 0:
         raise op_error(f"Segment id {host[0]} out of range [0, {num}), possibly because 'segment_ids' "
-                       "input is not sorted.", op)
+                       "input is not sorted.", op, named)
     if np.any(np.diff(host) < 0):
-        raise op_error("segment ids are not increasing", op)
+        raise op_error("segment ids are not increasing", op, named)
     return _segment_prim(data, ids, kind=kind, num_segments=num, sorted_ids=True)
 
 
 def _unsorted_segment(data, segment_ids, num_segments, kind, op, kernel):
     data = tensor(data)
+    named = named_by(data, segment_ids)
     kernel_dtypes.check(kernel, data)
     ids = _index_tensor(segment_ids, op)
-    num = host_int(num_segments)
+    num = host_int(num_segments, op)
     ds, ishape = data._value.shape, ids._value.shape
     if ds[:len(ishape)] != ishape:
         raise op_error(f"data.shape = {dims(ds)} does not start with segment_ids.shape = "
-                       f"{dims(ishape)}", op)
-    host = np.asarray(ids._value).reshape(-1)
-    over = np.nonzero(host >= num)[0]
-    if over.size:
-        raise op_error(f"segment_ids[{over[0]}] = {host[over[0]]} is out of range [0, {num})", op)
+                       f"{dims(ishape)}", op, named)
+    # Inside tf.function traced ids are checked by nothing (XLA drops out-of-range rows).
+    host = None if isinstance(ids._value, jax.core.Tracer) else np.asarray(ids._value).reshape(-1)
+    over = () if host is None else np.nonzero(host >= num)[0]
+    if len(over):
+        raise op_error(f"segment_ids[{over[0]}] = {host[over[0]]} is out of range [0, {num})", op, named)
     # Negative ids drop their rows (JAX drops out-of-range indices too).
     return _segment_prim(data, ids, kind=kind, num_segments=num, sorted_ids=False)
 

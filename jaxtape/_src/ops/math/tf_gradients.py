@@ -4,7 +4,8 @@ TF's SqrtGrad, RsqrtGrad and ReciprocalGrad return 0 wherever the incoming
 gradient is 0, so `tf.where(x > 0, tf.sqrt(x), 0.)` has gradient 0 at x = 0
 where JAX's `0 * inf` gives NaN. No linear tangent rule can do that, so the
 reverse pass runs a `custom_vjp` twin while forward mode (ForwardAccumulator)
-keeps differentiating the plain function.
+keeps differentiating the plain function. `with_tangent` is the simpler
+form for TF rules that are linear in the tangent (clip bounds, ties, NaN).
 """
 from __future__ import annotations
 
@@ -12,6 +13,23 @@ import jax
 import jax.numpy as jnp
 
 from jaxtape._src.tape.primitive import Primitive
+
+
+def with_tangent(fn, tangent):
+    """`fn` differentiated by TF's rule `tangent(primals, tangents, out)`.
+
+    For rules linear in the tangents: reverse mode is JAX's transpose of the
+    rule (so a `where` in it keeps an infinite cotangent out of the unselected
+    branch, as TF's `where`-based gradients do) and forward mode uses it as is.
+    """
+    f = jax.custom_jvp(fn)
+
+    @f.defjvp
+    def jvp(primals, tangents):
+        out = fn(*primals)
+        return out, tangent(primals, tangents, out)
+
+    return f
 
 
 def zero_where_no_gradient(fn, grad_of_output):
@@ -37,6 +55,7 @@ class TFGradPrimitive(Primitive):
     def __init__(self, fn, grad_fn, name, **options):
         super().__init__(fn, name, **options)
         self._grad_twin = Primitive(grad_fn, name, **options)
+        self.graph_twin = self._grad_twin  # traced into a tf.function, JAX differentiates the twin
 
     def raw_vjp(self, skey, static, mask):
         return self._grad_twin.raw_vjp(skey, static, mask)

@@ -1,10 +1,13 @@
 """Argument handling shared by op wrappers: TF's conversion and checking rules."""
 from __future__ import annotations
 
+import numpy as np
+from jax.core import Tracer
+
 from jaxtape._src.framework import dtypes
 from jaxtape._src.framework.convert import convert_to_tensor, scalar_tensor
 from jaxtape._src.framework.messages import (  # noqa: F401 - other families import these here
-    dtype_mismatch, dtype_not_allowed, incompatible_shapes, kernel_dtype_name, op_error)
+    dtype_mismatch, dtype_not_allowed, incompatible_shapes, kernel_dtype_name, named_by, op_error)
 from jaxtape._src.framework.tensor import Tensor, is_tensor
 
 
@@ -90,7 +93,8 @@ def axis_tuple(axis, ndim: int, op: str):
     for a in axes:
         a = int(a)
         if not -ndim <= a < max(ndim, 1):
-            raise op_error(f"Invalid reduction dimension ({a} for input with {ndim} dimension(s)", op)
+            raise op_error(f"Invalid reduction dimension ({a} for input with {ndim} dimension(s)",
+                           op, named_by(axis))
         out.append(a % ndim if ndim else 0)
     return tuple(sorted(set(out)))
 
@@ -102,9 +106,24 @@ def number_as(value, dtype) -> Tensor:
     return tensor(value)
 
 
-def host_int(value) -> int:
+def host_array(value, op: str, what: str = "an argument it reads on the host"):
+    """The NumPy value of a tensor argument the op needs statically.
+
+    Inside `tf.function` a tensor computed from the inputs has no value at
+    trace time; TF would build a dynamically shaped graph, XLA cannot.
+    """
+    t = tensor(value)
+    if isinstance(t._value, Tracer):
+        raise ValueError(
+            f"{op}: {what} depends on values computed inside tf.function. jaxtape compiles "
+            "tf.function with XLA, which needs static shapes: pass a constant, a Python value "
+            "or tf.shape of a tensor, or run this op outside tf.function.")
+    return np.asarray(t._value)
+
+
+def host_int(value, op: str = "tf.function") -> int:
     """A Python int from an int or a scalar tensor (read on the host)."""
-    return value if isinstance(value, int) else int(tensor(value).numpy())
+    return value if isinstance(value, int) else int(host_array(value, op, "a size argument"))
 
 
 def single_axis(axis, ndim: int, op: str) -> int:
@@ -114,10 +133,10 @@ def single_axis(axis, ndim: int, op: str) -> int:
     return axis % ndim
 
 
-def static_shape(shape) -> tuple:
+def static_shape(shape, op: str = "tf.function") -> tuple:
     """A shape argument (list, tuple, TensorShape or tensor) as a tuple of ints."""
     if is_tensor(shape):
-        return tuple(int(d) for d in convert_to_tensor(shape).numpy().reshape(-1))
+        return tuple(int(d) for d in host_array(shape, op, "a shape argument").reshape(-1))
     if hasattr(shape, "as_list"):
         return tuple(shape.as_list())
     if isinstance(shape, int) or hasattr(shape, "__index__") and not hasattr(shape, "__len__"):
@@ -146,11 +165,14 @@ def reduction_axes(axis, ndim: int, op: str):
             value = convert_to_tensor(axis, dtype=dtypes.int32)
         axes = value.numpy().reshape(-1).tolist()
     out = []
+    named = named_by(axis)
     for a in axes:
         if not -ndim <= a < ndim:
-            raise op_error(f"Invalid reduction dimension ({a} for input with {ndim} dimension(s)", op)
+            raise op_error(f"Invalid reduction dimension ({a} for input with {ndim} dimension(s)",
+                           op, named)
         d = a % ndim
         if d in out:
-            raise op_error(f"Invalid reduction arguments: Axes contains duplicate dimension: {d}", op)
+            raise op_error(f"Invalid reduction arguments: Axes contains duplicate dimension: {d}",
+                           op, named)
         out.append(d)
     return tuple(sorted(out))
