@@ -229,16 +229,16 @@ def test_bool_of_traced_tensor_raises():
     def f(x):
         return x if x > 0 else -x
 
-    with pytest.raises(tf.errors.OperatorNotAllowedInGraphError):
+    with pytest.raises(tf.errors.OperatorNotAllowedInGraphError) as want:
         f(tf.constant(1.0))
 
     @jaxtape.function(autograph=False)  # with AutoGraph the conditional expression is a tf.cond
     def g(x):
         return x if x > 0 else -x
 
-    with pytest.raises(jaxtape.errors.OperatorNotAllowedInGraphError,
-                       match=r"Python `bool` is not allowed.*tf\.cond"):
+    with pytest.raises(jaxtape.errors.OperatorNotAllowedInGraphError) as got:
         g(jaxtape.constant(1.0))
+    assert str(got.value) == str(want.value)
     assert issubclass(jaxtape.errors.OperatorNotAllowedInGraphError, TypeError)
     # eager bool still works
     assert bool(jaxtape.constant(1.0) > 0)
