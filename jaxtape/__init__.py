@@ -22,10 +22,14 @@ __version__ = "0.1.0"
 # The TF names (`tf.constant`, `tf.math`, ...), straight from the export registry.
 _tf_names = _build.populate(_sys.modules[__name__])
 
+# `sys.modules["tensorflow"] = jaxtape` then makes `import tensorflow.math` work too.
+from jaxtape._src.api import alias as _alias  # noqa: E402
+_alias.install(_sys.modules[__name__])
+
 # jaxtape's own names.
 from jaxtape._src.api.interop import op  # noqa: E402
 from jaxtape import numpy  # noqa: E402
 
 __all__ = [*_tf_names, "op", "numpy"]
 
-del _sys, _jax, _build, _tf_names
+del _sys, _jax, _build, _tf_names, _alias

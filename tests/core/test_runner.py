@@ -39,6 +39,48 @@ def test_script_runs_as_main_with_its_argv(tmp_path):
     assert second == "jaxtape True True script.py"
 
 
+def run_python(tmp_path, source):
+    """`python -c source` in an empty directory, as a harness that aliases runs."""
+    env = dict(os.environ, JAX_PLATFORMS="cpu", TF_ENABLE_ONEDNN_OPTS="0", TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(source)], capture_output=True,
+                          text=True, timeout=120, cwd=tmp_path, env=env)
+
+
+def test_alias_by_sys_modules_imports_submodules(tmp_path):
+    done = run_python(tmp_path, """
+        import sys
+        import jaxtape
+        sys.modules["tensorflow"] = jaxtape
+        from tensorflow.python.eager.backprop import GradientTape
+        import tensorflow.math
+        from tensorflow.math import sin
+        from tensorflow import nn
+        print(GradientTape is jaxtape.GradientTape, tensorflow.math is jaxtape.math,
+              sin is jaxtape.math.sin, nn is jaxtape.nn, jaxtape.math.__spec__)
+        try:
+            import tensorflow.not_a_module
+        except ModuleNotFoundError as e:
+            print(e)
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["True True True True None",
+                                        "jaxtape does not implement tf.not_a_module"]
+
+
+def test_real_tensorflow_beside_jaxtape_imports_when_not_aliased(tmp_path):
+    pytest.importorskip("tensorflow")
+    done = run_python(tmp_path, """
+        import jaxtape
+        import tensorflow
+        from tensorflow.python.eager.backprop import GradientTape
+        import tensorflow.math
+        print(tensorflow is jaxtape, GradientTape is jaxtape.GradientTape,
+              tensorflow.math is jaxtape.math, GradientTape.__module__)
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False", "False", "tensorflow.python.eager.backprop"]
+
+
 def test_script_directory_is_importable(tmp_path):
     (tmp_path / "helper.py").write_text("import tensorflow as tf\nVALUE = tf.constant(3.) * 2.\n")
     done = run(tmp_path, """

@@ -2,7 +2,8 @@
 
 Each namespace is a fresh module holding exactly the names registered under
 it (and its sub-namespaces), and is put in `sys.modules` (`jaxtape.math`) so
-`from tensorflow.math import sin` works under the runner. Any other name, in
+`from tensorflow.math import sin` works wherever `tensorflow` is jaxtape (the
+runner, or `sys.modules["tensorflow"] = jaxtape`; see `alias.py`). Any other name, in
 any namespace, raises `NotImplementedInJaxtape` naming it in TF's terms.
 """
 from __future__ import annotations
@@ -15,13 +16,13 @@ from jaxtape._src.framework.errors import NotImplementedInJaxtape
 from jaxtape._src.framework.exports import REGISTRY
 
 # TensorFlow's public namespaces. Those jaxtape registers nothing in still
-# exist (empty), so a missing name is reported in full, `tf.keras.layers.Dense`
-# rather than `tf.keras`, and `import tensorflow.keras` works under the runner.
+# exist (empty), so a missing name is reported in full, `tf.lite.Interpreter`
+# rather than `tf.lite`, and `import tensorflow.lite` works under the runner.
+# `tf.keras` is Keras itself, bridged lazily (jaxtape._src.keras).
 TF_NAMESPACES = (
     "audio", "autodiff", "autograph", "bitwise", "compat", "compat.v1", "compat.v2", "config",
     "data", "data.experimental", "debugging", "distribute", "dtypes", "errors", "experimental",
-    "feature_column", "graph_util", "image", "io", "keras", "keras.layers", "keras.models",
-    "keras.optimizers", "keras.losses", "keras.metrics", "linalg", "lite", "lookup", "math",
+    "feature_column", "graph_util", "image", "io", "linalg", "lite", "lookup", "math",
     "mlir", "nest", "nn", "quantization", "queue", "ragged", "random", "random.experimental",
     "raw_ops", "saved_model", "sets", "signal", "sparse", "strings", "summary", "sysconfig",
     "test", "tpu", "train", "types", "version", "xla",

@@ -157,22 +157,28 @@ class _UnsupportedDType(TypeError):
     pass
 
 
+def _not_a_dtype(value) -> TypeError:
+    return TypeError(f"Cannot convert the argument `type_value`: {value!r} to a TensorFlow DType.")
+
+
 def as_dtype(value) -> DType:
     """Converts a DType, NumPy dtype or type, or dtype name to a `DType`."""
     if isinstance(value, DType):
         return value
+    if value is None:  # NumPy would take None for float64
+        raise _not_a_dtype(value)
     if isinstance(value, str):
         found = _BY_NAME.get(value)
         if found is not None:
             return found
-        raise TypeError(f"Cannot convert value {value!r} to a TensorFlow DType.")
+        raise _not_a_dtype(value)
     try:
         np_dtype = np.dtype(value)
     except Exception:
-        raise TypeError(f"Cannot convert value {value!r} to a TensorFlow DType.") from None
+        raise _not_a_dtype(value) from None
     found = _BY_NP.get(np_dtype)
     if found is None:
-        raise TypeError(f"Cannot convert value {value!r} to a TensorFlow DType.")
+        raise _not_a_dtype(value)
     return found
 
 

@@ -77,7 +77,14 @@ class Variable:
         self._value = value._value
         self._id = _next_id()
         self._trainable = bool(trainable)
-        self._shape = TensorShape(shape) if shape is not None else TensorShape(self._value.shape)
+        self._shape = TensorShape(self._value.shape)
+        if shape is not None:
+            shape = TensorShape(shape)
+            if not shape.is_compatible_with(self._shape):
+                raise ValueError(
+                    f"In this `tf.Variable` creation, the initial value's shape ({self._shape}) is "
+                    f"not compatible with the explicitly supplied `shape` argument ({shape}).")
+            self._shape = shape
         self._name = (name or "Variable") + ":0"
         self._constraint = constraint
         self._synchronization = synchronization

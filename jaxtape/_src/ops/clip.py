@@ -5,53 +5,112 @@ import jax.numpy as jnp
 
 from jaxtape._src.framework.messages import dtype_mismatch, dtype_not_allowed
 from jaxtape._src.framework.tensor import Tensor
-from jaxtape._src.ops.math.arithmetic import maximum, multiply, truediv
-from jaxtape._src.ops.support.args import axis_tuple, number_as, tensor
+from jaxtape._src.framework.tensor_shape import TensorShape
+from jaxtape._src.ops.math.arithmetic import _maximum, _minimum
+from jaxtape._src.ops.support.args import axis_tuple, elementwise, number_as, tensor
 from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import primitive
 
 
 @primitive(name="ClipByValue")
 def _clip(x, lo, hi):
-    # TF passes the gradient only where lo <= x <= hi.
-    return jnp.minimum(jnp.maximum(x, lo), hi)
+    # TF's composition, with its gradients: x's at the bounds too, none to x
+    # when it is NaN, and `where` keeps an infinite upstream out of the clipped side.
+    return _maximum(_minimum(x, hi), lo)
 
 
 @defined("clip_by_value")
 def clip_by_value(t, clip_value_min, clip_value_max, name=None):
     x = tensor(t)
-    return _clip(x, number_as(clip_value_min, x.dtype), number_as(clip_value_max, x.dtype))
+    hi = _bound(x, clip_value_max, "Minimum")
+    lo = _bound(x, clip_value_min, "Maximum")
+    return _clip(x, lo, hi)
+
+
+def _bound(x, bound, op):
+    """A bound checked as TF's `minimum(t, max)` then `maximum(., min)` check it:
+    the kernel's dtype and broadcast errors, then a ValueError if it would widen `t`."""
+    _, bound = elementwise(x, bound, op)
+    shape = jnp.broadcast_shapes(x._value.shape, bound._value.shape)
+    if shape != x._value.shape:
+        raise ValueError(f"Shapes {x.shape} and {TensorShape(shape)} are incompatible")
+    return bound
 
 
 @primitive(name="Norm")
 def _norm(x, *, ord, axis, keepdims):
-    if ord == "euclidean":
-        return jnp.sqrt(jnp.sum(x * jnp.conj(x), axis=axis, keepdims=keepdims).real)
-    if ord == "fro":
-        return jnp.sqrt(jnp.sum(jnp.abs(x) ** 2, axis=axis, keepdims=keepdims))
+    if ord == "euclidean" or ord == "fro":
+        return jnp.sqrt(jnp.sum(jnp.real(x * jnp.conj(x)), axis=axis, keepdims=keepdims))
+    if axis is not None and len(axis) == 2:
+        return _matrix_norm(x, ord, axis, keepdims)
     if ord == jnp.inf:
         return jnp.max(jnp.abs(x), axis=axis, keepdims=keepdims)
     return jnp.sum(jnp.abs(x) ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
 
 
+def _matrix_norm(x, ord, axis, keepdims):
+    """TF's induced matrix norms: 1 (max column sum), inf (max row sum), 2 (largest singular value)."""
+    rows, cols = axis
+    if ord == 2:
+        moved = jnp.moveaxis(x, (rows, cols), (-2, -1))
+        out = jnp.max(jnp.linalg.svd(moved, compute_uv=False), axis=-1)
+        return jnp.expand_dims(out, sorted(axis)) if keepdims else out
+    summed, maxed = (rows, cols) if ord == 1 else (cols, rows)
+    out = jnp.max(jnp.sum(jnp.abs(x), axis=summed, keepdims=True), axis=maxed, keepdims=True)
+    return out if keepdims else jnp.squeeze(out, axis)
+
+
+_MATRIX_NORMS = ["euclidean", "fro", 1, 2, jnp.inf]
+_VECTOR_NORMS = ["euclidean", 1, 2, jnp.inf]
+
+
+def _norm_axes(ord, axis, ndim):
+    """TF's checks of `ord` and `axis`: a tuple of two unique ints is a matrix norm."""
+    if isinstance(axis, (tuple, list)) and len(axis) == 2:
+        if not all(isinstance(a, int) for a in axis) or axis[0] == axis[1]:
+            raise ValueError(f"'axis' must be None, an integer, or a tuple of 2 unique integers, "
+                             f"got {axis}")
+        if ord not in _MATRIX_NORMS:
+            raise ValueError("'ord' must be a supported matrix norm in ['euclidean', 'fro', 1, 2, "
+                             f"inf], got {ord}")
+        return list(axis)
+    if not (isinstance(axis, int) or axis is None):
+        raise ValueError(f"'axis' must be None, an integer, or a tuple of 2 unique integers, got {axis}")
+    if (isinstance(ord, str) or ord <= 0) and ord not in _VECTOR_NORMS:
+        raise ValueError(f"'ord' must be a supported vector norm, got {ord}")
+    return None if axis is None else [axis]
+
+
 @defined("norm", "linalg.norm")
 def norm(tensor_, ord="euclidean", axis=None, keepdims=None, name=None):
-    """Vector norms (and the Frobenius norm over two axes)."""
+    """Vector norms, and matrix norms over a pair of axes (kept in their order)."""
     x = tensor(tensor_)
-    axes = axis_tuple(axis, x.ndim, "Norm")
-    if ord in ("fro",) and axes is not None and len(axes) != 2:
-        raise ValueError("'ord' must be a supported vector norm, got fro.")
+    if isinstance(axis, Tensor):
+        axis = axis.numpy().tolist()
+    axes = _norm_axes(ord, axis, x.ndim)
+    if axes is not None:
+        axis_tuple(axes, x.ndim, "Norm")  # TF's range check
+        axes = tuple(a % x.ndim for a in axes)
     ord_ = float(ord) if isinstance(ord, (int, float)) and ord != jnp.inf else ord
     return _norm(x, ord=ord_, axis=axes, keepdims=bool(keepdims))
+
+
+@primitive(name="ClipByNorm")
+def _clip_by_norm(x, clip, *, axes):
+    # TF's formula: the norm of an all-zero slice is taken as the sum itself
+    # (not sqrt(0)), so the gradient there is 1, not NaN.
+    l2sum = jnp.sum(x * x, axis=axes, keepdims=True)
+    positive = l2sum > 0
+    l2 = jnp.where(positive, jnp.sqrt(jnp.where(positive, l2sum, jnp.ones_like(l2sum))), l2sum)
+    return x * clip / _maximum(l2, clip)
 
 
 @defined("clip_by_norm")
 def clip_by_norm(t, clip_norm, axes=None, name=None):
     """Rescales `t` so its L2 norm over `axes` is at most `clip_norm`."""
     x = tensor(t)
-    l2 = norm(x, axis=axes, keepdims=True)
     clip = number_as(clip_norm, x.dtype)
-    return truediv(multiply(x, clip), maximum(l2, clip))
+    return _clip_by_norm(x, clip, axes=axis_tuple(axes, x.ndim, "Norm"))
 
 
 # -- norms of lists and clipping by them ----------------------------------------------

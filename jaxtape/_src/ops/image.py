@@ -139,6 +139,9 @@ def resize(images, size, method=ResizeMethod.BILINEAR, preserve_aspect_ratio=Fal
     size = static_shape(size)
     if len(size) != 2:
         raise ValueError("'size' must be a 1-D Tensor of 2 elements: new_height, new_width")
+    for d in size:
+        if d < 0:  # TF's shape check in Python, before any kernel
+            raise ValueError(f"Dimension {d} must be >= 0")
     name = _method_name(method)
     if name in ("gaussian", "mitchellcubic") or (name == "area" and antialias):
         raise NotImplementedInJaxtape(f"jaxtape does not implement tf.image.resize with method={name!r}"

@@ -20,7 +20,7 @@ import numpy as np
 from jaxtape._src.framework import dtypes
 from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.exports import export
-from jaxtape._src.framework.messages import dims, op_error
+from jaxtape._src.framework.messages import dims, named_by, negative_dimension, op_error
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.framework.variables import Variable
 from jaxtape._src.ops.support.args import host_int, static_shape, tensor
@@ -79,7 +79,7 @@ def stateless_key(seed):
     s = convert_to_tensor(seed)
     if tuple(s._value.shape) != (2,):
         raise op_error(f"seed must have shape [2], not {dims(s._value.shape)}",
-                       "StatelessRandomGetKeyCounter")
+                       "StatelessRandomGetKeyCounter", named_by(seed))
     a, b = (int(v) for v in np.asarray(s._value).astype(np.int64))
     key = jax.random.PRNGKey(a & 0xFFFFFFFF)
     for word in (a >> 32 & 0xFFFFFFFF, b & 0xFFFFFFFF, b >> 32 & 0xFFFFFFFF):
@@ -104,6 +104,7 @@ def _normal_like(key, shape, mean, stddev, dtype, truncated):
     mean = convert_to_tensor(mean, dtype=dt)
     stddev = convert_to_tensor(stddev, dtype=dt)
     shape = static_shape(shape)
+    negative_dimension(shape, "TruncatedNormal" if truncated else "RandomStandardNormal")
     if truncated:
         z = _truncated(key, shape, dt.as_numpy_dtype)
     else:
@@ -121,6 +122,7 @@ def _uniform_dtype(dtype):
 
 def _uniform(key, shape, minval, maxval, dt):
     shape = static_shape(shape)
+    negative_dimension(shape, "RandomUniformInt" if dt.is_integer else "RandomUniform")
     if dt.is_integer:
         lo, hi = convert_to_tensor(minval, dtype=dt), convert_to_tensor(maxval, dtype=dt)
         if lo.ndim == 0 and hi.ndim == 0 and int(lo) >= int(hi):

@@ -194,7 +194,7 @@ def _window(window_length, periodic, dtype, a, b):
     dtype = dtypes.as_dtype(dtype)
     if not dtype.is_floating:
         raise ValueError(f"dtype must be a floating point type. Found {dtype}")
-    length = host_int(window_length)
+    length = int(tensor(window_length, dtype=dtypes.int32))  # TF: TypeError for 2.5
     periodic = bool(tensor(periodic).numpy()) if isinstance(periodic, Tensor) else bool(periodic)
     if length == 1:
         return Tensor(jnp.ones([1], dtype.as_numpy_dtype))

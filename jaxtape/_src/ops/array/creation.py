@@ -6,10 +6,10 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from jaxtape._src.framework import convert, dtypes
+from jaxtape._src.framework import convert, dtypes, messages
 from jaxtape._src.framework.convert import convert_to_tensor as _convert
 from jaxtape._src.framework.exports import export
-from jaxtape._src.framework.messages import dtype_not_allowed, op_error
+from jaxtape._src.framework.messages import dtype_not_allowed, named_by, negative_dimension, op_error
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.ops.array.join import same_dtype, stack
 from jaxtape._src.ops.array.shape import reshape
@@ -56,30 +56,51 @@ def constant(value, dtype=None, shape=None, name="Const"):
 
 @defined("zeros")
 def zeros(shape, dtype=dtypes.float32, name=None, layout=None):
-    return Tensor(jnp.zeros(static_shape(shape), _numpy_dtype(dtype)))
+    return Tensor(jnp.zeros(_fill_shape(shape), _numpy_dtype(dtype)))
 
 
 @defined("ones")
 def ones(shape, dtype=dtypes.float32, name=None, layout=None):
-    return Tensor(jnp.ones(static_shape(shape), _numpy_dtype(dtype)))
+    return Tensor(jnp.ones(_fill_shape(shape), _numpy_dtype(dtype)))
+
+
+def _fill_shape(shape, named=True):
+    """A shape for TF's Fill kernel (zeros, ones and fill build on it)."""
+    shape = static_shape(shape)
+    negative_dimension(shape, "Fill", named)
+    return shape
 
 
 @defined("fill")
 def fill(dims, value, name=None, layout=None):
+    named = named_by(dims, value)
     v = tensor(value)
-    return Tensor(jnp.full(static_shape(dims), v._value, v._value.dtype))
+    shape = _fill_shape(dims, named)
+    if v.ndim:
+        raise op_error(f"value must represent a scalar, got shape {messages.dims(v.shape)}", "Fill", named)
+    return Tensor(jnp.full(shape, v._value, v._value.dtype))
+
+
+# Recorded without a gradient, as TF's ZerosLike/OnesLike: a tape follows their
+# outputs. With another dtype TF builds the result from the shape alone.
+_zeros_like = Primitive(jnp.zeros_like, "ZerosLike", differentiable=False)
+_ones_like = Primitive(jnp.ones_like, "OnesLike", differentiable=False)
 
 
 @defined("zeros_like")
 def zeros_like(input, dtype=None, name=None, layout=None):  # noqa: A002 - TF's argument name
     x = tensor(input)
-    return Tensor(jnp.zeros(x._value.shape, x._value.dtype if dtype is None else _numpy_dtype(dtype)))
+    if dtype is None or _numpy_dtype(dtype) == x._value.dtype:
+        return _zeros_like(x)
+    return Tensor(jnp.zeros(x._value.shape, _numpy_dtype(dtype)))
 
 
 @defined("ones_like")
 def ones_like(input, dtype=None, name=None, layout=None):  # noqa: A002
     x = tensor(input)
-    return Tensor(jnp.ones(x._value.shape, x._value.dtype if dtype is None else _numpy_dtype(dtype)))
+    if dtype is None or _numpy_dtype(dtype) == x._value.dtype:
+        return _ones_like(x)
+    return Tensor(jnp.ones(x._value.shape, _numpy_dtype(dtype)))
 
 
 _RANGE_ORDER = [dtypes.int32, dtypes.int64, dtypes.float32, dtypes.float64]
@@ -98,6 +119,9 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001 -
     s, l, d = (p.numpy().item() for p in parts)
     if d == 0:
         raise op_error("Requires delta != 0: 0", "Range")
+    if (s > l) if d > 0 else (s < l):  # TF's kernel prints numbers as C++ streams do (%g)
+        sign, cmp = (">", "<=") if d > 0 else ("<", ">=")
+        raise op_error(f"Requires start {cmp} limit when delta {sign} 0: {s:g}/{l:g}", "Range")
     return Tensor(jnp.arange(s, l, d, dtype=dtype.as_numpy_dtype))
 
 
@@ -119,6 +143,7 @@ def linspace(start, stop, num, name=None, axis=0):
 
 @defined("eye", "linalg.eye")
 def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name=None):
+    negative_dimension([int(num_rows)] + ([] if num_columns is None else [int(num_columns)]), "Fill")
     m = jnp.eye(int(num_rows), None if num_columns is None else int(num_columns),
                 dtype=_numpy_dtype(dtype))
     if batch_shape is not None:

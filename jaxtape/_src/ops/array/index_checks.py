@@ -29,7 +29,7 @@ def int_indices(indices, op):
     return idx
 
 
-def check_in_range(idx, limit, op):
+def check_in_range(idx, limit, op, named=True):
     """Every entry of `idx` in [0, limit), as `tf.gather` requires."""
     if not concrete(idx):
         return
@@ -37,11 +37,11 @@ def check_in_range(idx, limit, op):
     bad = np.flatnonzero((flat < 0) | (flat >= limit))
     if bad.size:
         pos = np.unravel_index(bad[0], idx._value.shape) if idx.ndim else ()
-        where = ",".join(str(int(p)) for p in pos)
-        raise op_error(f"indices[{where}] = {int(flat[bad[0]])} is not in [0, {limit})", op)
+        where = f"[{','.join(str(int(p)) for p in pos)}]" if idx.ndim else ""  # TF: `indices = 5`
+        raise op_error(f"indices{where} = {int(flat[bad[0]])} is not in [0, {limit})", op, named)
 
 
-def check_nd(idx, shape, what, op, suffix=""):
+def check_nd(idx, shape, what, op, suffix="", named=True):
     """Every row of an `[..., depth]` index tensor inside `shape`'s leading dims."""
     if not concrete(idx):
         return
@@ -51,4 +51,4 @@ def check_nd(idx, shape, what, op, suffix=""):
     if bad.size:
         row = ", ".join(str(int(v)) for v in rows[bad[0]])
         raise op_error(f"indices[{bad[0]}] = [{row}] does not index into {what} "
-                       f"{dims(shape)}{suffix}", op)
+                       f"{dims(shape)}{suffix}", op, named)

@@ -48,7 +48,12 @@ def concat(values, axis, name="concat"):
 
 @defined("stack", primitive=_stack)
 def stack(values, axis=0, name="stack"):
+    if not len(values) and axis == 0:  # TF tries convert_to_tensor(values) first
+        return tensor([])
     xs = [tensor(v) for v in values]
+    rank = xs[0].ndim + 1
+    if not -rank <= axis < rank:  # TF's Python check, before Pack's
+        raise ValueError(f"Argument `axis` = {axis} not in range [{-rank}, {rank})")
     shapes = {x._value.shape for x in xs}
     if len(shapes) > 1:
         i = next(i for i, x in enumerate(xs) if x._value.shape != xs[0]._value.shape)

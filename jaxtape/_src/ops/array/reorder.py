@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from jaxtape._src.framework.messages import op_error
+from jaxtape._src.framework.messages import named_by, op_error
 from jaxtape._src.ops.support.args import single_axis, static_shape, tensor
 from jaxtape._src.ops.support.args import tensor as _as_tensor  # where TF's argument is `tensor`
 from jaxtape._src.ops.support.define import defined
@@ -27,16 +27,18 @@ def _first_repeat(axes):
 @defined("transpose", primitive=_transpose)
 def transpose(a, perm=None, conjugate=False, name="transpose"):
     x = tensor(a)
+    named = named_by(perm)
     perm = tuple(reversed(range(x.ndim))) if perm is None else static_shape(perm)
     if len(perm) != x.ndim:
         raise op_error(f"transpose expects a vector of size {x.ndim}. But input(1) is a vector "
-                       f"of size {len(perm)}", "Transpose")
+                       f"of size {len(perm)}", "Transpose", named)
     norm = tuple(p % x.ndim if -x.ndim <= p < x.ndim else p for p in perm)
     for i, p in enumerate(norm):
         if not 0 <= p < x.ndim:
-            raise op_error(f"{perm[i]} is out of range [0 .. {x.ndim})", "Transpose")
+            raise op_error(f"{perm[i]} is out of range [0 .. {x.ndim})", "Transpose", named)
     if sorted(norm) != list(range(x.ndim)):
-        raise op_error(f"{_first_repeat(norm)} is duplicated in the input.", "Transpose")
+        missing = next(i for i in range(x.ndim) if i not in norm)
+        raise op_error(f"{missing} is missing from {{{','.join(map(str, norm))}}}.", "Transpose", named)
     out = _transpose(x, axes=norm)
     return _conj(out) if conjugate and x.dtype.is_complex else out
 
@@ -44,26 +46,28 @@ def transpose(a, perm=None, conjugate=False, name="transpose"):
 @defined("reverse", primitive=_reverse)
 def reverse(tensor, axis, name=None):  # noqa: F811 - TF's argument name
     x = _as_tensor(tensor)
+    named = named_by(axis)
     axes = static_shape(axis)
     out = []
     for i, a in enumerate(axes):
         if not -x.ndim <= a < x.ndim:
-            raise op_error(f"'axis'[{i}] = {a} is out of valid range [0, {x.ndim - 1}", "ReverseV2")
+            raise op_error(f"'axis'[{i}] = {a} is out of valid range [0, {x.ndim - 1}", "ReverseV2", named)
         out.append(a % x.ndim)
     if len(set(out)) != len(out):
-        raise op_error(f"axis {_first_repeat(out)} specified more than once.", "ReverseV2")
+        raise op_error(f"axis {_first_repeat(out)} specified more than once.", "ReverseV2", named)
     return _reverse(x, axis=tuple(out))
 
 
 @defined("roll", primitive=_roll)
 def roll(input, shift, axis, name=None):  # noqa: A002 - TF's argument name
     x = tensor(input)
+    named = named_by(shift, axis)
     shifts, axes = static_shape(shift), static_shape(axis)
     if len(shifts) != len(axes):
-        raise op_error("shift and axis must have the same size", "Roll")
+        raise op_error("shift and axis must have the same size", "Roll", named)
     for a in axes:
         if not -x.ndim <= a < x.ndim:
-            raise op_error(f"axis {a} is out of range", "Roll")
+            raise op_error(f"axis {a} is out of range", "Roll", named)
     return _roll(x, shift=shifts, axis=tuple(a % x.ndim for a in axes))
 
 

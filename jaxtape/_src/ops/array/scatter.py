@@ -6,7 +6,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from jaxtape._src.framework.messages import dims, dtype_mismatch, op_error
+from jaxtape._src.framework.messages import dims, named_by, dtype_mismatch, op_error
 from jaxtape._src.ops.array.index_checks import check_nd, int_indices
 from jaxtape._src.ops.support.args import static_shape, tensor
 from jaxtape._src.ops.support.args import tensor as _as_tensor  # TF's argument is `tensor`
@@ -81,7 +81,7 @@ def scatter_nd(indices, updates, shape, bad_indices_policy="", name=None):
     if idx._value.shape[-1] > len(shape):
         raise op_error(f"Output must have at least {idx._value.shape[-1]} dimensions", "ScatterNd")
     _check_updates(idx, u, shape, "ScatterNd")
-    check_nd(idx, shape, "shape", "ScatterNd")
+    check_nd(idx, shape, "shape", "ScatterNd", named=named_by(indices, updates, shape))
     return _scatter_nd(idx, u, shape=shape)
 
 
@@ -95,7 +95,7 @@ def _scatter_into(prim, tensor, indices, updates):
         raise dtype_mismatch(op, 2, t.dtype, u.dtype)
     shape = t._value.shape
     _check_updates(idx, u, shape, op)
-    check_nd(idx, shape, "shape", op)
+    check_nd(idx, shape, "shape", op, named=named_by(indices, updates))
     return prim(t, idx, u)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from jaxtape._src.framework import dtypes
 from jaxtape._src.framework.exports import export_value
-from jaxtape._src.framework.messages import op_error
+from jaxtape._src.framework.messages import named_by, op_error
 from jaxtape._src.framework.tensor import Tensor, is_tensor
 from jaxtape._src.ops.array.gather import boolean_mask
 from jaxtape._src.ops.array.index_checks import concrete
@@ -39,18 +39,19 @@ def _slice(x, begin, *, size):
 @defined("slice", primitive=_slice)
 def slice(input_, begin, size, name=None):  # noqa: A001 - TF's name
     x = tensor(input_)
+    named = named_by(begin, size)
     b, s = static_shape(begin), list(static_shape(size))
     sizes = x._value.shape
     if len(b) != x.ndim or len(s) != x.ndim:
         raise op_error(f"Expected begin and size arguments to be 1-D tensors of size {x.ndim}, but "
-                       f"got shapes [{len(b)}] and [{len(s)}] instead.", "Slice")
+                       f"got shapes [{len(b)}] and [{len(s)}] instead.", "Slice", named)
     for i, d in enumerate(sizes):
         if not 0 <= b[i] <= d:
-            raise op_error(f"Expected begin[{i}] in [0, {d}], but got {b[i]}", "Slice")
+            raise op_error(f"Expected begin[{i}] in [0, {d}], but got {b[i]}", "Slice", named)
         if s[i] == -1:
             s[i] = d - b[i]
         if not 0 <= s[i] <= d - b[i]:
-            raise op_error(f"Expected size[{i}] in [0, {d - b[i]}], but got {s[i]}", "Slice")
+            raise op_error(f"Expected size[{i}] in [0, {d - b[i]}], but got {s[i]}", "Slice", named)
     return _slice(x, np.asarray(b, np.int32), size=tuple(s))
 
 

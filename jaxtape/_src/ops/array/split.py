@@ -39,6 +39,9 @@ def unstack(value, num=None, axis=0, name="unstack"):
 @defined("split", primitive=_split)
 def split(value, num_or_size_splits, axis=0, num=None, name="split"):
     x = tensor(value)
+    if not -x.ndim <= int(axis) < x.ndim:
+        raise op_error(f"-input rank(-{x.ndim}) <= split_dim < input rank ({x.ndim}), but got "
+                       f"{int(axis)}", "Split")
     axis = single_axis(axis, x.ndim, "Split")
     dim = x._value.shape[axis]
     if isinstance(num_or_size_splits, int) or (

@@ -4,7 +4,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from jaxtape._src.framework.messages import op_error
+from jaxtape._src.framework.messages import named_by, op_error
 from jaxtape._src.ops.support.args import single_axis, static_shape, tensor
 from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import Primitive, primitive
@@ -24,13 +24,14 @@ def _repeat(x, *, repeats, axis):
 @defined("tile", primitive=_tile)
 def tile(input, multiples, name=None):  # noqa: A002 - TF's argument name
     x = tensor(input)
+    named = named_by(multiples)
     reps = static_shape(multiples)
     if len(reps) != x.ndim:
         raise op_error(f"Expected multiples argument to be a vector of length {x.ndim} but got "
-                       f"length {len(reps)}", "Tile")
+                       f"length {len(reps)}", "Tile", named)
     for i, r in enumerate(reps):
         if r < 0:
-            raise op_error(f"Expected multiples[{i}] >= 0, but got {r}", "Tile")
+            raise op_error(f"Expected multiples[{i}] >= 0, but got {r}", "Tile", named)
     return _tile(x, reps=reps)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import collections
 
+import jax
 import jax.numpy as jnp
 from jax import lax
 
@@ -68,9 +69,26 @@ def _lower_hermitian(x):
     return low + adjoint_of(low) + diag[..., None] * jnp.eye(x.shape[-1], dtype=x.dtype)
 
 
+@jax.custom_jvp
+def _hermitian_eigh(h):
+    return tuple(jnp.linalg.eigh(h, symmetrize_input=False))
+
+
+@_hermitian_eigh.defjvp
+def _hermitian_eigh_jvp(primals, tangents):
+    # JAX's rule, with TF's reciprocal_no_nan for the eigenvalue gaps: repeated
+    # eigenvalues contribute 0, not NaN, to the gradient.
+    (h,), (dh,) = primals, tangents
+    w, v = _hermitian_eigh(h)
+    gap = w[..., None, :] - w[..., :, None]
+    inv = jnp.where(gap == 0, 0, 1 / jnp.where(gap == 0, 1, gap)).astype(v.dtype)
+    vdv = adjoint_of(v) @ dh @ v
+    return (w, v), (jnp.real(jnp.diagonal(vdv, axis1=-2, axis2=-1)), v @ (inv * vdv))
+
+
 @primitive(name="SelfAdjointEigV2", multiple_results=True)
 def _eigh(x):
-    w, v = jnp.linalg.eigh(_lower_hermitian(x), symmetrize_input=False)
+    w, v = _hermitian_eigh(_lower_hermitian(x))
     return w.astype(jnp.real(x).dtype), v
 
 

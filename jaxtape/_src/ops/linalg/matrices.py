@@ -4,6 +4,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from jaxtape._src.framework.messages import dtype_not_allowed, op_error
+from jaxtape._src.ops.support import kernel_dtypes
 from jaxtape._src.ops.support.args import tensor
 
 FLOATS = "double, float, half, complex64, complex128"
@@ -13,6 +14,8 @@ def as_matrix(x, op, square=True, allowed=FLOATS):
     """A float/complex tensor of rank >= 2 (square when asked), else TF's error."""
     x = tensor(x)
     if not (x.dtype.is_floating or x.dtype.is_complex):
+        if op in kernel_dtypes.KERNELS:  # TF's own list and op summary
+            kernel_dtypes.check(op, x)
         raise dtype_not_allowed(op, x.dtype, allowed)
     if x.ndim < 2:
         raise op_error(f"Input tensor 0 must have rank >= 2, got {x.ndim}", op)

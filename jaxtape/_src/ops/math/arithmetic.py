@@ -16,19 +16,31 @@ from jaxtape._src.framework.errors import InternalError
 from jaxtape._src.framework.messages import dims, dtype_mismatch, op_error
 from jaxtape._src.framework.tensor import Tensor, is_tensor
 from jaxtape._src.ops.math.cast import cast
+from jaxtape._src.ops.math.tf_gradients import with_tangent
 from jaxtape._src.ops.support import kernel_dtypes
 from jaxtape._src.ops.support.args import elementwise, tensor
 from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import Primitive
 
 
-def _maximum(x, y):
-    # TF sends the whole gradient to x on ties (x >= y) and propagates NaN.
-    return jnp.where((x >= y) | jnp.isnan(x), x, y)
+# TF's Maximum/Minimum propagate NaN, and their gradient goes to x where
+# x >= y (x <= y), ties included, else to y: a NaN x gets none.
+_maximum = with_tangent(lambda x, y: jnp.where((x >= y) | jnp.isnan(x), x, y),
+                        lambda p, t, out: jnp.where(p[0] >= p[1], t[0], t[1]))
+_minimum = with_tangent(lambda x, y: jnp.where((x <= y) | jnp.isnan(x), x, y),
+                        lambda p, t, out: jnp.where(p[0] <= p[1], t[0], t[1]))
+def _pow_tangent(p, t, out):
+    x, y = p
+    dx = jax.jvp(lambda a: jnp.power(a, y), (x,), (t[0],))[1]
+    if jnp.iscomplexobj(x):
+        return dx + t[1] * out * jnp.log(jnp.where(x == 0, 1, x))
+    # TF's d(x^y)/dy takes log(x) as 0 where x <= 0 (JAX: NaN for x < 0).
+    return dx + t[1] * out * jnp.where(x > 0, jnp.log(jnp.where(x > 0, x, 1)), 0)
 
 
-def _minimum(x, y):
-    return jnp.where((x <= y) | jnp.isnan(x), x, y)
+_pow = with_tangent(jnp.power, _pow_tangent)
+# TF's NextAfter gradient: the incoming gradient to x1, zero to x2.
+_nextafter = with_tangent(jnp.nextafter, lambda p, t, out: t[0] + t[1] * 0)
 
 
 def _floor_div(x, y):
@@ -43,13 +55,21 @@ def _truncate_div(x, y):
     return jnp.trunc(x / y)
 
 
-def _divide_no_nan(x, y):
+def _div_no_nan(x, y):
     safe = jnp.where(y == 0, jnp.ones_like(y), y)
     return jnp.where(y == 0, jnp.zeros_like(x), x / safe)
 
 
-def _multiply_no_nan(x, y):
+def _mul_no_nan(x, y):
     return jnp.where(y == 0, jnp.zeros_like(x), x * y)
+
+
+# TF's gradients: x's is the no-NaN op of the upstream, y's is an ordinary
+# product, so d(x * y)/dy = x even where y is 0, and an infinite upstream at
+# y = 0 gives NaN there.
+_divide_no_nan = with_tangent(_div_no_nan, lambda p, t, out: _div_no_nan(t[0], p[1])
+                              + t[1] * _div_no_nan(_div_no_nan(-p[0], p[1]), p[1]))
+_multiply_no_nan = with_tangent(_mul_no_nan, lambda p, t, out: _mul_no_nan(t[0], p[1]) + p[0] * t[1])
 
 
 def _squared_difference(x, y):
@@ -61,7 +81,7 @@ _PRIMS = {
     "AddV2": Primitive(jnp.add, "AddV2"),
     "Sub": Primitive(jnp.subtract, "Sub"),
     "Mul": Primitive(jnp.multiply, "Mul"),
-    "Pow": Primitive(jnp.power, "Pow"),
+    "Pow": Primitive(_pow, "Pow"),
     # The gradient TF defines for FloorMod, (dz, -dz * floor(x / y)), is jnp.remainder's.
     "FloorMod": Primitive(jnp.remainder, "FloorMod"),
     "FloorDiv": Primitive(_floor_div, "FloorDiv", differentiable=False),
@@ -75,7 +95,7 @@ _PRIMS = {
     "MulNoNan": Primitive(_multiply_no_nan, "MulNoNan"),
     "SquaredDifference": Primitive(_squared_difference, "SquaredDifference"),
     "Atan2": Primitive(jnp.arctan2, "Atan2"),
-    "NextAfter": Primitive(jnp.nextafter, "NextAfter"),
+    "NextAfter": Primitive(_nextafter, "NextAfter"),
 }
 _INTEGER_DIVISION = ("FloorDiv", "FloorMod", "TruncateDiv", "TruncateMod")
 
@@ -204,6 +224,9 @@ def realdiv(x, y, name=None):
 @defined("math.divide_no_nan", primitive=_PRIMS["DivNoNan"])
 def divide_no_nan(x, y, name=None):
     """`x / y`, but 0 wherever `y` is 0; integers divide as truediv does."""
+    if not is_tensor(x) and is_tensor(y):  # as TF: a Python `x` takes `y`'s dtype
+        y = tensor(y)
+        x = convert_to_tensor(x, dtype=y.dtype)
     x, y = _same_dtype(x, y)
     return apply_binary(x, y, "DivNoNan")
 

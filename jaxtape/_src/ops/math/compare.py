@@ -9,11 +9,32 @@ import functools
 
 import jax.numpy as jnp
 
-from jaxtape._src.ops.support.args import binary as operands
-from jaxtape._src.ops.support.define import any_input, binary, elementwise
+from jaxtape._src.framework import dtypes
+from jaxtape._src.framework.messages import dtype_mismatch
+from jaxtape._src.ops.support.args import elementwise as operands
+from jaxtape._src.ops.support.args import tensor
+from jaxtape._src.ops.support.define import binary, elementwise
+
+
+def _bools(x, y, op):
+    """The operands of a logical op: TF's kernels take bool tensors only."""
+    if op == "LogicalXor":  # TF composes it, LogicalOr first
+        op = "LogicalOr"
+    x, y = operands(x, y, op)
+    _bool(x, op)
+    return x, y
+
+
+def _bool(x, op):
+    x = tensor(x)
+    if x.dtype != dtypes.bool:
+        raise dtype_mismatch(op, 0, dtypes.bool, x.dtype)
+    return x
+
 
 # binary(op, fn, *names) with the defaults every comparison shares.
 _compare = functools.partial(binary, differentiable=False, convert=operands)
+_logical = functools.partial(binary, differentiable=False, convert=_bools)
 
 equal = _compare("Equal", jnp.equal, "math.equal", "equal")
 not_equal = _compare("NotEqual", jnp.not_equal, "math.not_equal", "not_equal")
@@ -21,8 +42,8 @@ less = _compare("Less", jnp.less, "math.less", "less")
 less_equal = _compare("LessEqual", jnp.less_equal, "math.less_equal", "less_equal")
 greater = _compare("Greater", jnp.greater, "math.greater", "greater")
 greater_equal = _compare("GreaterEqual", jnp.greater_equal, "math.greater_equal", "greater_equal")
-logical_and = _compare("LogicalAnd", jnp.logical_and, "math.logical_and", "logical_and")
-logical_or = _compare("LogicalOr", jnp.logical_or, "math.logical_or", "logical_or")
-logical_xor = _compare("LogicalXor", jnp.logical_xor, "math.logical_xor")
+logical_and = _logical("LogicalAnd", jnp.logical_and, "math.logical_and", "logical_and")
+logical_or = _logical("LogicalOr", jnp.logical_or, "math.logical_or", "logical_or")
+logical_xor = _logical("LogicalXor", jnp.logical_xor, "math.logical_xor")
 logical_not = elementwise("LogicalNot", jnp.logical_not, "math.logical_not", "logical_not",
-                          differentiable=False, convert=any_input)
+                          differentiable=False, convert=_bool)

@@ -11,7 +11,8 @@ from jax import lax
 from jax.scipy.special import logsumexp
 
 from jaxtape._src.framework import dtypes
-from jaxtape._src.framework.messages import dtype_mismatch, dtype_not_allowed, op_error
+from jaxtape._src.framework.messages import dims, dtype_mismatch, dtype_not_allowed, op_error
+from jaxtape._src.ops.math.tf_gradients import with_tangent
 from jaxtape._src.ops.support import kernel_dtypes
 from jaxtape._src.ops.support.args import host_int, reduction_axes, tensor
 from jaxtape._src.ops.support.define import defined, kernel_input, reduction
@@ -43,13 +44,27 @@ def _highest(dtype):
     return jnp.inf if jnp.issubdtype(dtype, jnp.inexact) else jnp.iinfo(dtype).max
 
 
+def _chooser(reduce, x, axis, keepdims, initial):
+    """TF's Max/Min gradient: the upstream shared among the ties, as a product
+    (a NaN input, matching nothing, or an infinite upstream gives NaN, as TF)."""
+    def f(x):
+        return reduce(x, axis=axis, keepdims=keepdims, initial=initial)
+
+    def tangent(p, t, out):
+        hit = jnp.where(p[0] == reduce(p[0], axis=axis, keepdims=True, initial=initial), 1, 0)
+        share = (hit / jnp.sum(hit, axis=axis, keepdims=True)).astype(t[0].dtype)
+        return jnp.sum(t[0] * share, axis=axis, keepdims=keepdims)
+
+    return with_tangent(f, tangent)(x)
+
+
 def _max(x, axis, keepdims):
-    # An empty reduction gives the dtype's lowest value, as TF; ties share the gradient.
-    return jnp.max(x, axis=axis, keepdims=keepdims, initial=_lowest(x.dtype) if x.size == 0 else None)
+    # An empty reduction gives the dtype's lowest value, as TF.
+    return _chooser(jnp.max, x, axis, keepdims, _lowest(x.dtype) if x.size == 0 else None)
 
 
 def _min(x, axis, keepdims):
-    return jnp.min(x, axis=axis, keepdims=keepdims, initial=_highest(x.dtype) if x.size == 0 else None)
+    return _chooser(jnp.min, x, axis, keepdims, _highest(x.dtype) if x.size == 0 else None)
 
 
 def _logsumexp(x, axis, keepdims):
@@ -155,7 +170,10 @@ def _arg(input, axis, output_type, op, largest):  # noqa: A002
         raise op_error(f"Expected dimension in the range [{-ndim}, {ndim}), but got {axis}", op)
     output_type = dtypes.as_dtype(output_type)
     if output_type.name not in _INDEX_TYPES:
-        raise dtype_not_allowed(op, output_type, "int16, uint16, int32, int64", attr="output_type")
+        raise dtype_not_allowed(op, output_type, "int16, uint16, int32, int64",
+                                kernel_dtypes.summary(op), attr="output_type")
+    if x.shape[axis] == 0:
+        raise op_error(f"Reduction axis {axis % ndim} is empty in shape {dims(x.shape)}", op)
     return _arg_prim(x, axis=axis % ndim, output_type=output_type.as_numpy_dtype, largest=largest)
 
 

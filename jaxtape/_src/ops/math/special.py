@@ -9,6 +9,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import jax.scipy.special as jss
 
+from jaxtape._src.ops.math.tf_gradients import with_tangent
 from jaxtape._src.ops.support import kernel_dtypes
 from jaxtape._src.ops.support.args import elementwise as operands
 from jaxtape._src.ops.support.define import binary, defined, elementwise, kernel_input, kernel_inputs
@@ -19,22 +20,29 @@ _detach = Primitive(lambda x: x, "StopGradient", differentiable=False)
 erf = elementwise("Erf", jss.erf, "math.erf")
 erfc = elementwise("Erfc", jss.erfc, "math.erfc")
 erfinv = elementwise("Erfinv", jss.erfinv, "math.erfinv")
-ndtri = elementwise("Ndtri", jss.ndtri, "math.ndtri")
+# TF's NdtriGrad sqrt(2 pi) exp(y^2 / 2): infinite at 0 and 1, where JAX's gives 0.
+_ndtri = with_tangent(jss.ndtri, lambda p, t, y: t[0] * jnp.sqrt(jnp.asarray(2 * jnp.pi, y.dtype))
+                      * jnp.exp(y * y / 2))
+ndtri = elementwise("Ndtri", _ndtri, "math.ndtri")
 lgamma = elementwise("Lgamma", jss.gammaln, "math.lgamma")
 digamma = elementwise("Digamma", jss.digamma, "math.digamma")
-bessel_i0 = elementwise("BesselI0", jss.i0, "math.bessel_i0", "math.special.bessel_i0")
+# d/dx i0 = i1, as TF's gradient; JAX's rule through exp(|x|) * i0e(x) gives 1 at 0.
+bessel_i0 = elementwise("BesselI0", with_tangent(jss.i0, lambda p, t, out: t[0] * jss.i1(p[0])),
+                        "math.bessel_i0", "math.special.bessel_i0")
 bessel_i0e = elementwise("BesselI0e", jss.i0e, "math.bessel_i0e", "math.special.bessel_i0e")
 bessel_i1 = elementwise("BesselI1", jss.i1, "math.bessel_i1", "math.special.bessel_i1")
 bessel_i1e = elementwise("BesselI1e", jss.i1e, "math.bessel_i1e", "math.special.bessel_i1e")
 dawsn = elementwise("Dawsn", jss.dawsn, "math.special.dawsn")
 expint = elementwise("Expint", jss.expi, "math.special.expint")
-spence = elementwise("Spence", jss.spence, "math.special.spence")
+# TF's SpenceGrad log(x) / (1 - x), -1 at x = 1; JAX's rule is 0 or NaN at x <= 1 and x >= 2.
+spence = elementwise("Spence", with_tangent(jss.spence, lambda p, t, y: t[0] * jnp.where(
+    p[0] == 1, -1, jnp.log(p[0]) / (1 - p[0])).astype(y.dtype)), "math.special.spence")
 fresnel_sin = elementwise("FresnelSin", lambda x: jss.fresnel(x)[0], "math.special.fresnel_sin")
 fresnel_cos = elementwise("FresnelCos", lambda x: jss.fresnel(x)[1], "math.special.fresnel_cos")
 # TF computes erfcinv as -ndtri(x / 2) / sqrt(2), with Ndtri's dtype check.
 erfcinv = elementwise(
     "Ndtri", None, "math.erfcinv", doc="Inverse of erfc, as TF computes it: -ndtri(x / 2) / sqrt(2).",
-    prim=Primitive(lambda x: -jss.ndtri(0.5 * x) / jnp.sqrt(jnp.asarray(2, x.dtype)), "Erfcinv"))
+    prim=Primitive(lambda x: -_ndtri(0.5 * x) / jnp.sqrt(jnp.asarray(2, x.dtype)), "Erfcinv"))
 
 
 def _xlogy(x, y):
@@ -69,9 +77,22 @@ def _first_without_gradient(x, y, op):
     return _detach(x), y
 
 
-xlogy = binary("Xlogy", _xlogy, "math.xlogy", doc="x * log(y), and 0 where x is 0.")
-xlog1py = binary("Xlog1py", _xlog1py, "math.xlog1py", doc="x * log1p(y), and 0 where x is 0.")
-xdivy = binary("Xdivy", _xdivy, "math.xdivy", doc="x / y, and 0 where x is 0.")
+def _x_times(fn, dfn_dy):
+    """TF's gradients of `x * fn(y)` (0 where x is 0): the partials are 0
+    there and multiply the upstream, so an infinite upstream gives NaN."""
+    def tangent(p, t, out):
+        x, y = p
+        nonzero = jnp.where(x == 0, jnp.zeros_like(x), jnp.ones_like(x))
+        return t[0] * fn(nonzero, y) + t[1] * dfn_dy(x, y)
+    return tangent
+
+
+xlogy = binary("Xlogy", with_tangent(_xlogy, _x_times(_xlogy, _xdivy)), "math.xlogy",
+               doc="x * log(y), and 0 where x is 0.")
+xlog1py = binary("Xlog1py", with_tangent(_xlog1py, _x_times(_xlog1py, lambda x, y: _xdivy(x, 1 + y))),
+                 "math.xlog1py", doc="x * log1p(y), and 0 where x is 0.")
+xdivy = binary("Xdivy", with_tangent(_xdivy, _x_times(_xdivy, lambda x, y: _xdivy(-x, y * y))),
+               "math.xdivy", doc="x / y, and 0 where x is 0.")
 igamma = binary("Igamma", _nan_unless_positive(jss.gammainc), "math.igamma",
                 doc="Regularized lower incomplete gamma P(a, x).")
 igammac = binary("Igammac", _nan_unless_positive(jss.gammaincc), "math.igammac",

@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from jaxtape._src.ops.math.tf_gradients import tf_grad_primitive
+from jaxtape._src.ops.math.tf_gradients import tf_grad_primitive, with_tangent
 from jaxtape._src.ops.support import kernel_dtypes
 from jaxtape._src.ops.support.args import tensor
 from jaxtape._src.ops.support.define import defined, elementwise
@@ -60,9 +60,13 @@ acos = elementwise("Acos", jnp.arccos, "math.acos", "acos")
 atan = elementwise("Atan", jnp.arctan, "math.atan", "atan")
 sinh = elementwise("Sinh", jnp.sinh, "math.sinh", "sinh")
 cosh = elementwise("Cosh", jnp.cosh, "math.cosh", "cosh")
-tanh = elementwise("Tanh", jnp.tanh, "math.tanh", "nn.tanh", "tanh")
+# TF's TanhGrad g * (1 - y^2) and AcoshGrad g / sinh(y): JAX's forms give
+# NaN for an infinite upstream at 0 (tanh) and a finite slope for x < 1 (acosh).
+tanh = elementwise("Tanh", with_tangent(jnp.tanh, lambda p, t, y: t[0] * (1 - y * y)),
+                   "math.tanh", "nn.tanh", "tanh")
 asinh = elementwise("Asinh", jnp.arcsinh, "math.asinh", "asinh")
-acosh = elementwise("Acosh", jnp.arccosh, "math.acosh", "acosh")
+acosh = elementwise("Acosh", with_tangent(jnp.arccosh, lambda p, t, y: t[0] / jnp.sinh(y)),
+                    "math.acosh", "acosh")
 atanh = elementwise("Atanh", jnp.arctanh, "math.atanh", "atanh")
 sigmoid = elementwise("Sigmoid", jax.nn.sigmoid, "math.sigmoid", "nn.sigmoid", "sigmoid")
 log_sigmoid = elementwise("Softplus", jax.nn.log_sigmoid, "math.log_sigmoid",

@@ -1,9 +1,10 @@
 """Activations of `tf.nn`: relu family, elu, selu, gelu, silu, softplus,
 softsign, crelu, softmax and log_softmax.
 
-Activations whose JAX gradient differs from TF's at a kink (relu6 at 0 and 6,
-leaky_relu and selu at 0) are written with an explicit `where` so the kink
-takes the branch TF's gradient kernel takes.
+Activations whose JAX gradient differs from TF's at a kink (leaky_relu and
+selu at 0) are written with an explicit `where` so the kink takes the branch
+TF's gradient kernel takes; relu, relu6 and softplus carry TF's gradient
+formula itself (`with_tangent`).
 """
 from __future__ import annotations
 
@@ -16,29 +17,34 @@ from jaxtape._src.framework import dtypes
 from jaxtape._src.framework.errors import InvalidArgumentError
 from jaxtape._src.framework.messages import dims, op_error
 from jaxtape._src.ops.math.cast import cast
+from jaxtape._src.ops.math.tf_gradients import with_tangent
 from jaxtape._src.ops.nn.dtype_checks import float_input
 from jaxtape._src.ops.support.args import single_axis, tensor
-from jaxtape._src.ops.support.define import defined
+from jaxtape._src.ops.support.define import defined, kernel_input
 from jaxtape._src.tape.primitive import Primitive, primitive
 
-_relu = Primitive(jax.nn.relu, "Relu")  # JAX's relu has TF's zero gradient at 0.
+def _masked(fn, active):
+    """`fn` whose gradient is TF's `g * active(x)`: 0 at the kinks, and NaN
+    (not 0) where an infinite upstream meets an inactive unit."""
+    # A `where` of 1 and 0, not a cast of the mask: XLA turns `g * cast(mask)` into a select.
+    return with_tangent(fn, lambda p, t, out: t[0] * jnp.where(active(p[0]), 1, 0).astype(t[0].dtype))
+
+
+_relu = Primitive(_masked(jax.nn.relu, lambda x: x > 0), "Relu")
 
 
 @defined("nn.relu", primitive=_relu)
 def relu(features, name=None):
-    return _relu(tensor(features))
+    return _relu(kernel_input(features, "Relu"))
 
 
-@primitive(name="Relu6")
-def _relu6(x):
-    # TF's gradient is 1 strictly inside (0, 6); jnp.clip would pass it at the ends.
-    inside = (x > 0) & (x < 6)
-    return jnp.where(inside, x, jnp.where(x <= 0, jnp.zeros_like(x), jnp.full_like(x, 6)))
+# TF's gradient is 1 strictly inside (0, 6); jnp.clip would pass it at the ends.
+_relu6 = Primitive(_masked(lambda x: jnp.clip(x, 0, 6), lambda x: (x > 0) & (x < 6)), "Relu6")
 
 
 @defined("nn.relu6", primitive=_relu6)
 def relu6(features, name=None):
-    return _relu6(tensor(features))
+    return _relu6(kernel_input(features, "Relu6"))
 
 
 @primitive(name="LeakyRelu")
@@ -52,10 +58,13 @@ def leaky_relu(features, alpha=0.2, name=None):
     x = tensor(features)
     if x.dtype.is_integer:
         x = cast(x, dtypes.float32)
-    return _leaky_relu(x, alpha=float(alpha))
+    return _leaky_relu(float_input(x, "LeakyRelu"), alpha=float(alpha))
 
 
-_elu = Primitive(lambda x: jnp.where(x > 0, x, jnp.expm1(x)), "Elu")
+# TF's EluGrad and SeluGrad read the output: slope 1 (scale) unless y < 0,
+# so NaN and overflowing inputs (expm1(88) in the other branch) get no NaN.
+_elu = Primitive(with_tangent(lambda x: jnp.where(x > 0, x, jnp.expm1(jnp.minimum(x, 0))),
+                              lambda p, t, y: t[0] * jnp.where(y < 0, y + 1, 1)), "Elu")
 
 
 @defined("nn.elu", primitive=_elu)
@@ -68,11 +77,15 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-@primitive(name="Selu")
-def _selu(x):
-    # At 0 TF's SeluGrad takes the positive branch (slope `scale`).
+def _selu_fn(x):
     neg = jnp.asarray(_SELU_SCALE * _SELU_ALPHA, x.dtype) * jnp.expm1(jnp.minimum(x, 0))
     return jnp.where(x < 0, neg, jnp.asarray(_SELU_SCALE, x.dtype) * x)
+
+
+# At 0 TF's SeluGrad takes the positive branch (slope `scale`).
+_selu = Primitive(with_tangent(_selu_fn, lambda p, t, y: t[0] * jnp.where(
+    y < 0, y + jnp.asarray(_SELU_SCALE * _SELU_ALPHA, y.dtype), jnp.asarray(_SELU_SCALE, y.dtype))),
+    "Selu")
 
 
 @defined("nn.selu", primitive=_selu)
@@ -81,7 +94,9 @@ def selu(features, name=None):
     return _selu(float_input(features, "Selu"))
 
 
-_softsign = Primitive(lambda x: x / (1 + jnp.abs(x)), "Softsign")
+# TF's SoftsignGrad g / (1 + |x|)^2: finite at |x| = inf and under an infinite upstream.
+_softsign = Primitive(with_tangent(lambda x: x / (1 + jnp.abs(x)),
+                                   lambda p, t, y: t[0] / jnp.square(1 + jnp.abs(p[0]))), "Softsign")
 
 
 @defined("nn.softsign", "math.softsign", primitive=_softsign)
@@ -90,7 +105,10 @@ def softsign(features, name=None):
     return _softsign(float_input(features, "Softsign"))
 
 
-_softplus = Primitive(jax.nn.softplus, "Softplus")
+# TF's SoftplusGrad is g / (1 + exp(-x)); JAX's derivative of logaddexp
+# rounds differently in float32 (0.9999542 against TF's 0.9999546 at 10).
+_softplus = Primitive(with_tangent(jax.nn.softplus, lambda p, t, out: t[0] / (1 + jnp.exp(-p[0]))),
+                      "Softplus")
 
 
 @defined("nn.softplus", "math.softplus", primitive=_softplus)
@@ -168,7 +186,7 @@ def log_softmax(logits, axis=None, name=None):
 
 @primitive(name="Crelu")
 def _crelu(x, *, axis):
-    return jnp.concatenate([jax.nn.relu(x), jax.nn.relu(-x)], axis=axis)
+    return jnp.concatenate([_relu.fn(x), _relu.fn(-x)], axis=axis)  # TF's Relu gradients
 
 
 @defined("nn.crelu", primitive=_crelu)

@@ -55,6 +55,10 @@ def _check_spatial(strides, dilations, op):
     if dilations[0] != 1 or dilations[-1] != 1:
         raise op_error("Current implementation does not yet support dilations in the batch and "
                        "depth dimensions.", op)
+    if op == "Conv2D" and min(strides) < 1:  # Conv2D's kernel has its own texts
+        raise op_error("Row and column strides should be larger than 0.", op)
+    if op == "Conv2D" and min(dilations) < 1:
+        raise op_error("Dilated rates should be larger than 0.", op)
     if min(strides) < 1 or min(dilations) < 1:
         raise op_error("Sliding window strides and dilations must be positive", op)
 

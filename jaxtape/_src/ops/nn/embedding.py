@@ -28,7 +28,7 @@ def embedding_lookup(params, ids, max_norm=None, name=None):
         params = params[0] if len(params) == 1 else concat(list(params), 0)
     # A variable stays a variable, so the gather reads it (and a tape sees the read).
     params = params if is_tensor(params) else tensor(params)
-    rows = gather(params, ids)
+    rows = gather(params, tensor(ids))  # TF converts the ids first (its error ends in `name: `)
     if max_norm is not None:
         rows = _clip_rows(rows, max_norm=float(max_norm), rank=tensor(params).ndim - 1)
     return rows

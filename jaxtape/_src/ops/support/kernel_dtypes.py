@@ -38,6 +38,16 @@ COMPLEX_PART_ATTRS = ("attr=T:type,default=DT_COMPLEX64,allowed=[{T}]; "
 # op -> (allowed dtypes, signature[, attributes])
 KERNELS = {
     "Softplus": ("half, bfloat16, float, double", "features:T -> activations:T"),
+    "Relu": (REAL_NUMBER + ", qint8", "features:T -> activations:T"),
+    "Elu": ("half, bfloat16, float, double", "features:T -> activations:T"),
+    "Selu": ("half, bfloat16, float, double", "features:T -> activations:T"),
+    "LeakyRelu": ("half, bfloat16, float, double", "features:T -> activations:T",
+        "attr=alpha:float,default=0.2; attr=T:type,default=DT_FLOAT,allowed=[{T}]"),
+    "Softmax": ("half, bfloat16, float, double", "logits:T -> softmax:T"),
+    "LogSoftmax": ("half, bfloat16, float, double", "logits:T -> logsoftmax:T"),
+    "L2Loss": ("half, bfloat16, float, double", "t:T -> output:T"),
+    "MatrixDeterminant": ("half, float, double, complex64, complex128", "input:T -> output:T"),
+    "Relu6": (REAL_NUMBER, "features:T -> activations:T"),
     "Abs": ("bfloat16, half, float, double, int8, int16, int32, int64", UNARY),
     "Acos": (FLOAT_COMPLEX, UNARY),
     "Acosh": (FLOAT_COMPLEX, UNARY),
