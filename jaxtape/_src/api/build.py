@@ -6,10 +6,12 @@ of them needs no line here.
 """
 from __future__ import annotations
 
+import sys
 import types
 
 from jaxtape._src.api import framework_exports  # noqa: F401 - registers tf.Tensor, tf.float32, ...
 from jaxtape._src.api import loader, namespaces
+from jaxtape._src.keras import KerasNamespace
 from jaxtape._src.ops import operators
 
 PACKAGES = ("jaxtape._src.ops", "jaxtape._src.compile", "jaxtape._src.autodiff",
@@ -28,5 +30,13 @@ def populate(root: types.ModuleType) -> list[str]:
     load_ops()
     operators.install()
     namespaces.build(root)
+    _install_keras(root)
     root.__getattr__ = namespaces.missing_name("tf")
     return namespaces.public_names(root)
+
+
+def _install_keras(root: types.ModuleType) -> None:
+    """`tf.keras`: Keras itself, imported on first attribute lookup (it is slow and optional)."""
+    keras = KerasNamespace(f"{root.__name__}.keras")
+    root.keras = keras
+    sys.modules[keras.__name__] = keras

@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxtape._src.framework.tensor import Tensor
+from jaxtape._src.tape import dependence
 from jaxtape._src.tape.primitive import TRAINABLE, Primitive
 
 # How many times a structure must be seen before it is compiled whole (the
@@ -301,8 +302,19 @@ def run_recorded(plan, seeds):
                         plan.values, seeds, _call_recorded, _add_recorded,
                         lambda av: Tensor(jnp.zeros(av[0], av[1])))
     key = (plan.key, connected)
-    prim = _recorded.get(key)
-    if prim is None:
-        prim = _recorded.touch(key, _program_primitive(plan, connected))
-    grads = iter(prim(*plan.values, *seeds))
+    entry = _recorded.get(key)
+    if entry is None:
+        prim = _program_primitive(plan, connected)
+        entry = _recorded.touch(key, (prim, _used_values(prim, plan.values, seeds)))
+    prim, used = entry
+    # A value no gradient depends on enters unfollowed: its outer gradient is None, as in TF.
+    values = [v if u or not isinstance(v, Tensor) else Tensor(v._value)
+              for v, u in zip(plan.values, used)]
+    grads = iter(prim(*values, *seeds))
     return [next(grads) if c else None for c in connected]
+
+
+def _used_values(prim, values, seeds):
+    arrays = [v._value if isinstance(v, Tensor) else v for v in values] + [s._value for s in seeds]
+    closed = jax.make_jaxpr(prim.fn)(*arrays)
+    return dependence.used_inputs(closed.jaxpr, range(len(closed.jaxpr.outvars)))[:len(values)]

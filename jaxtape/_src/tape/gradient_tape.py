@@ -102,7 +102,7 @@ class GradientTape:
             if t._value.dtype not in TRAINABLE:
                 log.warning("The dtype of the watched tensor must be floating (e.g. tf.float32), got %r",
                             t.dtype)
-            if isinstance(t, Variable):
+            if isinstance(t, Variable) or hasattr(t, "_read_for_op"):  # also Keras variables
                 self._tape.watch_variable(t)
             elif t._value.dtype in TRAINABLE:
                 # TF watches integer tensors too, but their gradients are always None;

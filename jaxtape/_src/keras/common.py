@@ -1,0 +1,54 @@
+"""What every bridged entry point shares: unwrapping jaxtape values for Keras,
+TF's float32 defaults despite jaxtape's x64 mode, and the bridge's nesting depth."""
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import jax
+
+from jaxtape._src.framework.tensor import Tensor
+
+
+def unwrap(x):
+    """A jaxtape tensor or variable as the array Keras computes with (JAX no
+    longer calls `__jax_array__` while tracing); anything else unchanged."""
+    if type(x) is Tensor:
+        return x._value
+    if hasattr(x, "_read_for_op") and not hasattr(x, "_keras_variable"):
+        return x._read_for_op()._value  # a tf.Variable: its read is watched as in TF
+    return x
+
+
+def unwrap_tree(tree):
+    return jax.tree_util.tree_map(unwrap, tree)
+
+
+def float32_defaults():
+    """Context: Python numbers and lists become float32/int32 inside Keras, as
+    under TF. jaxtape turns on JAX's x64 mode, which would make
+    `keras.Variable([1.0])` float64; jaxtape's own float64 tensors stay
+    float64 in jaxtape ops outside."""
+    return jax.enable_x64(False)
+
+
+class _Depth(threading.local):
+    value = 0
+
+
+_depth = _Depth()
+
+
+def bridged() -> bool:
+    """Whether Keras code is already running inside a bridged call (then a
+    nested layer call is plain Keras inside the outer one's trace)."""
+    return _depth.value > 0
+
+
+@contextlib.contextmanager
+def inside():
+    _depth.value += 1
+    try:
+        yield
+    finally:
+        _depth.value -= 1

@@ -1,0 +1,20 @@
+"""Installs the bridge on the real Keras module, once (see the package docstring)."""
+from __future__ import annotations
+
+from jaxtape._src.keras import layer_call, training, variables
+from jaxtape._src.keras.backend import tf_keras
+
+from keras.src import backend as keras_backend
+from keras.src.backend.common import dtypes as keras_dtypes
+
+# Keras resolves Python `int` (the optimizer's iteration count) and `complex`
+# to 32/64 bits on JAX and to TF's 64/128 on TensorFlow; jaxtape has x64, so
+# it takes TF's.
+keras_dtypes.PYTHON_DTYPES_MAP.update({int: "int64", "int": "int64", complex: "complex128"})
+variables.install(keras_backend.Variable)
+layer_call.install()
+training.install()
+
+
+def keras_module():
+    return tf_keras

@@ -1,0 +1,207 @@
+"""Keras optimizers, losses and metrics on jaxtape tensors.
+
+* `Optimizer.apply` / `apply_gradients`: Keras's own update math on the
+  gradients' arrays (`None` gradients are dropped by Keras, with its warning,
+  as under TF), applied statelessly in one jitted call per set of variables
+  and written back.
+* `Loss.__call__` and the loss functions of `tf.keras.losses`: one recorded
+  op each, so a loss is differentiable on the tape.
+* `Metric.update_state` / `result` / `reset_state`: Keras's stateful code on
+  the arrays; `result` returns a jaxtape tensor, as TF returns a `tf.Tensor`.
+Losses and metrics run with TF's float32 defaults (see `common.float32_defaults`).
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import weakref
+
+import jax
+
+from jaxtape._src.framework.convert import convert_to_tensor
+from jaxtape._src.framework.tensor import Tensor
+from jaxtape._src.keras.backend import keras, tf_keras
+from jaxtape._src.keras.common import bridged, float32_defaults, inside, unwrap, unwrap_tree
+from jaxtape._src.tape import stack
+from jaxtape._src.tape.primitive import Primitive
+
+from keras.src import backend as keras_backend
+from keras.src.losses.loss import Loss
+from keras.src.metrics.metric import Metric
+from keras.src.optimizers.base_optimizer import BaseOptimizer
+
+
+def _plain_keras(fn):
+    """`fn` on unwrapped arguments, unseen by tapes, with float32 defaults."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with stack.hidden(), inside(), float32_defaults():
+            return fn(*unwrap_tree(args), **unwrap_tree(kwargs))
+    wrapper._jaxtape_bridged = True
+    return wrapper
+
+
+def _as_tensors(tree):
+    return jax.tree_util.tree_map(lambda x: Tensor(x) if isinstance(x, jax.Array) else x, tree)
+
+
+# -- optimizers ---------------------------------------------------------------
+
+_updates = weakref.WeakKeyDictionary()  # optimizer -> {variable positions: jitted update}
+
+
+def _jitted_update(optimizer, positions, apply):
+    """Keras's `apply` for the variables at `positions`, stateless, as one jitted call."""
+    def update(optimizer_values, variable_values, grads):
+        variables = [optimizer._trainable_variables[i] for i in positions]
+        mapping = list(zip(optimizer.variables, optimizer_values)) + list(zip(variables, variable_values))
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            apply(optimizer, grads, variables)
+        return ([scope.get_current_value(v) for v in variables],
+                [scope.get_current_value(v) for v in optimizer.variables])
+    return jax.jit(update)
+
+
+def _install_optimizers():
+    apply = BaseOptimizer.apply
+
+    @functools.wraps(apply)
+    def bridged_apply(self, grads, trainable_variables=None):
+        grads = [None if g is None else unwrap(g) for g in grads]
+        with stack.hidden(), inside():  # x64 stays on: the iteration count is int64, as in TF
+            if keras_backend.in_stateless_scope() or trainable_variables is None or not grads:
+                return apply(self, grads, trainable_variables)
+            variables = list(trainable_variables)
+            if not self.built:
+                with keras_backend.name_scope(self.name, caller=self):
+                    self.build(variables)
+                self.built = True
+            self._check_variables_are_known(variables)
+            grads, variables = self._filter_empty_gradients(grads, variables)  # warns as Keras does
+            if not variables:
+                return apply(self, grads, variables)
+            positions = tuple(self._get_variable_index(v) for v in variables)
+            cache = _updates.setdefault(self, {})
+            update = cache.get(positions)
+            if update is None:
+                update = cache[positions] = _jitted_update(self, positions, apply)
+            new_values, new_state = update([v.value for v in self.variables],
+                                           [v.value for v in variables], list(grads))
+            for v, value in zip((*variables, *self.variables), (*new_values, *new_state)):
+                v.assign(value)
+
+    BaseOptimizer.apply = bridged_apply
+
+
+# -- losses ---------------------------------------------------------------------
+
+_loss_ops = weakref.WeakKeyDictionary()
+
+
+def _loss_body(ref, y_true, y_pred, *sample_weight):
+    with stack.hidden(), inside(), float32_defaults():
+        return _LOSS_CALL(ref(), y_true, y_pred, *sample_weight)
+
+
+def _keras_internal(*values) -> bool:
+    """Whether a loss is computed inside Keras's own traced code (`fit`, a
+    bridged layer call): then it is plain Keras, not an op."""
+    return bridged() or keras_backend.in_stateless_scope() or any(
+        isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(values))
+
+
+def _loss_call(self, y_true, y_pred, sample_weight=None):
+    if _keras_internal(y_true, y_pred, sample_weight):
+        return _LOSS_CALL(self, *unwrap_tree((y_true, y_pred, sample_weight)))
+    prim = _loss_ops.get(self)
+    if prim is None:
+        prim = _loss_ops[self] = Primitive(functools.partial(_loss_body, weakref.ref(self)),
+                                           f"keras_{self.name}")
+    args = [y_true, y_pred] + ([] if sample_weight is None else [sample_weight])
+    return prim(*[_tensor(a) for a in args])
+
+
+def _tensor(x):
+    return x if type(x) is Tensor else convert_to_tensor(x)
+
+
+def _loss_function(fn):
+    """A `tf.keras.losses` function as one recorded op; extra arguments are static."""
+    signature = inspect.signature(fn)
+
+    def body(y_true, y_pred, **options):
+        with stack.hidden(), inside(), float32_defaults():
+            return fn(y_true, y_pred, **options)
+
+    prim = Primitive(body, fn.__name__)
+
+    @functools.wraps(fn)
+    def wrapper(y_true, y_pred, *args, **kwargs):
+        if _keras_internal(y_true, y_pred):
+            return fn(*unwrap_tree((y_true, y_pred, *args)), **unwrap_tree(kwargs))
+        options = signature.bind(y_true, y_pred, *args, **kwargs).arguments
+        del options["y_true"], options["y_pred"]
+        return prim(_tensor(y_true), _tensor(y_pred), **options)
+
+    return wrapper
+
+
+def _install_losses():
+    global _LOSS_CALL
+    _LOSS_CALL = Loss.__call__
+    Loss.__call__ = functools.wraps(_LOSS_CALL)(_loss_call)
+    wrapped = {}
+    for module in dict.fromkeys([keras.losses, tf_keras.losses]):
+        for name, value in list(vars(module).items()):
+            params = list(inspect.signature(value).parameters) if inspect.isfunction(value) else []
+            if params[:2] == ["y_true", "y_pred"]:
+                if value not in wrapped:
+                    wrapped[value] = _loss_function(value)
+                setattr(module, name, wrapped[value])
+
+
+# -- metrics --------------------------------------------------------------------
+
+def _bridge_metric_class(cls):
+    for name in ("update_state", "reset_state"):
+        fn = cls.__dict__.get(name)
+        if fn is not None and not getattr(fn, "_jaxtape_bridged", False):
+            setattr(cls, name, _plain_keras(fn))
+    fn = cls.__dict__.get("result")
+    if fn is not None and not getattr(fn, "_jaxtape_bridged", False):
+        plain = _plain_keras(fn)
+
+        def result(self):
+            if _keras_internal():  # Keras's own stateless metric code (`fit`) keeps arrays
+                return fn(self)
+            return _as_tensors(plain(self))
+
+        result = functools.wraps(fn)(result)
+        result._jaxtape_bridged = True
+        cls.result = result
+
+
+def _install_metrics():
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    for cls in (Metric, *subclasses(Metric)):
+        _bridge_metric_class(cls)
+    previous = Metric.__dict__.get("__init_subclass__")
+
+    def __init_subclass__(cls, **kwargs):
+        if previous is not None:
+            previous.__func__(cls, **kwargs)
+        else:
+            super(Metric, cls).__init_subclass__(**kwargs)
+        _bridge_metric_class(cls)
+
+    Metric.__init_subclass__ = classmethod(__init_subclass__)
+
+
+def install() -> None:
+    _install_optimizers()
+    _install_losses()
+    _install_metrics()

@@ -1,0 +1,110 @@
+"""The tf.keras bridge's own promises (no TensorFlow needed), each in a fresh
+subprocess: Keras picks its backend once per process, and importing it must
+stay out of the pytest process and out of `import jaxtape`."""
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def run(code, **env):
+    full_env = dict(os.environ, JAX_PLATFORMS="cpu", **env)
+    full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=full_env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def test_import_jaxtape_does_not_import_keras_and_missing_keras_names_the_extra():
+    out = run("""
+        import sys
+        import jaxtape as tf
+        assert "keras" not in sys.modules
+        assert "keras" in dir(tf) and tf.keras.__name__ == "jaxtape.keras"
+        sys.modules["keras"] = None  # as if Keras were not installed
+        try:
+            tf.keras.layers
+        except ModuleNotFoundError as e:
+            print(e)
+        """)
+    assert "pip install 'jaxtape[keras]'" in out
+
+
+def test_keras_imported_with_another_backend_is_refused():
+    pytest.importorskip("keras")
+    out = run("""
+        import keras
+        import jaxtape as tf
+        try:
+            tf.keras.layers
+        except RuntimeError as e:
+            print(e)
+        """, KERAS_BACKEND="numpy")
+    assert "already imported with the 'numpy' backend" in out
+
+
+def test_float32_as_under_tf_and_no_float64_op_in_a_traced_step():
+    pytest.importorskip("keras")
+    out = run("""
+        import jax, numpy as np
+        import jaxtape as tf
+        from jaxtape._src.framework.tensor import Tensor
+
+        def f64_ops(jaxpr):
+            n = 0
+            for eqn in jaxpr.eqns:
+                n += any(getattr(v.aval, "dtype", None) == np.float64 for v in eqn.outvars)
+                for p in eqn.params.values():
+                    for sub in (p if isinstance(p, (list, tuple)) else [p]):
+                        inner = getattr(sub, "jaxpr", sub)
+                        if hasattr(inner, "eqns"):
+                            n += f64_ops(inner)
+            return n
+
+        # The counter sees float64 inside nested programs.
+        assert f64_ops(jax.make_jaxpr(jax.jit(lambda x: x * 2.0))(np.ones(2))) > 0
+
+        model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(8, activation="relu"),
+                                     tf.keras.layers.BatchNormalization(), tf.keras.layers.Dropout(0.2),
+                                     tf.keras.layers.Dense(3)])
+        loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        y = np.array([0, 1, 2, 1])
+
+        def step(x):
+            with tf.GradientTape() as tape:
+                loss = loss_fn(y, model(Tensor(x), training=True))
+            grads = tape.gradient(loss, model.trainable_variables)
+            return [g._value for g in grads] + [loss._value]
+
+        print("f64", f64_ops(jax.make_jaxpr(step)(np.ones((4, 4), np.float32)).jaxpr))
+        print("variables", sorted({v.dtype for v in model.variables}))
+        print("python values", tf.keras.Variable([1.0]).dtype, tf.keras.Variable(2).dtype,
+              tf.keras.ops.convert_to_tensor(np.float32(1)).dtype)
+        """)
+    assert "f64 0" in out
+    assert "variables ['float32', 'int64', 'uint32']" in out or "variables ['float32'" in out, out
+    assert "python values float32 int32 float32" in out
+
+
+def test_plain_import_keras_under_the_runner_is_the_bridged_keras(tmp_path):
+    pytest.importorskip("keras")
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent("""
+        import numpy as np
+        import keras
+        import tensorflow as tf
+        layer = keras.layers.Dense(2, kernel_initializer="ones")
+        with tf.GradientTape() as tape:
+            y = tf.reduce_sum(layer(tf.constant(np.ones((1, 3), np.float32))))
+        print(keras.backend.backend(), tf.keras.layers.Dense is keras.layers.Dense,
+              [g.numpy().tolist() for g in tape.gradient(y, layer.trainable_variables)])
+        """))
+    out = run(f"import runpy, sys; sys.argv = ['jaxtape', 'run', {str(script)!r}]; "
+              f"runpy.run_module('jaxtape', run_name='__main__')")
+    assert out.strip() == "jax True [[[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]], [1.0, 1.0]]"
