@@ -18,26 +18,11 @@ from __future__ import annotations
 import jax
 
 from jaxtape._src.compile import capture
-from jaxtape._src.compile.function import output_leaf, traced
+from jaxtape._src.compile.function import FollowAll, output_leaf, traced
 from jaxtape._src.compile.signature import TRACED
 from jaxtape._src.framework.nest import flatten_with_tree
 from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
-from jaxtape._src.tape import stack
-
-
-class _CaptureTape(stack.Recorder):
-    """Stands in `local.tapes` while a callable is traced; sees every op."""
-
-    __slots__ = ("ids", "nodes", "watched")
-
-    def __init__(self):
-        self.ids = stack.EVERY_ID
-        self.nodes = []
-        self.watched = {}
-
-    def watch_variable(self, var):
-        self.watched[id(var)] = var
 
 
 class Traced:
@@ -71,7 +56,7 @@ class Traced:
 def trace(fn, in_avals=(), carried=()):
     """Traces `fn(*tensors)`; `carried` variables are read from extra inputs."""
     scope = capture.active_scope()
-    tape = _CaptureTape()
+    tape = FollowAll()
     info = {}
     by_value = {}
     n_in = len(in_avals)

@@ -56,13 +56,17 @@ class _RepeatDataset(Dataset):
         return length * self._count, lambda idx: gather(idx % length) if length else gather(idx)
 
 
-class _TakeDataset(Dataset):
-    """`take(count)`: at most `count` elements (all for -1)."""
+class _Counted(Dataset):
+    """A transformation of one input by an element count (-1 meaning all)."""
 
     def __init__(self, input_dataset, count):
         self._input = input_dataset
         self._count = _count(count)
         super().__init__(input_dataset._structure, [input_dataset])
+
+
+class _TakeDataset(_Counted):
+    """`take(count)`: at most `count` elements (all for -1)."""
 
     def _iter(self):
         if self._count < 0:
@@ -89,13 +93,8 @@ class _TakeDataset(Dataset):
         return (length if self._count < 0 else min(length, self._count)), gather
 
 
-class _SkipDataset(Dataset):
+class _SkipDataset(_Counted):
     """`skip(count)`: all but the first `count` elements (none for -1)."""
-
-    def __init__(self, input_dataset, count):
-        self._input = input_dataset
-        self._count = _count(count)
-        super().__init__(input_dataset._structure, [input_dataset])
 
     def _iter(self):
         if self._count < 0:
