@@ -44,6 +44,9 @@ _add = jax.jit(operator.add)
 _add_recorded = Primitive(jnp.add, "AddV2")
 
 
+_new_step = tuple.__new__
+
+
 class Step(NamedTuple):
     """One VJP of the plan. Slots index the plan's values and cotangents.
 
@@ -134,8 +137,9 @@ def build_plan(nodes, targets, sources):
             if c is None:
                 c = ct_slot[o] = len(ct_slot)
             out_slots.append(c)
-        step = Step(node.prim, node.skey, node.static, tuple(mask), tuple(arg_slots),
-                    tuple(out_slots), tuple(in_slots), node.out_avals)
+        # tuple.__new__ skips the NamedTuple's Python-level __new__ (one call per step).
+        step = _new_step(Step, (node.prim, node.skey, node.static, tuple(mask), tuple(arg_slots),
+                                tuple(out_slots), tuple(in_slots), node.out_avals))
         steps.append(step)
         key.append((node.prim, node.skey, step.mask, step.arg_slots, step.out_slots,
                     step.in_slots, node.out_avals))
