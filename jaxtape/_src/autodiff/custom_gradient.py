@@ -33,6 +33,7 @@ from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.nest import flatten_with_tree, pack_like
 from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
+from jaxtape._src.framework.tracing import is_traced
 from jaxtape._src.tape import stack
 from jaxtape._src.tape.primitive import Primitive, record
 
@@ -134,12 +135,6 @@ class CustomGradientOp(Primitive):
         return lambda *args_and_cts: static.masked(mask, args_and_cts[n:], False)
 
 
-def _is_traced(tensors):
-    if local.tracing:
-        return True
-    return any(isinstance(t._value, jax.core.Tracer) for t in tensors)
-
-
 def _call(f, op, args, kwargs):
     if kwargs and local.tracing:
         raise ValueError(_KWARGS_TRACED)
@@ -156,7 +151,7 @@ def _call(f, op, args, kwargs):
     outs = [Tensor(r._value) for r in results]
     inputs = [convert_to_tensor(x) for x in flat_args] + [v._read_for_op() for v in variables]
     backward = _Backward(grad_fn, variables, len(flat_args), inputs)
-    if _is_traced(inputs + outs):
+    if is_traced(inputs + outs):
         outs = _traced_outputs(backward, inputs, outs)
     if local.tapes:
         record(op, (), backward, inputs, outs)

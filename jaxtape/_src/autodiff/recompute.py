@@ -25,6 +25,7 @@ from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.nest import flatten_with_tree
 from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
+from jaxtape._src.framework.tracing import is_traced
 from jaxtape._src.ops.array.identity import identity
 from jaxtape._src.tape import stack
 from jaxtape._src.tape.gradient_tape import GradientTape, UnconnectedGradients
@@ -89,13 +90,6 @@ def _checkpointed(f, args, kwargs):
     return tr.pack(prim(*[flat[i] for i in where], *tr.operands))
 
 
-def _is_traced(args, kwargs):
-    if local.tracing:
-        return True
-    return any(isinstance(x, Tensor) and isinstance(x._value, jax.core.Tracer)
-               for x in flatten_with_tree((args, kwargs))[0])
-
-
 @export("recompute_grad")
 def recompute_grad(f):
     """`f` with the same values and gradients, recomputed during the backward pass."""
@@ -103,7 +97,7 @@ def recompute_grad(f):
 
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
-        if _is_traced(args, kwargs):
+        if is_traced((args, kwargs)):
             return _checkpointed(f, args, kwargs)
         return eager(*args, **kwargs)
 

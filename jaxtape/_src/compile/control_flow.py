@@ -23,20 +23,11 @@ from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.errors import invalid_argument
 from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.nest import flatten_with_tree, is_leaf
-from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.framework.variables import Variable
+from jaxtape._src.framework.tracing import is_traced
 from jaxtape._src.tape import stack
 from jaxtape._src.tape.primitive import Primitive
-
-
-def _is_traced(*values):
-    if local.tracing:
-        return True
-    for v in tree_util.tree_leaves(values, is_leaf=is_leaf):
-        if isinstance(v, Tensor) and isinstance(v._value, jax.core.Tracer):
-            return True
-    return False
 
 
 # -- branches ---------------------------------------------------------------
@@ -134,7 +125,7 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
         raise TypeError("'false_fn' must be callable.")
     if isinstance(pred, Variable):
         pred = pred._read_for_op()
-    if not _is_traced(pred):
+    if not is_traced(pred):
         return true_fn() if convert_to_tensor(pred) else false_fn()
     return _traced_switch(_pred_tensor(pred), [false_fn, true_fn],
                           ["false_fn", "true_fn"], "tf.cond")
@@ -172,7 +163,7 @@ def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
         raise TypeError(f"'branch_index' must be a Tensor, got {type(branch_index)}")
     if not branch_index.dtype.is_integer:
         raise TypeError(f"'branch_index' must be an integer Tensor, got {branch_index.dtype}")
-    if not _is_traced(branch_index):
+    if not is_traced(branch_index):
         index = int(branch_index)
         return (fns[index] if 0 <= index < len(fns) else fns[-1])()
     index = branch_index
@@ -197,7 +188,7 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
             raise ValueError("Must provide at least one item in pred_fn_pairs")
         pairs, default = pairs[:-1], pairs[-1][1]
     preds = [p for p, _ in pairs]
-    if not _is_traced(*preds):
+    if not is_traced(preds):
         chosen = [fn for p, fn in pairs if convert_to_tensor(p)]
         if exclusive and len(chosen) > 1:
             raise invalid_argument("Input error: exclusive=True and more than one predicate "
@@ -413,7 +404,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         raise TypeError("'parallel_iterations' must be a positive integer.")
     loop_vars = tree_util.tree_map(
         lambda x: x._read_for_op() if isinstance(x, Variable) else x, loop_vars, is_leaf=is_leaf)
-    if not _is_traced(loop_vars):
+    if not is_traced(loop_vars):
         if not loop_vars:
             raise ValueError("'loop_vars' must be provided.")
         return _eager_while(cond, body, loop_vars, maximum_iterations)

@@ -118,11 +118,6 @@ def apply_binary(x, y, op, strict=True):
     return _PRIMS[op](x, y)
 
 
-def add_recorded(a, b):
-    """Cotangent accumulation when an outer tape records the backward pass."""
-    return _PRIMS["AddV2"](a, b)
-
-
 def fast_binary(op, slow=None, strict=True):
     """The op function `f(x, y, name=None)` for the binary kernel `op`.
 
