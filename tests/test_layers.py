@@ -1,7 +1,7 @@
 """The layers of jaxtape/_src import only downwards.
 
 framework < tape < ops (ops/support below the op families) < compile <
-autodiff < data, train, keras < api < the public modules (jaxtape/__init__.py, __main__.py,
+autodiff < data, train, keras < distribute < api < the public modules (jaxtape/__init__.py, __main__.py,
 numpy.py). Every import is read with `ast`, at module level and inside
 functions; a function-level import of a jaxtape module must carry a comment
 (same line or the line above) naming the cycle it breaks.
@@ -21,7 +21,8 @@ PACKAGE = ROOT / "jaxtape"
 # (layer name, rank); a module may import only from ranks <= its own. `data`
 # and `train` (tf.data, checkpoints) are packages on top of the core layers.
 RANKS = {"_src": -1, "framework": 0, "tape": 1, "ops/support": 2, "ops": 3, "compile": 4,
-         "autodiff": 5, "data": 6, "train": 6, "keras": 6, "config": 6, "summary": 6, "api": 7, "public": 8}
+         "autodiff": 5, "data": 6, "train": 6, "keras": 6, "config": 6, "summary": 6,
+         "distribute": 7, "api": 8, "public": 9}
 
 
 def module_name(path: pathlib.Path) -> str:

@@ -16,7 +16,7 @@ from jaxtape._src.ops import operators
 
 PACKAGES = ("jaxtape._src.ops", "jaxtape._src.compile", "jaxtape._src.autodiff",
             "jaxtape._src.train", "jaxtape._src.data",
-            "jaxtape._src.config", "jaxtape._src.summary")
+            "jaxtape._src.config", "jaxtape._src.summary", "jaxtape._src.distribute")
 
 
 def load_ops() -> None:

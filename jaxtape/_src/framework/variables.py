@@ -40,6 +40,9 @@ class VariableAggregation(enum.Enum):
 
 
 _unique = itertools.count()
+# While a tf.distribute strategy's scope is active, its layout for new variables'
+# arrays (replicated on its devices: TF's mirrored variables); innermost last.
+creation_layouts: list = []
 # Jitted updates take JAX's C++ dispatch path, a few µs cheaper than `+`/`-`.
 _add = jax.jit(operator.add)
 _sub = jax.jit(operator.sub)
@@ -74,7 +77,7 @@ class Variable:
                              "only for non-trainable variables.")
         if trainable is None:
             trainable = synchronization != VariableSynchronization.ON_READ
-        self._value = value._value
+        self._value = value._value if not creation_layouts else creation_layouts[-1](value._value)
         self._id = _next_id()
         self._trainable = bool(trainable)
         self._shape = TensorShape(self._value.shape)

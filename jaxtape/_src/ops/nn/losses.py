@@ -195,9 +195,14 @@ def _scale_by_weight(losses, weight):
     return multiply(losses, weight)
 
 
+# The replica count of the current replica context; tf.distribute installs its own.
+replicas_in_sync = lambda: 1  # noqa: E731
+
+
 @defined("nn.compute_average_loss")
 def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size=None):
-    """Sum of the per-example losses over the global batch size (no replicas in jaxtape)."""
+    """Sum of the per-example losses over the global batch size (by default the
+    replica's batch times the replicas in sync)."""
     loss = tensor(per_example_loss)
     if loss.ndim == 0:
         raise ValueError("Invalid value passed for `per_example_loss`. Expected a tensor with at "
@@ -205,7 +210,8 @@ def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size
     dtype = loss.dtype
     if sample_weight is not None:
         loss = cast(_scale_by_weight(loss, tensor(sample_weight)), dtype)
-    batch = tensor(loss._value.shape[0] if global_batch_size is None else global_batch_size)
+    batch = tensor(loss._value.shape[0] * replicas_in_sync() if global_batch_size is None
+                   else global_batch_size)
     if batch.ndim != 0:
         raise ValueError("global_batch_size must be scalar..  Expected scalar shape, saw shape: "
                          f"{batch.shape}.")

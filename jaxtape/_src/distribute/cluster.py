@@ -1,0 +1,104 @@
+"""`MultiWorkerMirroredStrategy`: TF's cluster (TF_CONFIG) as JAX's distributed runtime.
+
+TF_CONFIG names the cluster (`{"cluster": {"chief": [...], "worker": [...]},
+"task": {"type": "worker", "index": 1}}`). Processes are numbered as TF
+numbers tasks (the chief first, then the workers); the first task's address
+is the coordinator of `jax.distributed.initialize`, which joins every
+process's devices into one global device list. The strategy's mesh spans all
+of them, so the per-replica program and its all-reduces cross processes
+through XLA's collectives (gloo on CPU). `CommunicationOptions.timeout_seconds`
+bounds how long a process waits for the others to start and how long a dead
+process goes unnoticed (JAX's heartbeat timeout).
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import jax
+
+from jaxtape._src.distribute.strategy import Strategy
+from jaxtape._src.framework.exports import export
+
+_started = []
+
+
+@export("distribute.cluster_resolver.TFConfigClusterResolver")
+class TFConfigClusterResolver:
+    """Reads TF_CONFIG: the cluster's addresses and this process's task."""
+
+    def __init__(self, task_type=None, task_id=None, rpc_layer=None, environment=None):
+        config = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
+        self._cluster = config.get("cluster", {})
+        task = config.get("task", {})
+        self.task_type = task_type if task_type is not None else task.get("type")
+        self.task_id = int(task_id if task_id is not None else task.get("index", 0))
+        self.rpc_layer = rpc_layer or config.get("rpc_layer")
+        self.environment = environment or config.get("environment", "")
+
+    def cluster_spec(self):
+        return dict(self._cluster)
+
+    def tasks(self):
+        """(type, index) of every task, in TF's order: chief, then workers."""
+        return [(kind, i) for kind in ("chief", "worker")
+                for i in range(len(self._cluster.get(kind, [])))]
+
+    def process_id(self):
+        return self.tasks().index((self.task_type, self.task_id)) if self.tasks() else 0
+
+    def coordinator_address(self):
+        kind, index = self.tasks()[0]
+        return self._cluster[kind][index]
+
+    def num_accelerators(self, task_type=None, task_id=None, config_proto=None):
+        return {"GPU": len([d for d in jax.local_devices() if d.platform == "gpu"])}
+
+    def master(self, task_type=None, task_id=None, rpc_layer=None):
+        if not self._cluster:
+            return ""
+        kind = task_type or self.task_type
+        address = self._cluster[kind][self.task_id if task_id is None else task_id]
+        layer = rpc_layer or self.rpc_layer
+        return f"{layer}://{address}" if layer else address
+
+
+@export("distribute.experimental.CommunicationOptions")
+class CommunicationOptions:
+    def __init__(self, bytes_per_pack=0, timeout_seconds=None, implementation=None):
+        self.bytes_per_pack = bytes_per_pack
+        self.timeout_seconds = timeout_seconds
+        self.implementation = implementation
+
+
+def start_runtime(resolver, timeout_seconds=None):
+    """`jax.distributed.initialize` from the resolver's cluster, once per process."""
+    tasks = resolver.tasks()
+    if len(tasks) <= 1 or _started:
+        return
+    # CPU devices of different processes reach each other through gloo (GPUs use NCCL).
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    options = {}
+    if timeout_seconds:
+        options = dict(initialization_timeout=int(timeout_seconds),
+                       heartbeat_timeout_seconds=max(int(timeout_seconds), 2))
+    jax.distributed.initialize(coordinator_address=resolver.coordinator_address(),
+                               num_processes=len(tasks), process_id=resolver.process_id(),
+                               **options)
+    _started.append(True)
+
+
+@export("distribute.MultiWorkerMirroredStrategy",
+        "distribute.experimental.MultiWorkerMirroredStrategy")
+class MultiWorkerMirroredStrategy(Strategy):
+    """Every device of every process in TF_CONFIG's cluster as one replica."""
+
+    def __init__(self, communication=None, cluster_resolver=None, communication_options=None):
+        resolver = cluster_resolver or TFConfigClusterResolver()
+        timeout = getattr(communication_options, "timeout_seconds", None)
+        start_runtime(resolver, timeout)
+        devices = sorted(jax.devices(), key=lambda d: (d.process_index, d.id))
+        super().__init__(devices)
+        self.cluster_resolver = resolver
+        self._job = resolver.task_type or "localhost"
+        self._task_id = resolver.task_id
