@@ -5,11 +5,20 @@ import os
 import sys
 
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
-if sys.argv[1:] == ["jaxtape"]:
+JAXTAPE = sys.argv[1:] == ["jaxtape"]
+if JAXTAPE:
     import jaxtape as tf
 else:
     import tensorflow as tf
 import numpy as np
+
+
+def eager_and_function(fn):
+    """`fn` run eagerly and in tf.function: jaxtape's two paths. TF's reference is its
+    tf.function for both (TF's eager MirroredStrategy gives the same numbers, slowly)."""
+    function = tf.function(fn)
+    return [fn if JAXTAPE else function, function]
+
 
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 4)
@@ -45,8 +54,8 @@ def replica_fn(x):
     return ctx.replica_id_in_sync_group, total, mean, avg, reg, x * 1.0
 
 
-for name, run in [("eager", lambda: strategy.run(replica_fn, args=(batch,))),
-                  ("function", tf.function(lambda: strategy.run(replica_fn, args=(batch,))))]:
+for name, run in zip(["eager", "function"],
+                     eager_and_function(lambda: strategy.run(replica_fn, args=(batch,)))):
     ids, total, mean, avg, reg, x = run()
     out[name] = {
         "ids": local(ids), "total": local(total), "mean": local(mean), "avg": local(avg),
@@ -68,4 +77,121 @@ with strategy.scope():
 out["outside"] = [tf.distribute.has_strategy(), tf.distribute.in_cross_replica_context(),
                   tf.distribute.get_replica_context() is None]
 out["mirrored"] = local(strategy.run(lambda: v * 2.0))
+
+
+def uneven_training(strategy):
+    """14 rows in batches of 8: the second batch splits 2, 2, 2, 0 (TF's partial
+    batch); eager then tf.function; collectives include a merge_call."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(14, 3)).astype("float32")
+    y = x @ np.array([[1.0], [-2.0], [0.5]], "float32")
+    ds = strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensor_slices((x, y)).batch(8))
+    with strategy.scope():
+        w = tf.Variable(np.full((3, 1), 0.1, "float32"),
+                        aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+
+    def step(inputs):
+        xb, yb = inputs
+        with tf.GradientTape() as tape:
+            loss = tf.nn.compute_average_loss(tf.reduce_sum((xb @ w - yb) ** 2, axis=1),
+                                              global_batch_size=8)
+        ctx = tf.distribute.get_replica_context()
+        grad = ctx.all_reduce("SUM", tape.gradient(loss, w))
+        w.assign_sub(0.1 * grad)
+        total = ctx.merge_call(lambda s, value: s.reduce("SUM", value, axis=None), args=(loss,))
+        # + 0.0: TF's run returns a value every replica shares (merge_call's) as one value
+        sizes = ctx.all_gather(tf.shape(xb)[:1], axis=0)
+        return total + 0.0, sizes, ctx.all_reduce("MEAN", tf.reduce_sum(xb))
+
+    rows = []
+    for run in eager_and_function(lambda b: strategy.run(step, args=(b,))):
+        for b in ds:
+            total, sizes, mean = run(b)
+            rows.append({"loss": local(total), "sizes": local(sizes), "mean": local(mean),
+                         "w": np.asarray(w.numpy()).ravel().tolist()})
+    return rows
+
+
+out["uneven_train_4"] = uneven_training(strategy)
+
+
+def failing(x):
+    """A replica that raises after a collective ends the run with its error (no hang)."""
+    ctx = tf.distribute.get_replica_context()
+    ctx.all_reduce("SUM", tf.reduce_sum(x))
+    if int(tf.shape(x)[0]) == 0:
+        raise ValueError(f"replica {int(ctx.replica_id_in_sync_group)} has no rows")
+    return x
+
+
+try:
+    strategy.run(failing, args=(next(iter(strategy.experimental_distribute_dataset(
+        tf.data.Dataset.range(6).batch(6)))),))
+except ValueError as e:
+    out["replica_error"] = str(e)
+
+if JAXTAPE:  # the same numbers on one replica (TF's own agreement needs no test)
+    out["uneven_train_1"] = uneven_training(tf.distribute.MirroredStrategy(["/cpu:0"]))
+
+    def skipping(x):  # the replica without rows skips the collective: an error, not a hang
+        if int(tf.shape(x)[0]):
+            tf.distribute.get_replica_context().all_reduce("SUM", tf.reduce_sum(x))
+    try:
+        strategy.run(skipping, args=(next(iter(strategy.experimental_distribute_dataset(
+            tf.data.Dataset.range(6).batch(6)))),))
+    except RuntimeError as e:
+        out["unmatched"] = str(e)
+
+# Mirrored variables updated in replica context: SUM/MEAN aggregate the replicas'
+# changes, NONE and ONLY_FIRST_REPLICA read back the first replica's value;
+# the same on an even (one program) and an uneven (threads) batch.
+with strategy.scope():
+    agg = {a: tf.Variable(1.0, aggregation=getattr(tf.VariableAggregation, a))
+           for a in ("SUM", "MEAN", "NONE", "ONLY_FIRST_REPLICA")}
+
+
+def bump(x):
+    for var in agg.values():
+        var.assign_add(tf.reduce_sum(x) + 1.0)
+
+
+out["aggregation"] = {}
+for name, ds in [("even", tf.data.Dataset.range(8).batch(8)), ("uneven", tf.data.Dataset.range(6).batch(6))]:
+    batch = next(iter(strategy.experimental_distribute_dataset(ds.map(lambda t: tf.cast(t, tf.float32)))))
+    for run in eager_and_function(lambda b: strategy.run(bump, args=(b,))):
+        run(batch)
+        out["aggregation"].setdefault(name, []).append({a: float(v.numpy()) for a, v in agg.items()})
+
+ext = strategy.extended
+it = iter(strategy.experimental_distribute_dataset(tf.data.Dataset.range(6).batch(4)))
+optionals = [it.get_next_as_optional() for _ in range(3)]
+out["extended"] = {
+    "created_in_scope": [ext.variable_created_in_scope(v), ext.variable_created_in_scope(tf.Variable(0.0))],
+    "worker_devices": list(ext.worker_devices), "between_graph": ext.experimental_between_graph,
+    "optional": [bool(o.has_value()) for o in optionals],
+    "optional_values": [local(o.get_value()) for o in optionals[:2]],
+    "reduce_to": local(ext.reduce_to("SUM", strategy.run(lambda: tf.constant(1.0)), agg["SUM"])),
+}
+ext.update(agg["NONE"], lambda var, d: var.assign_add(d), args=(5.0,))
+out["extended"]["update"] = float(agg["NONE"].numpy())
+
+# worker.py's training in one process: the two-worker test's reference.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from worker import train  # noqa: E402
+
+out["worker_reference"] = train(tf, strategy)[0]
+
+# Keras first touched inside the scope (the bridge loads there): fit is still data-parallel.
+rng = np.random.default_rng(4)
+fx = rng.normal(size=(16, 3)).astype("float32")
+fy = fx @ np.array([[0.5], [1.0], [-1.0]], "float32")
+with strategy.scope():
+    model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(1, kernel_initializer="zeros")])
+    model.compile(optimizer=tf.keras.optimizers.SGD(0.1), loss="mse")
+history = model.fit(fx, fy, batch_size=8, epochs=2, shuffle=False, verbose=0)
+kernel = model.layers[0].kernel
+# The devices holding the kernel.
+spread = len(kernel.value.sharding.device_set) if JAXTAPE else len(kernel.value.values)
+out["fit"] = {"loss": history.history["loss"], "kernel": np.asarray(kernel.numpy()).ravel().tolist(),
+              "kernel_devices": spread}
 print(json.dumps(out))

@@ -17,7 +17,6 @@ import jax.numpy as jnp
 from jaxtape._src.distribute.reduce_op import ReduceOp, as_reduce_op
 from jaxtape._src.framework import nest
 from jaxtape._src.framework.convert import convert_to_tensor
-from jaxtape._src.framework.errors import NotImplementedInJaxtape
 from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.tensor import Tensor
 
@@ -89,15 +88,17 @@ def _tensor(x):
 class ReplicaContext:
     """One replica's view inside `strategy.run`.
 
-    `axis` names the mesh axis inside the SPMD program; `replica_id` is a
-    Python int when replicas run one by one (batches that do not divide
-    evenly), where no collective can run.
+    `axis` names the mesh axis inside the SPMD program; when replicas' batches
+    differ in shape each replica runs in its own thread (`replica_id` a Python
+    int) and collectives meet at `rendezvous`.
     """
 
-    def __init__(self, strategy, axis=None, replica_id=None):
+    def __init__(self, strategy, axis=None, replica_id=None, rendezvous=None):
         self._strategy = strategy
         self._axis = axis
         self._replica_id = replica_id
+        self._rendezvous = rendezvous  # replicas in threads (threads.py): where they meet
+        self._collectives = 0
 
     @property
     def strategy(self):
@@ -111,24 +112,34 @@ class ReplicaContext:
     def replica_id_in_sync_group(self):
         if self._axis is not None:
             return Tensor(jax.lax.axis_index(self._axis).astype(jnp.int32))
-        return Tensor(jnp.asarray(self._replica_id or 0, jnp.int32))
+        with jax.ensure_compile_time_eval():  # a constant, even while a trace runs
+            return Tensor(jnp.asarray(self._replica_id or 0, jnp.int32))
 
-    def _collective(self, what):
-        if self._axis is None and self.num_replicas_in_sync > 1:
-            raise NotImplementedInJaxtape(
-                f"jaxtape does not implement {what} when replicas' batches differ in size "
-                "(a global batch that does not divide by the replicas): batch with "
-                "drop_remainder=True")
+    def _meet(self, value, combine):
+        """Threaded replicas: `combine` over every replica's `value`, run once."""
+        k, self._collectives = self._collectives, self._collectives + 1
+        return self._rendezvous.meet(self._replica_id, k, value, combine)
+
+    def _threaded(self):
+        return self._axis is None and self._rendezvous is not None
 
     def all_reduce(self, reduce_op, value, options=None):
         op = as_reduce_op(reduce_op)
-        self._collective("ReplicaContext.all_reduce")
+        if self._threaded():
+            flat = [_tensor(v)._value for v in nest.flatten(value)]
+            summed = self._meet(flat, lambda per_replica: [
+                reduce_arrays(op, column) for column in zip(*per_replica)])
+            return nest.pack_sequence_as(value, [Tensor(a) for a in summed])
         if self._axis is None:
             return nest.map_structure(_tensor, value)
         return nest.map_structure(lambda v: all_reduce_tensor(op, _tensor(v), self._axis), value)
 
     def all_gather(self, value, axis, options=None):
-        self._collective("ReplicaContext.all_gather")
+        if self._threaded():
+            flat = [_tensor(v)._value for v in nest.flatten(value)]
+            joined = self._meet(flat, lambda per_replica: [
+                jnp.concatenate(column, axis=axis) for column in zip(*per_replica)])
+            return nest.pack_sequence_as(value, [Tensor(a) for a in joined])
         if self._axis is None:
             return nest.map_structure(_tensor, value)
 
@@ -138,22 +149,53 @@ class ReplicaContext:
         return nest.map_structure(gather, value)
 
     def merge_call(self, merge_fn, args=(), kwargs=None):
-        """Runs `merge_fn(strategy, *args)` in cross-replica context; tensors in
-        `args` become per-replica values there (one program: each replica's own)."""
-        self._collective("ReplicaContext.merge_call")
+        """Runs `merge_fn(strategy, *args)` once, in cross-replica context; tensors
+        in `args` become per-replica values there."""
         # cycle: values builds on this module's replica contexts
         from jaxtape._src.distribute.values import PerReplica
-        wrap = lambda v: PerReplica.local(self._strategy, _tensor(v), self._axis)  # noqa: E731
-        args = nest.map_structure(wrap, args)
-        kwargs = nest.map_structure(wrap, kwargs or {})
-        push(self._strategy, None)
-        try:
-            return merge_fn(self._strategy, *args, **kwargs)
-        finally:
-            pop()
+        kwargs = kwargs or {}
+        if self._threaded():
+            def merge(per_replica):
+                flats = [nest.flatten(x) for x in per_replica]
+                leaves = [PerReplica.from_replica_arrays(self._strategy, [_tensor(v)._value for v in column])
+                          if _is_tensor_like(column[0]) else column[0] for column in zip(*flats)]
+                a, kw = nest.pack_sequence_as(per_replica[0], leaves)
+                return self._rendezvous.cross_replica(lambda: _in_cross_replica(
+                    self._strategy, merge_fn, a, kw))
+            return self._meet((args, kwargs), merge)
+        if self._axis is not None:  # one replica's own value in the SPMD program
+            wrap = lambda v: PerReplica.local(self._strategy, _tensor(v), self._axis)  # noqa: E731
+            args = nest.map_structure(wrap, args)
+            kwargs = nest.map_structure(wrap, kwargs)
+        return _in_cross_replica(self._strategy, merge_fn, args, kwargs)
 
     def __repr__(self):
         return f"<tf.distribute.ReplicaContext of {type(self._strategy).__name__}>"
+
+
+def _is_tensor_like(x):
+    """A replica's own value (a variable, shared by all replicas, stays itself)."""
+    return isinstance(x, (Tensor, jax.Array))
+
+
+def _in_cross_replica(strategy, merge_fn, args, kwargs):
+    push(strategy, None)
+    try:
+        return merge_fn(strategy, *args, **kwargs)
+    finally:
+        pop()
+
+
+def reduce_arrays(op: ReduceOp, arrays):
+    """One leaf summed (or averaged) over threaded replicas, in replica order."""
+    total = arrays[0]
+    for a in arrays[1:]:
+        total = total + a
+    if op is ReduceOp.SUM:
+        return total
+    if jnp.issubdtype(total.dtype, jnp.integer):
+        return total // len(arrays)
+    return total / len(arrays)
 
 
 def all_reduce_tensor(op: ReduceOp, t: Tensor, axis) -> Tensor:

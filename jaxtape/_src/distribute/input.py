@@ -15,7 +15,9 @@ import math
 import jax
 import numpy as np
 
+from jaxtape._src.data.iterator import Optional
 from jaxtape._src.distribute.values import PerReplica
+from jaxtape._src.framework.errors import OutOfRangeError
 from jaxtape._src.framework import nest
 from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.tensor import Tensor
@@ -55,10 +57,21 @@ class DistributedIterator:
         return distribute_element(self._strategy, next(self._iterator))
 
     def get_next(self):
-        return next(self)
+        """The next per-replica batch; OutOfRangeError at the end, as TF's."""
+        try:
+            return next(self)
+        except StopIteration:
+            raise OutOfRangeError(None, None, "End of sequence") from None
 
     def get_next_as_optional(self):
-        raise NotImplementedError("jaxtape does not implement DistributedIterator.get_next_as_optional")
+        try:
+            return Optional.from_value(next(self))
+        except StopIteration:
+            return Optional.empty(self.element_spec)
+
+    @property
+    def element_spec(self):
+        return self._iterator.element_spec
 
 
 @export("distribute.DistributedDataset")

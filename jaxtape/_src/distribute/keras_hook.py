@@ -1,7 +1,9 @@
 """Keras under a strategy: gradient sums in `apply_gradients`, `fit` data-parallel.
 
-Installed only once jaxtape's `tf.keras` bridge is loaded (Keras is optional
-and slow to import). Inside a replica context an optimizer's
+Installed once jaxtape's `tf.keras` bridge is loaded (Keras is optional and
+slow to import): by the bridge itself as it loads (`keras.on_load`), and if
+that happens inside an open `strategy.scope()`, Keras's distribution is
+entered for the rest of that scope. Inside a replica context an optimizer's
 `apply_gradients` first sums the gradients over the replicas, as TF's
 optimizers do, then updates the mirrored variables with the sum. A model
 compiled inside `strategy.scope()` runs `fit`/`evaluate`/`predict` under
@@ -14,10 +16,21 @@ import contextlib
 import functools
 import sys
 
+import threading
+
+from jaxtape._src import keras as keras_package
 from jaxtape._src.distribute import context
 from jaxtape._src.distribute.reduce_op import ReduceOp
 
 _installed = []
+
+
+class _OpenScopes(threading.local):
+    def __init__(self):
+        self.entries = []  # [strategy, ExitStack] of this thread's open strategy scopes
+
+
+_open = _OpenScopes()
 
 
 def _bridge_loaded() -> bool:
@@ -60,7 +73,10 @@ def install_if_loaded() -> None:
 
     BaseOptimizer.apply_gradients = summed_apply_gradients
 
-    compile_ = Model.compile
+    # On Trainer, where Keras defines it: `compile_from_config` (load_model) skips
+    # compiling a model whose class's `compile` is not Trainer's.
+    from keras.src.trainers.trainer import Trainer
+    compile_ = Trainer.compile
 
     @functools.wraps(compile_)
     def compile(self, *args, **kwargs):
@@ -69,7 +85,7 @@ def install_if_loaded() -> None:
             self._jaxtape_strategy = strategy
         return compile_(self, *args, **kwargs)
 
-    Model.compile = compile
+    Trainer.compile = compile
     for name in ("fit", "evaluate", "predict"):
         setattr(Model, name, _under_strategy(getattr(Model, name)))
 
@@ -93,3 +109,25 @@ def keras_distribution(strategy):
     if distribution.distribution() is not None:
         return contextlib.nullcontext()
     return distribution.DataParallel(devices=list(strategy._devices)).scope()
+
+
+@contextlib.contextmanager
+def strategy_scope(strategy):
+    """Keras's distribution for a strategy scope, now or once Keras loads inside it."""
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(keras_distribution(strategy))
+        entry = [strategy, stack]
+        _open.entries.append(entry)
+        try:
+            yield
+        finally:
+            _open.entries.remove(entry)
+
+
+def _on_keras_load():
+    install_if_loaded()
+    for strategy, stack in _open.entries:
+        stack.enter_context(keras_distribution(strategy))
+
+
+keras_package.on_load.append(_on_keras_load)

@@ -27,3 +27,12 @@ def as_reduce_op(op) -> ReduceOp:
     if isinstance(op, str) and op.upper() in ("SUM", "MEAN"):
         return ReduceOp[op.upper()]
     raise ValueError(f"Invalid reduce_op value: {op!r}")
+
+
+def update_reduce_op(var):
+    """How the replicas' updates of `var` in replica context combine (its
+    `aggregation`, a `tf.VariableAggregation` or Keras's string): the SUM or
+    MEAN of their changes, or None (the first replica's value is kept)."""
+    aggregation = getattr(var, "aggregation", None)
+    name = getattr(aggregation, "name", None) or str(aggregation).upper()
+    return ReduceOp[name] if name in ("SUM", "MEAN") else None

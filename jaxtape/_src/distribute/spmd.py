@@ -22,8 +22,10 @@ from jax.sharding import PartitionSpec as P
 
 from jaxtape._src.compile import capture
 from jaxtape._src.compile.function import output_leaf
-from jaxtape._src.distribute import context
+from jaxtape._src.distribute import context, threads
+from jaxtape._src.distribute.reduce_op import update_reduce_op
 from jaxtape._src.distribute.values import PerReplica
+from jaxtape._src.framework.errors import NotImplementedInJaxtape
 from jaxtape._src.framework.nest import flatten_with_tree, is_leaf as nest_leaf
 from jaxtape._src.framework.tensor import Tensor
 
@@ -81,9 +83,14 @@ def run_traced(strategy, fn, args, kwargs):
                 outs.append(jnp.expand_dims(value, 0))
         written, created = [], []
         if scope is not None:
-            for key, value in scope.shadow.items():
+            for key, value in list(scope.shadow.items()):
                 if _is_inner(value) and before.get(key, _MISSING) is not value:
                     written.append(key)
+                    op = update_reduce_op(scope.vars[key])
+                    if op is not None:  # TF's SUM/MEAN aggregation of the replicas' changes
+                        old = before.get(key, scope.base[key])
+                        change = context.all_reduce_tensor(op, Tensor(value - old), axis)._value
+                        scope.shadow[key] = old + change
             created = [key for key in scope.created if _is_inner(scope.base[key])]
         info.update(out_tree=out_tree, template=template, written=written, created=created)
         return (outs, [scope.shadow[k] for k in written], [scope.base[k] for k in created])
@@ -104,20 +111,25 @@ def run_traced(strategy, fn, args, kwargs):
     return tree_util.tree_unflatten(info["out_tree"], leaves)
 
 
-def run_one_by_one(strategy, fn, args, kwargs):
-    """Replicas whose inputs differ in shape run in turn, each on its own values
-    (no collective can run between them)."""
+def run_uneven(strategy, fn, args, kwargs):
+    """Replicas whose inputs differ in shape: each runs `fn` on its own values in
+    its own thread, meeting the others at collectives (threads.py)."""
     flat, treedef = tree_util.tree_flatten((args, kwargs), is_leaf=_is_leaf)
-    n = strategy.num_replicas_in_sync
-    results = []
-    for r in range(n):
+
+    def replica(r, rendezvous):
         leaves = [leaf._local_results()[r] if isinstance(leaf, PerReplica) else leaf for leaf in flat]
         a, kw = tree_util.tree_unflatten(treedef, leaves)
-        context.push(strategy, context.ReplicaContext(strategy, replica_id=r))
+        context.push(strategy, context.ReplicaContext(strategy, replica_id=r, rendezvous=rendezvous))
         try:
-            results.append(fn(*a, **kw))
+            return fn(*a, **kw)
         finally:
             context.pop()
+
+    if len(strategy._local_devices) != strategy.num_replicas_in_sync:
+        raise NotImplementedInJaxtape(
+            "jaxtape does not implement batches that do not divide by the replicas across "
+            "several processes: batch with drop_remainder=True")
+    results = threads.run_threads(strategy.num_replicas_in_sync, replica)
     first_flat, out_tree = flatten_with_tree(results[0])
     columns = zip(*[flatten_with_tree(res)[0] for res in results])
     leaves = []

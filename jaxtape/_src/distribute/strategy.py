@@ -64,9 +64,46 @@ class Extended:
         return tuple(tf_device_name(d, s._task_id, s._job) for d in s._local_devices)
 
     parameter_devices = worker_devices
+    experimental_enable_get_next_as_optional = True
+    experimental_require_static_shapes = True
+    should_checkpoint = should_save_summary = True
+
+    @property
+    def experimental_between_graph(self):
+        return isinstance(self._strategy(), MultiProcess)
 
     def _in_multi_worker_mode(self):
         return jax.process_count() > 1
+
+    def variable_created_in_scope(self, v):
+        """Whether `v` was created in this strategy's scope (laid out on its mesh)."""
+        s = self._strategy()
+        value = getattr(v, "_value", None)
+        return isinstance(s, DefaultStrategy) or getattr(value, "sharding", None) == s._replicated
+
+    def call_for_each_replica(self, fn, args=(), kwargs=None):
+        return self._strategy().run(fn, args, kwargs)
+
+    def reduce_to(self, reduce_op, value, destinations, options=None):
+        """The reduced value on every replica (TF's Mirrored)."""
+        s = self._strategy()
+        total = s.reduce(reduce_op, value, axis=None)
+        return PerReplica.from_replica_arrays(s, [total._value] * len(s._local_devices))
+
+    def batch_reduce_to(self, reduce_op, value_destination_pairs, options=None):
+        return [self.reduce_to(reduce_op, v, d) for v, d in value_destination_pairs]
+
+    def update(self, var, fn, args=(), kwargs=None, group=True):
+        """`fn(var, *args)` in cross-replica context: the one update of a mirrored variable."""
+        context.push(self._strategy(), None)
+        try:
+            return fn(var, *args, **(kwargs or {}))
+        finally:
+            context.pop()
+
+
+class MultiProcess:
+    """Marks strategies whose replicas span several processes (between-graph in TF)."""
 
 
 class Strategy:
@@ -124,7 +161,7 @@ class Strategy:
         context.push(self, None)
         variables.creation_layouts.append(self._replicate)
         try:
-            with keras_hook.keras_distribution(self):
+            with keras_hook.strategy_scope(self):
                 yield self
         finally:
             variables.creation_layouts.pop()
@@ -132,23 +169,26 @@ class Strategy:
 
     # -- running per replica ----------------------------------------------------
     def run(self, fn, args=(), kwargs=None, options=None):
-        """`fn(*args, **kwargs)` on every replica, as one SPMD program."""
+        """`fn(*args, **kwargs)` on every replica, as one SPMD program (replicas in
+        threads when their inputs differ in shape)."""
         kwargs = kwargs or {}
         keras_hook.install_if_loaded()
-        uneven = any(isinstance(x, PerReplica) and x._values is not None
-                     for x in jax.tree_util.tree_leaves((args, kwargs), is_leaf=spmd._is_leaf))
-        if uneven:
-            return spmd.run_one_by_one(self, fn, args, kwargs)
         if local.tracing:
-            return spmd.run_traced(self, fn, args, kwargs)
-        # Eager: the same program, compiled per input signature as tf.function would.
+            return self._run_in_trace(fn, args, kwargs)
+        # Eager: the same program, compiled per input signature as tf.function would
+        # (an uneven batch too: one compile, not one per op and replica shape).
         compiled = self._functions.get(fn) if _weakable(fn) else None
         if compiled is None:
-            compiled = Function(lambda *a, **k: spmd.run_traced(self, fn, a, k),
+            compiled = Function(lambda *a, **k: self._run_in_trace(fn, a, k),
                                 autograph=False, name=getattr(fn, "__name__", "run"))
             if _weakable(fn):
                 self._functions[fn] = compiled
         return compiled(*args, **kwargs)
+
+    def _run_in_trace(self, fn, args, kwargs):
+        uneven = any(isinstance(x, PerReplica) and x._values is not None
+                     for x in jax.tree_util.tree_leaves((args, kwargs), is_leaf=spmd._is_leaf))
+        return (spmd.run_uneven if uneven else spmd.run_traced)(self, fn, args, kwargs)
 
     # -- cross-replica -----------------------------------------------------------
     def experimental_local_results(self, value):
