@@ -23,37 +23,54 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 
+def data(rows: int, pipeline: str = "batch_map"):
+    """The random (inputs, labels) the pipeline reads."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, rows).astype(np.int64)
+    if pipeline == "batch_map":
+        return rng.random((rows, 784), dtype=np.float32), y
+    return rng.integers(0, 256, (rows, 28, 28)).astype(np.uint8), y
+
+
+def normalize(images, labels):
+    return (images - 0.5) / 0.25, labels
+
+
+def build(tf, rows: int, pipeline: str = "batch_map", buffer: int = 10000):
+    """The pipeline over `rows` random rows, in framework `tf` (jaxtape or TensorFlow)."""
+    x, y = data(rows, pipeline)
+    if pipeline == "batch_map":
+        return (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(buffer).batch(128)
+                .map(normalize).prefetch(tf.data.AUTOTUNE))
+    return (tf.data.Dataset.from_tensor_slices((x, y))
+            .map(lambda a, b: (tf.cast(a, tf.float32) / 255.0, b)).batch(32)
+            .prefetch(tf.data.AUTOTUNE))
+
+
+def epoch(ds, rows: int):
+    """Iterates one epoch; returns the last batch (what must be finished)."""
+    n, last = 0, None
+    for last in ds:
+        n += int(last[1].shape[0])
+    assert n == rows, n
+    return last
+
+
 _SCRIPT = r"""
 import json, sys, time
-import numpy as np
 framework, rows, epochs, pipeline = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 if framework == "tensorflow":
     import tensorflow as tf
 else:
     import jaxtape as tf
-rng = np.random.default_rng(0)
-x = rng.random((rows, 784), dtype=np.float32)
-y = rng.integers(0, 10, rows).astype(np.int64)
-
-def normalize(images, labels):
-    return (images - 0.5) / 0.25, labels
-
-if pipeline == "batch_map":
-    ds = (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(10000).batch(128)
-          .map(normalize).prefetch(tf.data.AUTOTUNE))
-else:
-    images = rng.integers(0, 256, (rows, 28, 28)).astype(np.uint8)
-    ds = (tf.data.Dataset.from_tensor_slices((images, y))
-          .map(lambda a, b: (tf.cast(a, tf.float32) / 255.0, b)).batch(32)
-          .prefetch(tf.data.AUTOTUNE))
+from benchmarks.data_pipeline import build, epoch
+ds = build(tf, rows, pipeline)
 times = []
 for _ in range(epochs):
     start = time.perf_counter()
-    n = 0
-    for images, labels in ds:
-        n += int(labels.shape[0])
+    epoch(ds, rows)
     times.append(time.perf_counter() - start)
-    assert n == rows, n
 print(json.dumps(times))
 """
 

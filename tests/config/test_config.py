@@ -108,3 +108,32 @@ def test_gpu_queries_on_a_cpu_machine():
                 tf.test.gpu_device_name())
     same_values(queries)
     assert isinstance(jaxtape.test.is_built_with_cuda(), bool)
+
+
+def test_run_functions_eagerly_runs_the_python_function_each_call():
+    def body(tf):
+        seen = []
+        v = tf.Variable(1.0)
+
+        @tf.function
+        def f(x):
+            seen.append(float(x.numpy()))  # .numpy() works only when run eagerly
+            v.assign_add(x)
+            return x * 2 + v
+
+        tf.config.run_functions_eagerly(True)
+        try:
+            flags = [tf.config.functions_run_eagerly()]
+            out = [f(tf.constant(1.0)), f(tf.constant(2.0)), f(tf.constant(2.0))]
+            counts = [f.experimental_get_tracing_count()]
+        finally:
+            tf.config.run_functions_eagerly(False)
+        flags.append(tf.config.functions_run_eagerly())
+        g = tf.function(lambda x: x + 1)
+        try:
+            g(tf.constant(1.0)).numpy()
+            inside = tf.function(lambda x: x.numpy())(tf.constant(1.0))
+        except Exception as e:  # noqa: BLE001 - compiled again: .numpy() fails as TF's does
+            inside = type(e).__name__
+        return [flags, out, seen, counts, v, inside]
+    same_values(body)

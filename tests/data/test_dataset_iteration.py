@@ -181,21 +181,6 @@ def test_pipeline_functions_are_not_recorded_on_an_open_tape():
     assert float(tape.gradient(y, x)) == 3.0
 
 
-def test_iterating_inside_a_tf_function_names_what_is_missing():
-    tf = jaxtape
-    ds = tf.data.Dataset.range(3)
-
-    @tf.function
-    def total():
-        s = tf.constant(0, tf.int64)
-        for v in ds:
-            s += v
-        return s
-
-    with pytest.raises(NotImplementedError, match="iterating a tf.data.Dataset inside tf.function"):
-        total()
-
-
 def test_a_pure_per_element_map_before_batch_runs_vectorized_with_the_same_results():
     tf = jaxtape
     x = np.arange(40, dtype=np.uint8).reshape(10, 2, 2)

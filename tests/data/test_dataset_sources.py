@@ -101,14 +101,6 @@ def _first_line(fn, tf):
     return "no error"
 
 
-def test_string_sources_name_themselves():
-    with pytest.raises(jaxtape.errors.NotImplementedInJaxtape if hasattr(jaxtape.errors, "NotImplementedInJaxtape")
-                       else NotImplementedError, match="tf.data.Dataset.list_files"):
-        jaxtape.data.Dataset.list_files("/tmp/*.txt")
-    with pytest.raises(NotImplementedError, match="tf.data.TextLineDataset"):
-        jaxtape.data.TextLineDataset("/tmp/x.txt")
-
-
 def test_source_copies_the_callers_array():
     x = np.arange(3)
     ds = jaxtape.data.Dataset.from_tensor_slices(x)

@@ -11,7 +11,9 @@ current arrays and writes the new values back: a whole training step
 
 Called inside a `GradientTape`, the compiled call is a `Primitive` whose
 inputs include the variables' reads, so the tape records one node and JAX
-derives its VJP.
+derives its VJP (a program with host callbacks keeps its pullback instead,
+`saved_call.py`). The elements of a tf.data dataset the function iterates
+are inputs too, read at each call (`feeds.py`).
 """
 from __future__ import annotations
 
@@ -22,13 +24,14 @@ import jax
 import jax.numpy as jnp
 from jax import tree_util
 
-from jaxtape._src.compile import capture, graph_ops
+from jaxtape._src.compile import capture, feeds, graph_ops, saved_call
 from jaxtape._src.compile import signature
 from jaxtape._src.compile.signature import TRACED
 from jaxtape._src.framework.convert import cached_scalar_ids, convert_to_tensor
 from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.nest import flatten_with_tree
 from jaxtape._src.framework.state import local
+from jaxtape._src.framework.strings import StringTensor, not_traceable
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.framework.variables import Variable
 from jaxtape._src.tape import stack
@@ -61,6 +64,8 @@ def output_leaf(leaf):
     """A traced output leaf as an array, or None for a value kept as is."""
     if isinstance(leaf, Variable):
         leaf = leaf._read_for_op()
+    if isinstance(leaf, StringTensor):  # strings are host constants folded at trace time
+        return None
     if isinstance(leaf, Tensor):
         return leaf._value
     if leaf is None or isinstance(leaf, str):
@@ -112,7 +117,7 @@ class ConcreteFunction:
     """One trace: the jitted pure function and how to feed it and unpack it."""
 
     def __init__(self, name, closed, scope, out_tree, out_template, n_out, written, created,
-                 captured, live):
+                 captured, live, collector):
         consts = list(closed.consts)
         in_vars, caps, slots, index = [], [], [], {}
         for i, c in enumerate(consts):
@@ -133,8 +138,20 @@ class ConcreteFunction:
                 j = index[id(t)] = len(in_vars)
                 in_vars.append(t)
             slots.append((i, j))
+        # Arrays a feed staged (tf.data elements): inputs after the captures, each
+        # call's own values (`feeds.py`).
+        feed_index = []
+        for i, c in enumerate(consts):
+            where = collector.slots.get(id(c)) if c is not None else None
+            if where is not None:
+                slots.append((i, len(in_vars) + len(feed_index)))
+                feed_index.append(where)
+                consts[i] = None
+        self.feeds = feeds.kept(collector.feeds, {k for k, _ in feed_index})
+        renumber = {id(f): n for n, f in enumerate(self.feeds)}
+        self.feed_index = [(renumber[id(collector.feeds[k])], j) for k, j in feed_index]
         jaxpr = closed.jaxpr
-        n_pre = len(in_vars)
+        n_pre = len(in_vars) + len(self.feed_index)
         self.captured = tuple(in_vars[n_vars:])
         in_vars = in_vars[:n_vars]
 
@@ -158,10 +175,17 @@ class ConcreteFunction:
         self.single = out_tree.num_leaves == 1 and n_out == 1 and tree_util.treedef_is_leaf(out_tree)
         self.jitted = jax.jit(pure)
         self.prim = _CompiledCall(pure, self.jitted, name)
+        # A program that calls back into Python keeps its pullback under a tape, so its
+        # callbacks run once per call, as TF's do (`saved_call.py`).
+        self.saved_op = saved_call.SavedCallOp(name) if saved_call.has_callbacks(jaxpr) else None
+
+    def _fed(self, values):
+        return [values[k][j] for k, j in self.feed_index]
 
     def initial_values(self, tensors):
         """Runs the trace once for the values of the variables it created."""
-        res = self.jitted(*[v._value for v in self.in_vars], *self.capture_values,
+        fed = self._fed(feeds.peek_values(self.feeds)) if self.feeds else ()
+        res = self.jitted(*[v._value for v in self.in_vars], *self.capture_values, *fed,
                           *[t._value for t in tensors])
         start = self.n_out + len(self.written)
         for var, value in zip(self.created, res[start:]):
@@ -169,17 +193,22 @@ class ConcreteFunction:
 
     def __call__(self, tensors):
         st = local
+        fed = self._fed(feeds.call_values(self.feeds)) if self.feeds else ()
         if st.tapes or st.accumulators:
             ins = [v._read_for_op() for v in self.in_vars]
             ins.extend(self.captured)
+            ins.extend(Tensor(jnp.asarray(a)) for a in fed)
             ins.extend(tensors)
             # An input no output depends on goes in as a plain array: no tape follows it.
             ins = [t if live else t._value for t, live in zip(ins, self.live)]
-            res = self.prim(*ins)
+            if self.saved_op is not None and not st.accumulators:
+                res = saved_call.call(self.saved_op, self.jitted, ins)
+            else:
+                res = self.prim(*ins)
             outs = res[:self.n_out]
             new = [t._value for t in res[self.n_out:]]
         else:
-            res = self.jitted(*[v._value for v in self.in_vars], *self.capture_values,
+            res = self.jitted(*[v._value for v in self.in_vars], *self.capture_values, *fed,
                               *[t._value for t in tensors])
             outs = [Tensor(r) for r in res[:self.n_out]]
             new = res[self.n_out:]
@@ -227,7 +256,9 @@ def trace(python_function, name, tensors, template, treedef, spread, allow_creat
         return (arrays_out, [scope.shadow[id(v)] for v in written],
                 [scope.base[id(v)] for v in created])
 
-    with traced([follow]), capture.tracing_scope(scope):
+    if any(isinstance(t, StringTensor) for t in tensors):
+        raise TypeError(not_traceable(f"the arguments of tf.function {name!r}"))
+    with traced([follow]), capture.tracing_scope(scope), feeds.Collector() as collector:
         closed = jax.make_jaxpr(body)(*[t._value for t in tensors])
     constants = cached_scalar_ids()
     captured = {}
@@ -238,10 +269,25 @@ def trace(python_function, name, tensors, template, treedef, spread, allow_creat
                 captured.setdefault(id(a._value), a)
     reached = follow.reaching(info["out_ids"])
     concrete = ConcreteFunction(name, closed, scope, info["out_tree"], info["out_template"],
-                                info["n_out"], info["written"], info["created"], captured, None)
-    inputs = [*concrete.in_vars, *concrete.captured, *info["args"]]
-    concrete.live = tuple(t._id in reached for t in inputs)
+                                info["n_out"], info["written"], info["created"], captured, None,
+                                collector)
+    live = [t._id in reached for t in [*concrete.in_vars, *concrete.captured, *info["args"]]]
+    at = len(concrete.in_vars) + len(concrete.captured)
+    live[at:at] = [False] * len(concrete.feed_index)  # fed data carries no gradient
+    concrete.live = tuple(live)
     return concrete
+
+
+# `tf.config.run_functions_eagerly`: every `tf.function` calls its Python function as it is.
+_run_eagerly = [False]
+
+
+def set_run_eagerly(flag: bool) -> None:
+    _run_eagerly[0] = bool(flag)
+
+
+def runs_eagerly() -> bool:
+    return _run_eagerly[0]
 
 
 class Function:
@@ -317,8 +363,8 @@ class Function:
         return concrete, tensors
 
     def __call__(self, *args, **kwargs):
-        if local.tracing:  # inside another trace: inline, as TF does
-            return self._python_function(*args, **kwargs)
+        if local.tracing or _run_eagerly[0]:  # inside another trace: inline, as TF does;
+            return self._python_function(*args, **kwargs)  # or `tf.config.run_functions_eagerly`
         fast = not kwargs and self._signature is None
         if fast:  # all-tensor positional calls skip flattening (a training loop's case)
             key = []
@@ -331,11 +377,25 @@ class Function:
             else:
                 concrete = self._fast.get(tuple(key))
                 if concrete is not None:
-                    return concrete(args)
+                    try:
+                        return concrete(args)
+                    except feeds.FeedChanged:
+                        return self._retrace(concrete, args, kwargs)
         concrete, tensors = self._concrete(self._bind(args, kwargs))
         if fast:
             self._fast[tuple(key)] = concrete
-        return concrete(tensors)
+        try:
+            return concrete(tensors)
+        except feeds.FeedChanged:
+            return self._retrace(concrete, args, kwargs)
+
+    def _retrace(self, concrete, args, kwargs):
+        """This call's tf.data elements have other shapes than `concrete` was traced
+        with (`feeds.py`): forget it and trace again."""
+        for cache in (self._cache, self._fast):
+            for k in [k for k, c in cache.items() if c is concrete]:
+                del cache[k]
+        return self(*args, **kwargs)
 
     def get_concrete_function(self, *args, **kwargs):
         """The trace for these arguments (`TensorSpec`s with full shapes allowed)."""

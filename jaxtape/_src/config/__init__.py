@@ -2,6 +2,6 @@
 
 devices (PhysicalDevice / LogicalDevice lists, visible devices), placement
 (`tf.device`), memory (memory growth, memory info), settings (threading, jit,
-run_functions_eagerly, soft placement: recorded, documented as not changing
-XLA), gpu_queries (`tf.test.is_gpu_available`, `is_built_with_cuda`).
+soft placement: recorded, documented as not changing XLA; run_functions_eagerly,
+which applies), gpu_queries (`tf.test.is_gpu_available`, `is_built_with_cuda`).
 """

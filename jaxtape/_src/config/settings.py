@@ -2,14 +2,14 @@
 
 XLA picks its own thread pools and always compiles `tf.function` whole, so
 thread counts and `optimizer.set_jit` only change what the getters report.
-`run_functions_eagerly` is recorded the same way: jaxtape's `tf.function`
-always compiles (see README).
+`run_functions_eagerly` does apply: `tf.function`s then run eagerly.
 """
 from __future__ import annotations
 
+from jaxtape._src.compile.function import runs_eagerly, set_run_eagerly
 from jaxtape._src.framework.exports import export
 
-_state = {"intra": 0, "inter": 0, "jit": "", "eager": False, "soft": True,
+_state = {"intra": 0, "inter": 0, "jit": "", "soft": True,
           "options": {}, "determinism": False, "device_policy": None}
 
 
@@ -58,12 +58,13 @@ def get_experimental_options():
 
 @export("config.run_functions_eagerly", "config.experimental_run_functions_eagerly")
 def run_functions_eagerly(run_eagerly):
-    _state["eager"] = bool(run_eagerly)
+    """Every `tf.function` then runs its Python function eagerly at each call (no trace)."""
+    set_run_eagerly(run_eagerly)
 
 
 @export("config.functions_run_eagerly", "config.experimental_functions_run_eagerly")
 def functions_run_eagerly():
-    return _state["eager"]
+    return runs_eagerly()
 
 
 @export("config.set_soft_device_placement")

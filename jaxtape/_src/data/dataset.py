@@ -15,11 +15,15 @@ import types
 
 import numpy as np
 
+from jaxtape._src.compile import feeds
+from jaxtape._src.compile.autograph import dataset_loop
+from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework import dtypes
 from jaxtape._src.framework.errors import InvalidArgumentError, NotImplementedInJaxtape
 from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.state import local
 from jaxtape._src.data import options as _options
+from jaxtape._src.data import staged
 from jaxtape._src.data.iterator import NumpyIterator, OwnedIterator
 from jaxtape._src.data.structure import Structure, map_leaves, normalize, to_tensor
 from jaxtape._src.data.host import on_host
@@ -32,6 +36,15 @@ def _transformations():
     from jaxtape._src.data import batch_ops, map_ops, pass_ops, shuffle_ops, slice_ops, sources
     return types.SimpleNamespace(batch_ops=batch_ops, map_ops=map_ops, pass_ops=pass_ops,
                                  shuffle_ops=shuffle_ops, slice_ops=slice_ops, sources=sources)
+
+
+def _traced_state(value):
+    """A reduce state inside tf.function: tensors in tuples and dicts (lists as tuples)."""
+    if isinstance(value, list):
+        return tuple(_traced_state(v) for v in value)
+    if isinstance(value, (tuple, dict)):
+        return map_leaves(_traced_state, value)
+    return convert_to_tensor(value)
 
 
 @export("data.Dataset")
@@ -73,13 +86,17 @@ class Dataset:
         return self._structure.element_spec
 
     def __iter__(self):
-        if local.tracing:
-            # Iterating while tf.function traces would bake this pass's elements into the
-            # compiled function as constants; TF needs AutoGraph for this, which jaxtape lacks.
+        if feeds.tracing():  # inside tf.function: each call reads a fresh pass (staged.py)
+            return staged.StagedIterator(self)
+        if local.tracing:  # e.g. in a map function: its elements would be baked in as constants
             raise NotImplementedInJaxtape(
-                "jaxtape does not implement iterating a tf.data.Dataset inside tf.function: "
-                "iterate it eagerly and pass each batch to the function")
+                "jaxtape does not implement iterating a tf.data.Dataset inside a traced "
+                "tf.data function")
         return OwnedIterator(self)
+
+    def _staged_runs(self):
+        """`for x in dataset` inside tf.function (compile/autograph/dataset_loop.py)."""
+        return staged.runs(self, self)
 
     def __repr__(self):
         return f"<{type(self).__name__} element_spec={self.element_spec!r}>"
@@ -129,6 +146,8 @@ class Dataset:
 
     def reduce(self, initial_state, reduce_func):
         """Folds `reduce_func(state, element)` over the dataset; returns the state as tensors."""
+        if feeds.tracing():  # inside tf.function: a scan over each call's pass
+            return dataset_loop.fold(self._staged_runs(), reduce_func, _traced_state(initial_state))
         state = map_leaves(to_tensor, normalize(initial_state))
         structure = self._structure
         for leaves in self._iter():
@@ -181,8 +200,8 @@ class Dataset:
 
     @staticmethod
     def list_files(file_pattern, shuffle=None, seed=None, name=None):
-        raise NotImplementedInJaxtape(
-            "jaxtape does not implement tf.data.Dataset.list_files (jaxtape has no string tensors)")
+        sources = _transformations().sources
+        return sources.list_files(file_pattern, shuffle, seed)
 
     @staticmethod
     def counter(start=0, step=1, dtype=dtypes.int64, name=None):

@@ -1,6 +1,8 @@
 """Iterators over a dataset: Tensors (`iter(ds)`) or NumPy (`as_numpy_iterator`)."""
 from __future__ import annotations
 
+from jaxtape._src.compile import feeds
+from jaxtape._src.data import staged
 from jaxtape._src.framework.errors import InvalidArgumentError, OutOfRangeError
 from jaxtape._src.framework.exports import export
 from jaxtape._src.data.structure import to_numpy, to_tensor, to_tensors
@@ -13,6 +15,7 @@ class OwnedIterator:
     """What `iter(dataset)` returns: each element as Tensors, on the default device."""
 
     def __init__(self, dataset):
+        self._dataset = dataset
         self._structure = dataset._structure
         self._it = dataset._iter()
 
@@ -24,8 +27,14 @@ class OwnedIterator:
         return self
 
     def __next__(self):
+        if feeds.tracing():  # inside tf.function: each call takes the next element (staged.py)
+            return staged.next_element(self, self._structure, lambda: next(self._it))
         leaves = next(self._it)
         return self._structure.pack(to_tensors(leaves))
+
+    def _staged_runs(self):
+        """`for x in iterator` inside tf.function: the rest of it, at each call."""
+        return staged.runs(self, self._dataset, lambda: self._it)
 
     next = __next__
 

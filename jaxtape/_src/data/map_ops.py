@@ -19,13 +19,21 @@ from jaxtape._src.data.structure import Structure, flat_of, host_array, to_host
 _VECTOR_BLOCK = 1024  # elements per vectorized map call
 
 
+def _host_function(fn, structure):
+    """A `tf.function` over string elements runs its Python function eagerly, on the
+    host: strings cannot be traced into XLA (TF runs such functions in its graph)."""
+    if any(getattr(s, "dtype", None) == dtypes.string for s in structure.specs):
+        return getattr(fn, "python_function", fn)
+    return fn
+
+
 class _MapDataset(Dataset):
     """`map(fn)`: `fn` runs eagerly on each element's Tensors (once per batch
     after `batch`); a `tf.function` passed in runs compiled."""
 
     def __init__(self, input_dataset, map_func):
         self._input = input_dataset
-        self._fn = map_func
+        self._fn = map_func = _host_function(map_func, input_dataset._structure)
         inferred = infer(map_func, input_dataset._structure)
         # A pure function over fully known shapes also runs vectorized, a block of
         # elements per compiled call, when a batch downstream asks for blocks.
@@ -85,7 +93,7 @@ class _PredicateDataset(Dataset):
 
     def __init__(self, input_dataset, predicate):
         self._input = input_dataset
-        self._fn = predicate
+        self._fn = predicate = _host_function(predicate, input_dataset._structure)
         inferred = infer(predicate, input_dataset._structure)
         if inferred is not None:
             spec = inferred.element_spec

@@ -1,7 +1,9 @@
 """Datasets that make elements: slices, whole tensors, ranges, zips, generators."""
 from __future__ import annotations
 
+import glob
 import math
+import os
 
 import numpy as np
 from jax import tree_util
@@ -9,6 +11,7 @@ from jax import tree_util
 from jaxtape._src.framework import dtypes
 from jaxtape._src.framework.errors import InvalidArgumentError, NotImplementedInJaxtape
 from jaxtape._src.framework.exports import export
+from jaxtape._src.framework.strings import bytes_array
 from jaxtape._src.framework.tensor_shape import TensorShape
 from jaxtape._src.data import options as _options
 from jaxtape._src.data.dataset import Dataset
@@ -232,7 +235,43 @@ def _checked(value, spec):
 _GeneratorDataset = _FlatMapDataset
 
 
+def _filenames(value) -> list[str]:
+    return [os.fsdecode(f) for f in bytes_array(to_host(value)).reshape(-1).tolist()]
+
+
 @export("data.TextLineDataset")
-def TextLineDataset(*args, **kwargs):
-    raise NotImplementedInJaxtape(
-        "jaxtape does not implement tf.data.TextLineDataset (jaxtape has no string tensors)")
+class TextLineDatasetV2(Dataset):
+    """`TextLineDataset`: each line of each file as a scalar string, without its
+    line ending; files are read one at a time as iteration reaches them."""
+
+    def __init__(self, filenames, compression_type=None, buffer_size=None,
+                 num_parallel_reads=None, name=None):
+        if compression_type:
+            raise NotImplementedInJaxtape("jaxtape does not implement compressed TextLineDatasets")
+        self._files = _filenames(filenames)
+        super().__init__(Structure.from_specs(TensorSpec((), dtypes.string)))
+
+    def _iter(self):
+        for path in self._files:
+            with open(path, "rb") as f:
+                for line in f:
+                    line = line[:-1] if line.endswith(b"\n") else line
+                    line = line[:-1] if line.endswith(b"\r") else line
+                    yield (bytes_array(line),)
+
+    def _cardinality(self):
+        return _options.UNKNOWN
+
+
+def list_files(file_pattern, shuffle=None, seed=None):
+    """`Dataset.list_files`: the sorted matches, shuffled unless `shuffle=False`."""
+    patterns = _filenames(file_pattern)
+    matches = sorted({m for p in patterns for m in glob.glob(p)})
+    if not matches:
+        raise InvalidArgumentError(None, None, "Expected 'tf.Tensor(False, shape=(), dtype=bool)' to "
+                                   f"be true. Summarized data: b'No files matched pattern: "
+                                   f"{', '.join(patterns)}'")
+    dataset = _TensorSliceDataset(bytes_array(matches))
+    if shuffle is False:
+        return dataset
+    return dataset.shuffle(len(matches), seed=seed)

@@ -11,7 +11,9 @@ import numpy as np
 from jax import tree_util
 
 from jaxtape._src.framework.convert import convert_to_tensor
+from jaxtape._src.framework.errors import NotImplementedInJaxtape
 from jaxtape._src.framework.nest import pack_like
+from jaxtape._src.framework.strings import StringTensor, bytes_array
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.data.spec import spec_of
 
@@ -26,13 +28,19 @@ def to_host(value, copy: bool = False, device_ok: bool = False):
     `copy`: a caller's NumPy array is copied (a source must not change when the
     caller later writes to its array, as a TF constant would not)."""
     if isinstance(value, np.ndarray):
-        if value.dtype.kind in "USO":
-            raise TypeError("jaxtape does not implement string tensors (tf.string)")
+        if value.dtype.kind in "USO":  # text: an object array of bytes (read-only, so no copy)
+            return bytes_array(value)
         if copy:
             value = value.copy()
             value.flags.writeable = False
         return value
+    if isinstance(value, StringTensor):
+        return value._value
     if isinstance(value, Tensor):
+        if isinstance(value._value, jax.core.Tracer) and not device_ok:
+            raise NotImplementedInJaxtape(
+                "jaxtape does not implement a tf.data.Dataset made inside tf.function from "
+                "the function's tensors: make the dataset outside and pass it in")
         return value._value if device_ok else np.asarray(value._value)
     read = getattr(value, "_read_for_op", None)
     if read is not None:  # a Variable
@@ -129,7 +137,7 @@ def to_tensor(leaf):
 
     `device_put` rather than `jnp.asarray`: a tenth of the cost for a batch."""
     if isinstance(leaf, np.ndarray):
-        return Tensor(jax.device_put(leaf))
+        return StringTensor(leaf) if leaf.dtype == object else Tensor(jax.device_put(leaf))
     if isinstance(leaf, jax.Array):
         return Tensor(leaf)
     return leaf
@@ -138,11 +146,12 @@ def to_tensor(leaf):
 def to_tensors(leaves) -> list:
     """`to_tensor` of each leaf, with one transfer for all the NumPy ones: each
     `device_put` call has a fixed cost of the order of a 400 KB copy."""
-    host = [leaf for leaf in leaves if isinstance(leaf, np.ndarray)]
+    host = [leaf for leaf in leaves if isinstance(leaf, np.ndarray) and leaf.dtype != object]
     if len(host) < 2:
         return [to_tensor(leaf) for leaf in leaves]
     put = iter(jax.device_put(host))
-    return [Tensor(next(put)) if isinstance(leaf, np.ndarray) else to_tensor(leaf) for leaf in leaves]
+    return [Tensor(next(put)) if isinstance(leaf, np.ndarray) and leaf.dtype != object
+            else to_tensor(leaf) for leaf in leaves]
 
 
 def to_numpy(leaf):

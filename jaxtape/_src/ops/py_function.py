@@ -10,13 +10,19 @@ runs on every call. XLA needs the output shapes when compiling, which TF's
 `Tout` does not give; a `tf.TensorSpec` in `Tout` gives it exactly,
 otherwise the function is run once at trace time on zeros of the inputs'
 shapes to learn it (so it must accept zeros, and its side effects happen
-once more). The compiled call is not differentiable.
+once more). Inside a function `numpy_function` has no gradient, as in TF, and
+`py_function` is differentiable as in TF: its forward callback keeps the
+Python function's tape for the backward callback, so it runs once per call.
 """
 from __future__ import annotations
+
+import collections
+import itertools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 from jax.experimental import io_callback
 
 from jaxtape._src.framework import dtypes, errors
@@ -24,6 +30,8 @@ from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
+from jaxtape._src.tape.gradient_tape import GradientTape
+from jaxtape._src.tape.primitive import Primitive
 
 # TF's error class for an exception raised inside a py_function.
 _ERRORS = {ValueError: errors.InvalidArgumentError, TypeError: errors.InvalidArgumentError,
@@ -62,7 +70,7 @@ def _probe(func, to_host, arrays):
         local.tracing = saved
 
 
-def _compiled(func, inp, kinds, shapes, listed, to_host, stateful):
+def _compiled(func, inp, kinds, shapes, listed, to_host, stateful, differentiable=False):
     """The traced call: a host callback with the declared dtypes and known or probed shapes."""
     arrays = [convert_to_tensor(x)._value for x in inp]
     if any(s is None for s in shapes):
@@ -74,12 +82,87 @@ def _compiled(func, inp, kinds, shapes, listed, to_host, stateful):
         outs = _as_list(func(*to_host([np.asarray(v) for v in values])), len(kinds))
         return [np.asarray(o, dtype=k.as_numpy_dtype).reshape(s) for o, k, s in zip(outs, kinds, shapes)]
 
-    if stateful:
-        outs = io_callback(host, result_shapes, *arrays, ordered=False)
+    if differentiable:
+        tensors = list(_differentiable_call(func, host, result_shapes, kinds, shapes)(
+            *[_unfoldable(convert_to_tensor(x)) for x in inp]))
     else:
-        outs = jax.pure_callback(host, result_shapes, *arrays)
-    tensors = [Tensor(o) for o in outs]
+        # No gradient flows into a host function (TF gives numpy_function none); JAX
+        # then never asks the callback for a derivative.
+        arrays = [lax.stop_gradient(a) for a in arrays]
+        if stateful:
+            outs = io_callback(host, result_shapes, *arrays, ordered=False)
+        else:
+            outs = jax.pure_callback(host, result_shapes, *arrays)
+        tensors = [Tensor(o) for o in outs]
     return tensors if listed else (tensors[0] if tensors else None)
+
+
+def _inexact(dtype) -> bool:
+    return jnp.issubdtype(dtype, jnp.inexact)
+
+
+def _unfoldable(t):
+    """`t`, staged if it is a known integer constant: a recorded op whose inputs are
+    all such constants runs at trace time (graph_ops' folding), and the callback must
+    run at every call."""
+    if isinstance(t._value, jax.core.Tracer) or _inexact(t._value.dtype):
+        return t
+    return Tensor(lax.optimization_barrier(t._value))
+
+
+_saved = collections.OrderedDict()  # token -> (tape, inputs, outputs) of recent forwards
+_SAVED_MAX = 256
+_tokens = itertools.count(1)  # int32 ids (wrapping is harmless: only the newest 256 are kept)
+
+
+def _differentiable_call(func, host, result_shapes, kinds, shapes):
+    """`py_function` inside tf.function as a recorded op whose gradient is TF's:
+    the Python function's own tape, kept from the forward callback and read by
+    the backward one (so the function runs once per call, as in TF)."""
+    n_out = len(result_shapes)
+    floats = [i for i, k in enumerate(kinds) if _inexact(k.as_numpy_dtype)]
+
+    def forward_host(*values):
+        ins = [Tensor(jnp.asarray(v)) for v in values]
+        with GradientTape(persistent=True) as tape:
+            for t in ins:
+                tape.watch(t)
+            outs = _as_list(func(*ins), n_out)
+            outs = [convert_to_tensor(o, dtype=k) for o, k in zip(outs, kinds)]
+        token = next(_tokens) % (2 ** 31)
+        _saved[token] = (tape, ins, outs)
+        while len(_saved) > _SAVED_MAX:  # the oldest: its backward has run or never will
+            _saved.popitem(last=False)
+        return [np.asarray(o._value).reshape(s) for o, s in zip(outs, shapes)] + [np.int32(token)]
+
+    def backward_host(token, *cts):
+        tape, ins, outs = _saved[int(token)]  # kept: a persistent tape may ask again
+        grads = [None] * len(ins)
+        if floats:
+            grads = tape.gradient([outs[i] for i in floats], ins,
+                                  output_gradients=[Tensor(jnp.asarray(c)) for c in cts])
+        return [np.zeros(t.shape, t._value.dtype) if g is None else np.asarray(g._value)
+                for t, g in zip(ins, grads)]
+
+    def plain(*arrays):
+        return tuple(io_callback(host, result_shapes, *arrays, ordered=False))
+
+    call = jax.custom_vjp(plain)
+
+    def fwd(*arrays):
+        res = io_callback(forward_host, result_shapes + [jax.ShapeDtypeStruct((), np.int32)],
+                          *arrays, ordered=False)
+        return tuple(res[:n_out]), (res[n_out], tuple(arrays))
+
+    def bwd(saved, cts):
+        token, arrays = saved
+        want = [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in arrays]
+        grads = io_callback(backward_host, want, token, *[cts[i] for i in floats], ordered=False)
+        return tuple(g if _inexact(a.dtype) else np.zeros(a.shape, jax.dtypes.float0)
+                     for g, a in zip(grads, arrays))
+
+    call.defvjp(fwd, bwd)
+    return Primitive(call, "EagerPyFunc", multiple_results=True, jit=False)
 
 
 @export("numpy_function")
@@ -106,7 +189,7 @@ def py_function(func=None, inp=None, Tout=None, name=None):
     kinds, shapes, listed = _out_dtypes(Tout)
     if local.tracing:
         return _compiled(func, inp, kinds, shapes, listed,
-                         lambda xs: [Tensor(jnp.asarray(x)) for x in xs], True)
+                         lambda xs: [Tensor(jnp.asarray(x)) for x in xs], True, differentiable=True)
     try:
         result = func(*[convert_to_tensor(x) for x in inp])
         outs = [convert_to_tensor(r, dtype=k) for r, k in zip(_as_list(result, len(kinds)), kinds)]

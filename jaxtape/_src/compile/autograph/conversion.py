@@ -21,7 +21,7 @@ import types
 import warnings
 import weakref
 
-from jaxtape._src.compile.autograph import runtime, transform
+from jaxtape._src.compile.autograph import dataset_loop, runtime, transform
 
 DO_NOT_CONVERT = "__ag_do_not_convert__"
 _SKIP_MODULES = frozenset({
@@ -44,7 +44,7 @@ class _Helpers:
     if_exp = staticmethod(runtime.if_exp)
     if_stmt = staticmethod(runtime.if_stmt)
     while_stmt = staticmethod(runtime.while_stmt)
-    for_stmt = staticmethod(runtime.for_stmt)
+    for_stmt = staticmethod(dataset_loop.for_stmt)  # datasets scan, the rest as runtime's
 
     @staticmethod
     def converted(f):
@@ -53,6 +53,8 @@ class _Helpers:
     @staticmethod
     def iterate_call(fn, *args, **kwargs):
         r = runtime.symbolic_range(fn, args, kwargs)
+        if r is None:
+            r = dataset_loop.builtin_over_datasets(fn, args, kwargs)
         return r if r is not None else converted(fn)(*args, **kwargs)
 
 

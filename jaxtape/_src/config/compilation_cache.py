@@ -1,0 +1,66 @@
+"""JAX's persistent compilation cache, on by default in a user cache directory.
+
+A fresh process otherwise compiles every kernel of its first gradient again
+(about 20 XLA compiles for a small MLP: most of the first call). With the
+cache a later process reads them from disk instead.
+
+Where: `$JAXTAPE_COMPILATION_CACHE` when it names a directory, else
+`$XDG_CACHE_HOME/jaxtape/xla`, else `~/.cache/jaxtape/xla`. Off:
+`JAXTAPE_COMPILATION_CACHE=0` (or `false`, `off`, `no`) before jaxtape is
+imported. Left alone when the user has configured JAX's own cache
+(`JAX_COMPILATION_CACHE_DIR` or `jax.config` before the import). Kernels
+here compile in 15-300 ms each, under JAX's default one-second threshold
+for caching, so the threshold is lowered to 0 and the directory bounded.
+"""
+from __future__ import annotations
+
+import os
+
+import jax
+
+ENV = "JAXTAPE_COMPILATION_CACHE"
+OFF = ("0", "false", "off", "no")
+MAX_BYTES = 1 << 30  # least recently used entries go first beyond this
+
+state = {"dir": None}  # the directory jaxtape enabled, or None
+
+
+def directory(environ=os.environ) -> str | None:
+    """Where the cache goes, or None when it is switched off."""
+    setting = environ.get(ENV, "").strip()
+    if setting.lower() in OFF:
+        return None
+    if setting and setting != "1":
+        return setting
+    base = environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "jaxtape", "xla")
+
+
+def enable(environ=os.environ) -> str | None:
+    """Turns the cache on unless switched off or configured by the user; the directory or None."""
+    if jax.config.jax_compilation_cache_dir is not None or environ.get("JAX_COMPILATION_CACHE_DIR"):
+        return None  # the user's own configuration wins
+    path = directory(environ)
+    if path is None:
+        return None
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError:  # a read-only home: run without the cache
+        return None
+    jax.config.update("jax_compilation_cache_dir", path)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_compilation_cache_max_size", MAX_BYTES)
+    state["dir"] = path
+    return path
+
+
+def disable() -> None:
+    """Stops reading and writing the cache jaxtape enabled (for this process)."""
+    if state["dir"] is not None and jax.config.jax_compilation_cache_dir == state["dir"]:
+        jax.config.update("jax_compilation_cache_dir", None)
+        from jax.experimental.compilation_cache import compilation_cache  # noqa: PLC0415 - rarely used
+        compilation_cache.reset_cache()
+    state["dir"] = None
+
+
+enable()
