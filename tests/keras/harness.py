@@ -54,10 +54,12 @@ def plain(x):
     return np.asarray(x)
 
 
-def run_side(side: str, names: list[str]) -> dict:
-    """{program name: ("ok", result) or ("error", type, message, traceback)}."""
+def run_side(side: str, names: list[str], files: str = "") -> dict:
+    """{program name: ("ok", result) or ("error", type, message, traceback)};
+    `files`: the folder programs write their files to (shared by both sides)."""
     env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS="0", TF_CPP_MIN_LOG_LEVEL="3",
                KERAS_BACKEND="tensorflow" if side == "tf" else "jax", JAX_PLATFORMS="cpu",
+               KERAS_PROGRAM_FILES=files,
                PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "out.pkl")

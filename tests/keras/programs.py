@@ -2,8 +2,13 @@
 
 `tf` is set by the harness: TensorFlow, or jaxtape. Every weight comes from
 NumPy with a fixed seed, so both sides start equal; each program returns
-NumPy-convertible results (None where a gradient is None).
+NumPy-convertible results (None where a gradient is None). Programs that
+write files write them under `$KERAS_PROGRAM_FILES`, named by side; those
+in `READS_OTHER_SIDE` read the other side's files, so TF runs them in a
+second pass, after jaxtape wrote its files.
 """
+import os
+
 import numpy as np
 
 tf = None  # set by the harness
@@ -241,5 +246,248 @@ def _accuracy(y, logits):
     return metric.result()
 
 
+def _compiled_steps(model, x, y, loss_fn, steps=3):
+    """Adam + metric in one `tf.function` train step, several calls."""
+    optimizer = tf.keras.optimizers.Adam(learning_rate=0.01)
+    mean = tf.keras.metrics.Mean()
+
+    @tf.function
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model(x, training=True))
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        mean.update_state(loss)
+        return loss
+
+    xs, ys = tf.constant(x), tf.constant(y)
+    losses = [step(xs, ys) for _ in range(steps)]
+    return {"losses": losses, "weights": model.get_weights(), "mean": mean.result(),
+            "iterations": int(optimizer.iterations.numpy()),
+            "slots": [v.numpy() for v in optimizer.variables[1:]],
+            "inference": model(xs, training=False)}
+
+
+def tf_function_mlp_step():
+    x, y = _data(seed=20, n=32)
+    model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(16, activation="relu"),
+                                 tf.keras.layers.BatchNormalization(), tf.keras.layers.Dense(3)])
+    _set_weights(model, seed=21)
+    return _compiled_steps(model, x, y,
+                           tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+
+
+def tf_function_cnn_bn_step():
+    rng = np.random.default_rng(22)
+    x = rng.normal(size=(8, 8, 8, 2)).astype(np.float32)
+    y = rng.integers(0, 4, size=(8,)).astype(np.int32)
+    model = tf.keras.Sequential([
+        tf.keras.Input((8, 8, 2)),
+        # No conv bias: BN cancels it, its gradient is rounding noise that Adam would amplify.
+        tf.keras.layers.Conv2D(4, 3, padding="same", use_bias=False),
+        tf.keras.layers.BatchNormalization(), tf.keras.layers.ReLU(),
+        tf.keras.layers.MaxPooling2D(), tf.keras.layers.Flatten(), tf.keras.layers.Dense(4)])
+    _set_weights(model, seed=23)
+    model.layers[1].moving_variance.assign(np.ones(4, np.float32))  # set_weights drew it
+    return _compiled_steps(model, x, y,
+                           tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+
+
+def _layer_steps(layers, x, seed, steps=1, optimizer=None):
+    """A Sequential of `layers` (or a built model) on `x`: outputs, gradients and
+    weights over `steps` SGD (or `optimizer`) steps of a squared loss."""
+    model = layers if isinstance(layers, tf.keras.Model) else tf.keras.Sequential(
+        [tf.keras.Input(x.shape[1:], dtype=x.dtype.name), *layers])
+    _set_weights(model, seed)
+    optimizer = optimizer or tf.keras.optimizers.SGD(learning_rate=0.05)
+    xs = tf.constant(x)
+    outs, losses = [], []
+    for _ in range(steps):
+        with tf.GradientTape() as tape:
+            out = model(xs, training=True)
+            loss = tf.reduce_mean(tf.square(out - 0.5))
+        grads = tape.gradient(loss, model.trainable_variables)
+        grads = [None if g is None else tf.convert_to_tensor(g) for g in grads]  # IndexedSlices
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        outs.append(out)
+        losses.append(loss)
+    return {"outputs": outs, "losses": losses, "grads": grads, "weights": model.get_weights(),
+            "trainable": len(model.trainable_variables)}
+
+
+def _images(seed, shape):
+    return np.random.default_rng(seed).normal(size=shape).astype(np.float32)
+
+
+def conv_and_pooling_layers():
+    layers = tf.keras.layers
+    x1, x2 = _images(40, (2, 9, 3)), _images(41, (2, 6, 6, 2))
+    return {
+        "1d": _layer_steps([layers.Conv1D(4, 3, strides=2, padding="same", activation="tanh"),
+                            layers.Conv1DTranspose(2, 3, strides=2), layers.MaxPooling1D(2),
+                            layers.AveragePooling1D(2, padding="same"),
+                            layers.GlobalMaxPooling1D()], x1, 42),
+        "2d": _layer_steps([layers.Conv2D(3, 3, padding="valid"),
+                            layers.Conv2DTranspose(4, 3, strides=2, padding="same"),
+                            layers.DepthwiseConv2D(3), layers.MaxPooling2D(2),
+                            layers.AveragePooling2D(2, strides=1, padding="same"),
+                            layers.GlobalAveragePooling2D(), layers.Dense(2)], x2, 43),
+    }
+
+
+def recurrent_layers():
+    layers = tf.keras.layers
+    return _layer_steps([layers.SimpleRNN(4, return_sequences=True),
+                         layers.GRU(4, return_sequences=True),
+                         layers.Bidirectional(layers.LSTM(3))], _images(50, (2, 5, 3)), 51)
+
+
+def attention_and_embedding():
+    layers = tf.keras.layers
+    q, v = tf.keras.Input((4, 6)), tf.keras.Input((5, 6))
+    model = tf.keras.Model([q, v], layers.MultiHeadAttention(num_heads=2, key_dim=3)(q, v))
+    _set_weights(model, seed=60)
+    qs, vs = tf.constant(_images(61, (2, 4, 6))), tf.constant(_images(62, (2, 5, 6)))
+    with tf.GradientTape() as tape:
+        tape.watch(qs)
+        out = model([qs, vs])
+        loss = tf.reduce_sum(out * out)
+    grads = tape.gradient(loss, model.trainable_variables + [qs])
+    del grads[3]  # the key bias: softmax cancels it, its gradient is rounding noise
+    tokens = np.array([[1, 3, 3, 0], [2, 1, 4, 4]], np.int32)
+    return {"attention": out, "attention_grads": grads,
+            "embedding": _layer_steps([layers.Embedding(6, 3), layers.Flatten(), layers.Dense(2)],
+                                      tokens, 63)}
+
+
+def schedules_and_clipping():
+    """One model (one compiled backward), trained afresh by each optimizer."""
+    x = _images(70, (8, 4))
+    model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(5, activation="relu"),
+                                 tf.keras.layers.Dense(2)])
+    schedules = tf.keras.optimizers.schedules
+    decay = schedules.ExponentialDecay(0.1, decay_steps=1, decay_rate=0.5)
+    opt = tf.keras.optimizers
+    optimizers = {
+        "exponential_decay_adam": opt.Adam(decay),
+        "piecewise_sgd_momentum": opt.SGD(schedules.PiecewiseConstantDecay([1, 2], [0.1, 0.05, 0.01]),
+                                          momentum=0.9),
+        "cosine_rmsprop": opt.RMSprop(schedules.CosineDecay(0.05, decay_steps=4)),
+        "clipnorm_sgd": opt.SGD(0.1, clipnorm=0.05),
+        "clipvalue_adam": opt.Adam(0.01, clipvalue=0.01),
+        "global_clipnorm_adamw": opt.AdamW(0.01, global_clipnorm=0.1),
+        "adagrad": opt.Adagrad(0.1),
+    }
+    results = {name: _layer_steps(model, x, 71, 3, optimizer) for name, optimizer in optimizers.items()}
+    results["decayed_lr"] = float(decay(3))
+    return results
+
+
+def trainable_false_freezing():
+    x = _images(80, (16, 4))
+    frozen = tf.keras.layers.Dense(6, activation="tanh")
+    frozen.trainable = False
+    bn = tf.keras.layers.BatchNormalization()
+    bn.trainable = False  # a frozen BN runs in inference mode, even with training=True
+    result = _layer_steps([frozen, bn, tf.keras.layers.Dense(2)], x, 81, 2,
+                          tf.keras.optimizers.Adam(0.01))
+    result["frozen_kernel"] = frozen.kernel
+    result["bn_moving_mean"] = bn.moving_mean
+    result["non_trainable"] = len(frozen.non_trainable_variables) + len(bn.non_trainable_variables)
+    return result
+
+
+def mixed_precision():
+    """`mixed_float16` and `mixed_bfloat16`: float16/bfloat16 compute, float32 variables."""
+    results = {}
+    for policy in ("mixed_float16", "mixed_bfloat16"):
+        tf.keras.mixed_precision.set_global_policy(policy)
+        try:
+            x = _images(90, (8, 4))
+            model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(6, activation="relu"),
+                                         tf.keras.layers.Dense(2, dtype="float32")])
+            _set_weights(model, seed=91)
+            optimizer = tf.keras.optimizers.SGD(0.1)
+            with tf.GradientTape() as tape:
+                hidden = model.layers[0](x)
+                out = model.layers[1](hidden)
+                loss = tf.reduce_mean(tf.square(out))
+            grads = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(grads, model.trainable_variables))
+            results[policy] = {
+                "dtypes": [hidden.dtype.name, out.dtype.name, loss.dtype.name,
+                           model.layers[0].kernel.dtype, model.layers[0].compute_dtype]
+                + [g.dtype.name for g in grads],
+                "loss": tf.cast(loss, tf.float32), "grads": [tf.cast(g, tf.float32) for g in grads],
+                "weights": model.get_weights()}
+        finally:
+            tf.keras.mixed_precision.set_global_policy("float32")
+    return results
+
+
+def _side():
+    return "tf" if tf.__name__ == "tensorflow" else "jax"
+
+
+def _file(name):
+    return os.path.join(os.environ["KERAS_PROGRAM_FILES"], name)
+
+
+def _files_model():
+    inputs = tf.keras.Input((4,))
+    h = tf.keras.layers.BatchNormalization()(tf.keras.layers.Dense(8, activation="relu")(inputs))
+    model = tf.keras.Model(inputs, tf.keras.layers.Dense(3)(h))
+    _set_weights(model, seed=30)
+    model.layers[2].moving_variance.assign(np.ones(8, np.float32))
+    model.compile(optimizer=tf.keras.optimizers.Adam(0.01),
+                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+def _train_step(model, x, y):
+    with tf.GradientTape() as tape:
+        loss = model.loss(y, model(x, training=True))
+    grads = tape.gradient(loss, model.trainable_variables)
+    model.optimizer.apply_gradients(zip(grads, model.trainable_variables))
+    return loss
+
+
+def keras_files_written():
+    """Each side saves `.keras` (with Adam's state, set from NumPy so both sides'
+    files hold the same numbers) and `.weights.h5`, and reads its own back."""
+    x, y = _data(seed=31)
+    model = _files_model()
+    model.optimizer.build(model.trainable_variables)
+    rng = np.random.default_rng(32)
+    model.optimizer.iterations.assign(3)
+    for v in model.optimizer.variables[2:]:  # after the iteration count and learning rate
+        v.assign(np.abs(rng.normal(scale=0.1, size=v.shape)).astype(np.float32))
+    model.save(_file(f"{_side()}.keras"))
+    model.save_weights(_file(f"{_side()}.weights.h5"))
+    again = tf.keras.models.load_model(_file(f"{_side()}.keras"))
+    return {"predict": model(x), "reloaded": again(x),
+            "iterations": int(again.optimizer.iterations.numpy())}
+
+
+def keras_files_from_the_other_side():
+    """The other framework's files: same predictions, and training resumes from
+    the file's optimizer state (TF reads jaxtape's files, jaxtape TF's)."""
+    x, y = _data(seed=31)
+    other = "jax" if _side() == "tf" else "tf"
+    loaded = tf.keras.models.load_model(_file(f"{other}.keras"))
+    predict = loaded(x)
+    iterations = int(loaded.optimizer.iterations.numpy())
+    resumed = [_train_step(loaded, x, y) for _ in range(2)]
+    fresh = _files_model()
+    fresh.load_weights(_file(f"{other}.weights.h5"))
+    return {"predict": predict, "iterations": iterations, "resumed_losses": resumed,
+            "resumed_weights": loaded.get_weights(),
+            "moving_variance": loaded.layers[2].moving_variance,
+            "from_weights_file": fresh(x, training=False)}
+
+
+READS_OTHER_SIDE = ["keras_files_from_the_other_side"]
+
+
 NAMES = [name for name in list(globals()) if not name.startswith("_")
-         and callable(globals()[name]) and name not in ("tf",)]
+         and callable(globals()[name]) and name not in ("tf", "os")]

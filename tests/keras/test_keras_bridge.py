@@ -70,9 +70,13 @@ def test_float32_as_under_tf_and_no_float64_op_in_a_traced_step():
         # The counter sees float64 inside nested programs.
         assert f64_ops(jax.make_jaxpr(jax.jit(lambda x: x * 2.0))(np.ones(2))) > 0
 
-        model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(8, activation="relu"),
-                                     tf.keras.layers.BatchNormalization(), tf.keras.layers.Dropout(0.2),
-                                     tf.keras.layers.Dense(3)])
+        def make_model():
+            return tf.keras.Sequential([
+                tf.keras.Input((4,)), tf.keras.layers.Dense(8, activation="relu"),
+                tf.keras.layers.BatchNormalization(), tf.keras.layers.Dropout(0.2),
+                tf.keras.layers.Dense(3)])
+
+        model = make_model()
         loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         y = np.array([0, 1, 2, 1])
 
@@ -83,11 +87,46 @@ def test_float32_as_under_tf_and_no_float64_op_in_a_traced_step():
             return [g._value for g in grads] + [loss._value]
 
         print("f64", f64_ops(jax.make_jaxpr(step)(np.ones((4, 4), np.float32)).jaxpr))
+
+        # The same model in a tf.function train step: one compiled program, no float64
+        # in it, no compile on later calls, every variable updated in place.
+        compiles = []
+        jax.monitoring.register_event_duration_secs_listener(
+            lambda name, _, **kw: compiles.append(name)
+            if name == "/jax/core/compile/backend_compile_duration" else None)
+        model = make_model()  # the one above holds tracers: make_jaxpr ran its eager step
+        optimizer = tf.keras.optimizers.Adam(0.01)
+        mean = tf.keras.metrics.Mean()
+
+        @tf.function
+        def compiled_step(x, y):
+            with tf.GradientTape() as tape:
+                loss = loss_fn(y, model(x, training=True))
+            grads = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(grads, model.trainable_variables))
+            mean.update_state(loss)
+            return loss
+
+        x = tf.constant(np.ones((4, 4), np.float32))
+        compiled_step(x, y)
+        before = len(compiles)
+        moving_mean = model.layers[1].moving_mean.numpy()
+        for _ in range(3):
+            compiled_step(x, y)
+        concrete, = compiled_step._cache.values()
+        arrays = [v._value for v in concrete.in_vars] + [x._value, np.asarray(y)]
+        print("compiled f64", f64_ops(jax.make_jaxpr(concrete.jitted)(*arrays).jaxpr),
+              "later compiles", len(compiles) - before, "traces", compiled_step.experimental_get_tracing_count())
+        print("updated", int(optimizer.iterations.numpy()), float(mean.count.numpy()),
+              bool((model.layers[1].moving_mean.numpy() != moving_mean).any()),
+              len(concrete.written) == len(concrete.in_vars))
         print("variables", sorted({v.dtype for v in model.variables}))
         print("python values", tf.keras.Variable([1.0]).dtype, tf.keras.Variable(2).dtype,
               tf.keras.ops.convert_to_tensor(np.float32(1)).dtype)
         """)
     assert "f64 0" in out
+    assert "compiled f64 0 later compiles 0 traces 1" in out, out
+    assert "updated 4 4.0 True True" in out, out
     assert "variables ['float32', 'int64', 'uint32']" in out or "variables ['float32'" in out, out
     assert "python values float32 int32 float32" in out
 

@@ -43,6 +43,18 @@ class _Local(threading.local):
 _local = _Local()
 _install_lock = threading.Lock()
 _installed = 0
+# Classes whose instances keep their array in `_value` as a Variable does
+# (Keras's variables, registered by the tf.keras bridge): traced alike.
+VARIABLE_CLASSES = [Variable]
+
+
+def register_variable_class(cls) -> None:
+    """Routes `cls`'s `_value` through the trace as a `Variable`'s (see above)."""
+    with _install_lock:
+        if cls not in VARIABLE_CLASSES:
+            VARIABLE_CLASSES.append(cls)
+            if _installed:  # registered while some thread traces
+                cls._value = _ValueSlot()
 
 
 class Scope:
@@ -117,7 +129,8 @@ class tracing_scope:
         global _installed
         with _install_lock:
             if _installed == 0:
-                Variable._value = _ValueSlot()
+                for cls in VARIABLE_CLASSES:
+                    cls._value = _ValueSlot()
             _installed += 1
         self.outer = _local.scope
         _local.scope = self.scope
@@ -129,4 +142,5 @@ class tracing_scope:
         with _install_lock:
             _installed -= 1
             if _installed == 0:
-                del Variable._value
+                for cls in VARIABLE_CLASSES:
+                    del cls._value

@@ -16,6 +16,9 @@ import sys
 import types
 
 INSTALL_HINT = "pip install 'jaxtape[keras]'"
+# Called once the bridge is installed, by packages above this one that adapt
+# Keras further (tf.distribute) whenever it loads: they cannot be imported here.
+on_load: list = []
 
 
 class KerasNamespace(types.ModuleType):

@@ -1,5 +1,6 @@
 """What every bridged entry point shares: unwrapping jaxtape values for Keras,
-TF's float32 defaults despite jaxtape's x64 mode, and the bridge's nesting depth."""
+TF's float32 defaults despite jaxtape's x64 mode, the bridge's nesting depth,
+and TF's `init_scope` for building Keras objects inside a `tf.function` trace."""
 from __future__ import annotations
 
 import contextlib
@@ -7,7 +8,10 @@ import threading
 
 import jax
 
+from jaxtape._src.compile import capture
+from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
+from jaxtape._src.tape import stack
 
 
 def unwrap(x):
@@ -52,3 +56,16 @@ def inside():
         yield
     finally:
         _depth.value -= 1
+
+
+@contextlib.contextmanager
+def lifted():
+    """TF's `init_scope`: a layer or optimizer built while `tf.function` traces
+    creates its variables with concrete values, outside the traced program,
+    unseen by tapes (its later reads inside the trace are captured as usual)."""
+    tracing, local.tracing = local.tracing, 0
+    try:
+        with stack.hidden(), capture.tracing_scope(None), jax.ensure_compile_time_eval():
+            yield
+    finally:
+        local.tracing = tracing

@@ -8,6 +8,9 @@ new non-trainable values (written back to the variables afterwards) and the
 `add_loss`/regularization losses (what `layer.losses` then returns). The
 VJP comes from JAX like any op's, so nested tapes and higher orders work.
 Layer calls nested inside it are plain Keras code inside that one trace.
+Inside `tf.function` the op is traced like any other: the variables' reads
+and writes are captured by the trace (see `variables.py`), and a layer
+built there is built outside the trace (`common.lifted`).
 
 A trainable variable the outputs do not depend on (read from the traced
 program) is passed unwatched, so its gradient is `None` as in TF. A layer
@@ -25,11 +28,10 @@ import jax
 import numpy as np
 
 from jaxtape._src.framework.convert import convert_to_tensor
-from jaxtape._src.framework.errors import NotImplementedInJaxtape
 from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.keras.backend import keras
-from jaxtape._src.keras.common import bridged, float32_defaults, inside, unwrap_tree
+from jaxtape._src.keras.common import bridged, float32_defaults, inside, lifted, unwrap_tree
 from jaxtape._src.tape import dependence, stack
 from jaxtape._src.tape.primitive import Primitive, static_key
 
@@ -148,7 +150,8 @@ def _build(layer, args, kwargs, float32):
         dtype = "float32" if float32 and value.dtype == np.float64 else str(value.dtype)
         return keras.KerasTensor(value.shape, dtype=dtype)
 
-    with stack.hidden(), float32_defaults() if float32 else contextlib.nullcontext():
+    with lifted() if local.tracing else stack.hidden(), \
+            float32_defaults() if float32 else contextlib.nullcontext():
         try:
             symbolic_args, symbolic_kwargs = jax.tree_util.tree_map(spec, (args, kwargs))
             layer(*symbolic_args, **symbolic_kwargs)
@@ -207,9 +210,6 @@ def _passthrough(args, kwargs) -> bool:
 def bridged_call(self, *args, **kwargs):
     if _passthrough(args, kwargs):
         return ORIGINAL_CALL(self, *unwrap_tree(args), **unwrap_tree(kwargs))
-    if local.tracing:
-        raise NotImplementedInJaxtape(
-            "jaxtape does not implement calling a tf.keras layer inside tf.function yet")
     return call_as_op(self, args, kwargs)
 
 

@@ -12,6 +12,7 @@ Losses and metrics run with TF's float32 defaults (see `common.float32_defaults`
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import weakref
@@ -19,9 +20,10 @@ import weakref
 import jax
 
 from jaxtape._src.framework.convert import convert_to_tensor
+from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.keras.backend import keras, tf_keras
-from jaxtape._src.keras.common import bridged, float32_defaults, inside, unwrap, unwrap_tree
+from jaxtape._src.keras.common import bridged, float32_defaults, inside, lifted, unwrap, unwrap_tree
 from jaxtape._src.tape import stack
 from jaxtape._src.tape.primitive import Primitive
 
@@ -73,7 +75,8 @@ def _install_optimizers():
                 return apply(self, grads, trainable_variables)
             variables = list(trainable_variables)
             if not self.built:
-                with keras_backend.name_scope(self.name, caller=self):
+                with lifted() if local.tracing else contextlib.nullcontext(), \
+                        keras_backend.name_scope(self.name, caller=self):
                     self.build(variables)
                 self.built = True
             self._check_variables_are_known(variables)

@@ -5,12 +5,14 @@ shares), `_unique_id` (creation order, for `watched_variables`) and
 `_read_for_op` (a read that watches the variable on tapes that watch
 accessed variables). Keras variables get the same three, set on Keras's
 variable class, so `tape.gradient(loss, model.trainable_variables)`,
-`tape.watch(keras_var)` and `tf.*` ops on Keras variables work unchanged.
+`tape.watch(keras_var)` and `tf.*` ops on Keras variables work unchanged,
+and `tf.function` captures them as it captures its own variables.
 """
 from __future__ import annotations
 
 import functools
 
+from jaxtape._src.compile import capture
 from jaxtape._src.framework import variables as jaxtape_variables
 from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor, _next_id
@@ -42,6 +44,9 @@ def install(keras_variable_class) -> None:
     cls._id = property(lambda self: _identity(self)[0])
     cls._unique_id = property(lambda self: _identity(self)[1])
     cls._read_for_op = _read_for_op
+    # Inside tf.function a read is an input of the compiled program and a write
+    # an output (Keras keeps a variable's array in `_value`, as jaxtape does).
+    capture.register_variable_class(cls)
 
     # Initial values and `assign(tensor)`: Keras converts them with JAX, which
     # cannot see inside a jaxtape tensor, and under x64 a Python value would
