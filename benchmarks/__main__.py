@@ -6,8 +6,14 @@ so this module configures them before importing anything that imports them.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+
+
+def _threads(text):
+    """An int, or None for 'default' (each framework's own thread pools)."""
+    return None if text == "default" else int(text)
 
 
 def parse(argv):
@@ -19,8 +25,10 @@ def parse(argv):
                         "does not write RESULTS.md unless --write")
     p.add_argument("--repeats", type=int, default=None,
                    help="timed samples per implementation (default 15, 5 with --quick)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="compute threads for every framework (default 1)")
+    p.add_argument("--threads", type=_threads, default=1,
+                   help="compute threads for every framework (default 1), or 'default': "
+                        "each framework's own threading, as users run it (its report goes "
+                        "to benchmarks/default_threads/)")
     p.add_argument("--frameworks", default="jaxtape,tensorflow,jax,torch",
                    help="comma-separated subset of jaxtape,tensorflow,jax,torch")
     p.add_argument("--write", action=argparse.BooleanOptionalAction, default=None,
@@ -65,9 +73,9 @@ def main(argv=None) -> int:
         print(f"[{workload.name}] building ...", flush=True)
         built = workload.build("full", fws)
         runnable = {k: v for k, v in built.items() if callable(v)}
-        stats = round_robin(runnable, repeats=repeats * workload.repeat_factor,
-                            warmup=workload.warmup,
-                            sample_s=workload.sample_s or sample_s)
+        stats = {} if not runnable else round_robin(  # a workload may time itself (first_gradient)
+            runnable, repeats=repeats * workload.repeat_factor, warmup=workload.warmup,
+            sample_s=workload.sample_s or sample_s)
         cells = {k: stats.get(k, v) for k, v in built.items()}
         results.append((workload, cells))
         print(report.console([(workload, cells)], None).split("\n== targets")[0].lstrip("\n"))
@@ -81,8 +89,10 @@ def main(argv=None) -> int:
     print(f"\ntotal {time.perf_counter() - start:.0f} s; {report.NO_GPU}")
     write = args.write if args.write is not None else not only
     if write:
-        report.write(results, mem, info, options)
-        print(f"wrote {report.HERE}/RESULTS.md and results.png")
+        directory = report.HERE if args.threads is not None else report.DEFAULT_THREADS
+        os.makedirs(directory, exist_ok=True)
+        report.write(results, mem, info, options, directory)
+        print(f"wrote {directory}/RESULTS.md and results.png")
     return 0
 
 

@@ -12,15 +12,18 @@ import os
 settings = {"threads": None}
 
 
-def configure(threads: int) -> None:
+def configure(threads: int | None) -> None:
     """Gives every framework the same number of compute threads.
 
     With one thread, XLA's CPU backend is told not to use its Eigen thread
     pool; with more, XLA keeps its default (all cores) since it has no exact
-    knob, and TF and torch are set to `threads`.
+    knob, and TF and torch are set to `threads`. None leaves every framework
+    at its own default threading, as a user gets it (`--threads default`).
     """
     settings["threads"] = threads
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if threads is None:
+        return
     if threads == 1:
         flags = os.environ.get("XLA_FLAGS", "")
         extra = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
@@ -40,7 +43,7 @@ def tensorflow():
     threads = settings["threads"]
     try:
         tf.config.set_visible_devices([], "GPU")
-        if threads:
+        if threads:  # None: TF's default pools
             tf.config.threading.set_intra_op_parallelism_threads(threads)
             tf.config.threading.set_inter_op_parallelism_threads(threads)
     except RuntimeError:  # already initialised (e.g. imported by a test first)

@@ -9,7 +9,12 @@ Everything under `jaxtape._src` is private.
 """
 import sys as _sys
 
-import jax as _jax
+# Before JAX allocates anything: freed large buffers stay in the process
+# instead of being unmapped and page-faulted back (see allocator.py).
+from jaxtape._src.framework import allocator as _allocator
+_allocator.keep_freed_buffers()
+
+import jax as _jax  # noqa: E402
 
 # TensorFlow has float64 and int64 tensors; JAX needs x64 mode to hold them.
 # Python values still convert to float32/int32, as in TF.
@@ -32,4 +37,4 @@ from jaxtape import numpy  # noqa: E402
 
 __all__ = [*_tf_names, "op", "numpy"]
 
-del _sys, _jax, _build, _tf_names, _alias
+del _sys, _jax, _allocator, _build, _tf_names, _alias

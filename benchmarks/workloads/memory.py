@@ -51,11 +51,12 @@ class TapeMemory:
     python_bytes_per_op: float | None = None   # tracemalloc (jaxtape only)
     python_retained: int | None = None   # Python heap still held after release (jaxtape)
     seconds: float = 0.0
+    elements: int = 16   # float32 elements per tensor
 
 
-def _record(tf, ops):
-    x = tf.constant(np.full(16, 1.0, np.float32))
-    c = tf.constant(np.full(16, 1.0001, np.float32))
+def _record(tf, ops, elements=16):
+    x = tf.constant(np.full(elements, 1.0, np.float32))
+    c = tf.constant(np.full(elements, 1.0001, np.float32))
     tape = tf.GradientTape(persistent=True)
     with tape:
         tape.watch(x)
@@ -65,11 +66,11 @@ def _record(tf, ops):
     return tape, x, y
 
 
-def tape_memory(tf, name, ops) -> TapeMemory:
-    _record(tf, 10)  # warm caches so they do not count as tape memory
+def tape_memory(tf, name, ops, elements=16) -> TapeMemory:
+    _record(tf, 10, elements)  # warm caches so they do not count as tape memory
     start = _settle()
     t0 = time.perf_counter()
-    tape, x, y = _record(tf, ops)
+    tape, x, y = _record(tf, ops, elements)
     seconds = time.perf_counter() - t0
     holding = _settle()
     g = tape.gradient(y, x)
@@ -77,11 +78,12 @@ def tape_memory(tf, name, ops) -> TapeMemory:
     after = _settle()
     del tape, y, g
     released = _settle()
-    result = TapeMemory(name, ops, start, holding, after, released, seconds=seconds)
+    result = TapeMemory(name, ops, start, holding, after, released, seconds=seconds,
+                        elements=elements)
     if name == "jaxtape":  # the Python heap alone: jaxtape's tape lives there
         tracemalloc.start()
         base = tracemalloc.get_traced_memory()[0]
-        tape, x, y = _record(tf, ops)
+        tape, x, y = _record(tf, ops, elements)
         result.python_bytes_per_op = (tracemalloc.get_traced_memory()[0] - base) / ops
         np.asarray(tape.gradient(y, x))
         del tape, y
@@ -122,8 +124,13 @@ def _settings(size, quick):
     return 10_000, ((1_000, 3_000) if quick else (1_000, 10_000)), "small", 20
 
 
+# The tape of the memory target: 10,000 ops over 4 KB (1024 float32) tensors.
+TARGET_ELEMENTS = 1024
+
+
 def measure(name, size, quick) -> tuple:
-    """(TapeMemory, TrainingMemory or None) for one framework, in this process.
+    """([TapeMemory over 16 elements, over 4 KB], TrainingMemory or None) for
+    one framework, in this process.
 
     The 10,000-step loop runs for jaxtape only: it is the one under test, and
     TensorFlow eager takes minutes for it on a loaded 2-core machine.
@@ -131,9 +138,9 @@ def measure(name, size, quick) -> tuple:
     import jaxtape
     tf = jaxtape if name == "jaxtape" else fw.tensorflow()
     ops, checkpoints, model, warmup = _settings(size, quick)
-    tape = tape_memory(tf, name, ops)
+    tapes = [tape_memory(tf, name, ops), tape_memory(tf, name, ops, TARGET_ELEMENTS)]
     loop = training_memory(tf, name, checkpoints, model, warmup) if name == "jaxtape" else None
-    return tape, loop
+    return tapes, loop
 
 
 def _isolated(name, size, quick) -> tuple:
@@ -144,10 +151,10 @@ def _isolated(name, size, quick) -> tuple:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         p for p in (root, os.environ.get("PYTHONPATH")) if p))
     cmd = [sys.executable, "-m", "benchmarks.workloads.memory", name, size, str(int(quick)),
-           str(fw.settings["threads"] or 1)]
+           str(fw.settings["threads"] or "default")]
     out = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, check=True)
-    tape, loop = json.loads(out.stdout.strip().splitlines()[-1])
-    return TapeMemory(**tape), (TrainingMemory(**loop) if loop else None)
+    tapes, loop = json.loads(out.stdout.strip().splitlines()[-1])
+    return [TapeMemory(**t) for t in tapes], (TrainingMemory(**loop) if loop else None)
 
 
 def run(size, frameworks, quick=False, isolate=True):
@@ -155,11 +162,20 @@ def run(size, frameworks, quick=False, isolate=True):
     names = [n for n, key in (("jaxtape", "jaxtape"), ("TF eager", "tensorflow"))
              if key in frameworks and (key != "tensorflow" or wants(frameworks, key))]
     results = [(_isolated if isolate else measure)(n, size, quick) for n in names]
-    return [t for t, _ in results], [loop for _, loop in results if loop is not None]
+    return [t for tapes, _ in results for t in tapes], [loop for _, loop in results if loop is not None]
 
 
 # Growth between the first checkpoint and the last that still counts as noise.
 NOISE_BYTES = 4 * MB
+
+
+def tape_ratio(tapes) -> tuple[str, bool | None]:
+    """jaxtape's RSS growth holding the 4 KB tape over TF eager's (target: <= 1.0x)."""
+    held = {t.framework: t.holding - t.start for t in tapes if t.elements == TARGET_ELEMENTS}
+    if "jaxtape" not in held or "TF eager" not in held or held["TF eager"] <= 0:
+        return "n/a", None
+    r = held["jaxtape"] / held["TF eager"]
+    return f"{r:.3g}x TF eager ({held['jaxtape'] / MB:.1f} vs {held['TF eager'] / MB:.1f} MB)", r <= 1.0
 
 
 def leak_verdict(loop: TrainingMemory) -> tuple[str, bool]:
@@ -172,6 +188,6 @@ def leak_verdict(loop: TrainingMemory) -> tuple[str, bool]:
 
 if __name__ == "__main__":  # one isolated measurement, as JSON on the last line
     _name, _size, _quick, _threads = sys.argv[1:5]
-    fw.configure(int(_threads))
-    _tape, _loop = measure(_name, _size, _quick == "1")
-    print(json.dumps([dataclasses.asdict(_tape), _loop and dataclasses.asdict(_loop)]))
+    fw.configure(None if _threads == "default" else int(_threads))
+    _tapes, _loop = measure(_name, _size, _quick == "1")
+    print(json.dumps([[dataclasses.asdict(t) for t in _tapes], _loop and dataclasses.asdict(_loop)]))

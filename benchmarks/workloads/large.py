@@ -1,0 +1,294 @@
+"""Large tensors and long tapes: the tensor-size sweep and the GC-sensitive tape.
+
+Size sweep: a 20-op elementwise chain (multiplies and adds) on 1e3 to 1e7
+float32 elements, summed, under a tape, then its gradient. Hot: the same
+op sequence every call; cold: a new one every call (drawn from one seeded
+sequence, the same for every implementation), so no structure cache helps.
+Each call also counts the process's minor page faults (`ru_minflt`): a
+freed large buffer that went back to the OS is faulted in again page by
+page, a cost that CPU contention does not blur. The note of each workload
+gives the median faults per call.
+
+Long tape: 5000 scalar multiplies under a tape, then the gradient. Each
+sample is a single call, so a full garbage-collector pass lands in the
+samples it interrupts; the target compares the mean over the samples with
+the mean of the same calls run with the collector off (the median alone
+hides pauses that hit only some calls), and the note counts the
+generation-2 collections seen during the timed calls.
+"""
+from __future__ import annotations
+
+import gc
+import random
+import resource
+import statistics
+import time
+
+import numpy as np
+
+from benchmarks import frameworks as fw
+from benchmarks.timing import sync
+from benchmarks.workloads.base import Difference, Ratio, Workload, unavailable, wants
+
+MUL, ADD = 1.0001, 0.01
+CHAIN_OPS = 20
+SIZES = {"1e3": 10 ** 3, "1e5": 10 ** 5, "1e6": 10 ** 6, "1e7": 10 ** 7}
+
+
+def minor_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+class Faults:
+    """Minor page faults per call of each wrapped implementation."""
+
+    def __init__(self):
+        self.per_call = {}
+
+    def wrap(self, name, fn):
+        counts = self.per_call.setdefault(name, [])
+
+        def call():
+            before = minor_faults()
+            result = fn()
+            sync(result)
+            counts.append(minor_faults() - before)
+            return result
+        return call
+
+    def text(self) -> str:
+        if not self.per_call:
+            return ""
+        shown = ", ".join(f"{name} {statistics.median(c):,.0f}"
+                          for name, c in self.per_call.items() if c)
+        return f"Minor page faults per call (median over all calls): {shown}."
+
+
+def _sequences(hot, seed=7):
+    """Endless op sequences (True: multiply); the same for every caller."""
+    rng = random.Random(seed)
+    fixed = tuple(i % 2 == 0 for i in range(CHAIN_OPS))
+    while True:
+        yield fixed if hot else tuple(rng.random() < 0.5 for _ in range(CHAIN_OPS))
+
+
+def _tape_chain(tf, n, hot):
+    x = tf.constant(np.linspace(0.0, 1.0, n, dtype=np.float32))
+    m, a = tf.constant(np.float32(MUL)), tf.constant(np.float32(ADD))
+    seq = _sequences(hot)
+
+    def step():
+        ops = next(seq)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = x
+            for is_mul in ops:
+                y = y * m if is_mul else y + a
+            loss = tf.reduce_sum(y)
+        return tape.gradient(loss, x)
+    return step
+
+
+def _torch_chain(n, hot):
+    torch = fw.torch()
+    x = torch.linspace(0.0, 1.0, n, dtype=torch.float32, requires_grad=True)
+    m, a = torch.tensor(MUL, dtype=torch.float32), torch.tensor(ADD, dtype=torch.float32)
+    seq = _sequences(hot)
+
+    def step():
+        y = x
+        for is_mul in next(seq):
+            y = y * m if is_mul else y + a
+        return torch.autograd.grad(y.sum(), x)[0]
+    return step
+
+
+def _jax_chain(n, hot):
+    import jax
+    import jax.numpy as jnp
+    x = jnp.linspace(0.0, 1.0, n, dtype=jnp.float32)
+    m, a = jnp.float32(MUL), jnp.float32(ADD)
+    seq = _sequences(hot)
+
+    def step():
+        ops = next(seq)
+
+        def f(v):
+            for is_mul in ops:
+                v = v * m if is_mul else v + a
+            return jnp.sum(v)
+        return jax.grad(f)(x)
+    return step
+
+
+def _sweep_builder(tag, hot, faults):
+    def build(size, frameworks):
+        import jaxtape
+        n = SIZES[tag] if size == "full" else 100
+        faults.per_call.clear()
+        out = unavailable(frameworks)
+        if "jaxtape" in frameworks:
+            out["jaxtape"] = faults.wrap("jaxtape", _tape_chain(jaxtape, n, hot))
+        if wants(frameworks, "tensorflow"):
+            out["TF eager"] = faults.wrap("TF eager", _tape_chain(fw.tensorflow(), n, hot))
+        if "jax" in frameworks:
+            out["JAX eager"] = _jax_chain(n, hot)
+        if wants(frameworks, "torch"):
+            out["PyTorch eager"] = faults.wrap("PyTorch eager", _torch_chain(n, hot))
+        return out
+    return build
+
+
+class _Noted(Workload):
+    """A workload whose note ends with what its last run measured (`extra()`)."""
+
+    def __init__(self, *args, extra=None, **kwargs):
+        self._extra = extra
+        super().__init__(*args, **kwargs)
+
+    @property
+    def note(self):
+        text = self._extra() if self._extra is not None else ""
+        return " ".join(t for t in (self._base_note, text) if t)
+
+    @note.setter
+    def note(self, value):
+        self._base_note = value
+
+
+def _sweep(tag, hot):
+    faults = Faults()
+    kind = "hot" if hot else "cold"
+    how = "same ops every call" if hot else "new op sequence every call"
+    return _Noted(
+        f"large_{tag}_{kind}",
+        f"large tensors, {kind}: {CHAIN_OPS}-op elementwise chain on {tag} float32 elements "
+        f"+ gradient, {how}",
+        _sweep_builder(tag, hot, faults),
+        targets=(Ratio(f"large {tag} {kind} <= 1.0x TF eager", "jaxtape", "TF eager", 1.0),),
+        per=CHAIN_OPS, warmup=2, extra=faults.text)
+
+
+SWEEP = tuple(_sweep(tag, hot) for hot in (True, False) for tag in SIZES)
+
+
+# -- the GC-sensitive long tape ----------------------------------------------
+
+LONG_OPS = 5000
+
+
+class Collections:
+    """Counts generation-2 collections (and their time) while `active`."""
+
+    def __init__(self):
+        self.count, self.seconds, self._start = 0, 0.0, 0.0
+        self.calls = 0
+
+    def callback(self, phase, info):
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.count += 1
+            self.seconds += time.perf_counter() - self._start
+
+    def wrap(self, fn):
+        def call():
+            gc.callbacks.append(self.callback)
+            try:
+                result = fn()
+                sync(result)
+            finally:
+                gc.callbacks.remove(self.callback)
+            self.calls += 1
+            return result
+        return call
+
+    def text(self) -> str:
+        if not self.calls:
+            return ""
+        return (f"jaxtape: {self.count} generation-2 collections in {self.calls} calls, "
+                f"{self.seconds * 1e3:.0f} ms in all.")
+
+
+class MeanRatio(Difference):
+    """Passes when the mean of `impl`'s samples is at most `at_most` times the
+    mean of `other`'s (a Difference, so the report hands it the samples)."""
+
+    def __init__(self, label, impl, other, at_most):
+        super().__init__(label, impl, other, 0.0)
+        self.at_most = at_most
+
+    def evaluate(self, medians, best=None, in_order=None):
+        a, b = ((in_order or {}).get(k) for k in (self.impl, self.other))
+        if not a or not b:
+            return "n/a", None
+        r = statistics.mean(a) / statistics.mean(b)
+        return f"mean {r:.3g}x {self.other}'s", r <= self.at_most
+
+
+def _long_chain(tf, ops):
+    x = tf.constant(np.float32(1.5))
+    m = tf.constant(np.float32(MUL))
+
+    def step():
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = x
+            for _ in range(ops):
+                y = y * m
+        return tape.gradient(y, x)
+    return step
+
+
+def _collector_off(fn):
+    """`fn` with the garbage collector off for the call: what the tape costs
+    without collections. Its objects are freed by reference counting when
+    the call returns, so it leaves no pending work to the next call."""
+    def call():
+        gc.disable()
+        try:
+            result = fn()
+            sync(result)
+        finally:
+            gc.enable()
+        return result
+    return call
+
+
+def _build_long(collections):
+    def build(size, frameworks):
+        import jax
+        import jaxtape
+        ops = LONG_OPS if size == "full" else 20
+        collections.count, collections.seconds, collections.calls = 0, 0.0, 0
+        out = unavailable(frameworks)
+        if "jaxtape" in frameworks:
+            out["jaxtape"] = collections.wrap(_long_chain(jaxtape, ops))
+            out["jaxtape, collector off"] = _collector_off(_long_chain(jaxtape, ops))
+        if wants(frameworks, "tensorflow"):
+            out["TF eager"] = _long_chain(fw.tensorflow(), ops)
+        if "jax" in frameworks:
+            x, m = jax.numpy.float32(1.5), jax.numpy.float32(MUL)
+
+            def f(v):
+                for _ in range(ops):
+                    v = v * m
+                return v
+            grad = jax.grad(f)
+            out["JAX eager"] = lambda: grad(x)
+        return out
+    return build
+
+
+_collections = Collections()
+LONG_TAPE = _Noted(
+    "long_tape", f"long tape: {LONG_OPS} scalar multiplies + gradient, one call per sample "
+    "(garbage-collector pauses show in the mean)",
+    _build_long(_collections),
+    targets=(MeanRatio("long tape: mean <= 1.05x the mean with the collector off (no GC pauses)",
+                       "jaxtape", "jaxtape, collector off", 1.05),
+             Ratio("long tape <= 1.0x TF eager", "jaxtape", "TF eager", 1.0)),
+    per=LONG_OPS, warmup=3, sample_s=1e-6, extra=_collections.text,
+    note="JAX eager replays the chain under `jax.grad`, op by op.")

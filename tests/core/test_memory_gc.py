@@ -1,0 +1,130 @@
+"""What a tape costs the process: its objects are freed by reference counting
+(no cycles for the garbage collector to find), it holds a bounded number of
+objects and bytes per recorded op, and large buffers are reused rather than
+unmapped and page-faulted back in (glibc, see framework/allocator.py)."""
+import gc
+import resource
+import tracemalloc
+import weakref
+
+import numpy as np
+import pytest
+
+import jaxtape as tf
+from jaxtape._src.framework import allocator
+from jaxtape._src.framework.tensor import Tensor
+
+# The tape's own kinds of object: none may end up as cyclic garbage.
+TAPE_TYPES = ("Tensor", "Node", "Step", "Plan", "TapeData", "GradientTape")
+
+
+def _record(x, c, ops, persistent):
+    tape = tf.GradientTape(persistent=persistent)
+    refs = []
+    with tape:
+        tape.watch(x)
+        y = x
+        for _ in range(ops):
+            y = y * c + x
+            refs.append(weakref.ref(y))
+    return tape, y, refs
+
+
+@pytest.mark.parametrize("persistent", [False, True])
+def test_tape_and_gradient_are_freed_by_reference_counting(persistent):
+    x = tf.constant(np.ones(4, np.float32))
+    c = tf.constant(np.full(4, 1.5, np.float32))
+    for _ in range(3):  # warm the kernel caches (and any compile the policy makes)
+        tape, y, _ = _record(x, c, 30, persistent)
+        tape.gradient(y, x)
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        tape, y, refs = _record(x, c, 30, persistent)
+        g = tape.gradient(y, x)
+        if persistent:
+            g2 = tape.gradient(y, [x, c])
+            assert len(g2) == 2
+        assert isinstance(g, Tensor)
+        del tape, y, g
+        if persistent:
+            del g2
+        assert [r() for r in refs].count(None) == len(refs)  # freed at once, by refcount
+        gc.collect()
+        cyclic = [type(o).__name__ for o in gc.garbage if type(o).__name__ in TAPE_TYPES]
+        assert cyclic == []
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+
+
+def test_objects_and_bytes_per_recorded_op_are_bounded():
+    ops = 2000
+    x = tf.constant(np.ones(16, np.float32))
+    c = tf.constant(np.full(16, 1.0001, np.float32))
+
+    def run(taped):
+        """The chain's results kept alive either by a tape or by a list."""
+        kept = []
+        tape = tf.GradientTape(persistent=True)
+        with tape:
+            tape.watch(x)
+            y = x
+            for _ in range(ops):
+                y = y * c
+                if not taped:
+                    kept.append(y)
+        return (tape if taped else kept), y
+
+    def measure(taped):
+        gc.collect()
+        tracked = len(gc.get_objects())
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            held = run(taped)
+            nbytes = tracemalloc.get_traced_memory()[0] - base
+        finally:
+            tracemalloc.stop()
+        return held, (len(gc.get_objects()) - tracked) / ops, nbytes / ops
+
+    run(True)
+    (tape, y), taped_objects, taped_bytes = measure(True)
+    _, kept_objects, kept_bytes = measure(False)
+    # Beyond the output array and its Tensor (what the list keeps too), a
+    # recorded op keeps two objects the collector tracks: its node and the
+    # node's argument tuple; and about 250 bytes (node, tuples, id set).
+    assert taped_objects - kept_objects <= 2.05, (taped_objects, kept_objects)
+    assert taped_bytes - kept_bytes <= 400, (taped_bytes, kept_bytes)
+    np.testing.assert_allclose(tape.gradient(y, x).numpy(), np.full(16, 1.0001 ** ops), rtol=1e-4)
+
+
+@pytest.mark.skipif(not allocator.applied,
+                    reason="glibc malloc thresholds not applied (not glibc, or malloc tuned by the user)")
+def test_large_buffers_are_reused_not_page_faulted():
+    # 36 MB a buffer: above the largest mmap threshold glibc adapts to (32 MiB),
+    # so with its defaults each op maps (and faults in) ~8,800 fresh pages.
+    n, ops = 9_000_000, 8
+    x = tf.constant(np.ones(n, np.float32))
+    c = tf.constant(np.float32(1.0001))
+
+    def chain():
+        y = x
+        for _ in range(ops):
+            y = y * c
+        y.jax().block_until_ready()
+
+    chain()
+    chain()
+    calls = 3
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(calls):
+        chain()
+    per_call = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / calls
+    pages_per_buffer = n * 4 // 4096
+    # glibc's defaults: every op's buffer, about ops * pages_per_buffer (70,000).
+    # Now 0-20, or one buffer's pages when a worker thread's arena has to
+    # carve a fresh heap for it.
+    assert per_call < 2 * pages_per_buffer, per_call
