@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks import report  # noqa: E402
 from benchmarks.timing import round_robin  # noqa: E402
-from benchmarks.workloads import TIMED, memory  # noqa: E402
+from benchmarks.workloads import TIMED, large, memory  # noqa: E402
 
 # The jaxtape implementation and the plain-JAX one it must agree with.
 PAIRS = {
@@ -23,6 +23,14 @@ PAIRS = {
     "batch_jacobian": [("jaxtape", "JAX jit")],
     "hessian": [("jaxtape", "JAX jit")],
     "overhead": [("jaxtape, no tape", "bare jnp.multiply"), ("jaxtape, taped", "bare jnp.multiply")],
+    "data": [("jaxtape", "JAX eager")],
+    "new_batch": [("jaxtape", "JAX eager")],
+    "recurring": [("jaxtape", "JAX eager")],
+    "varlen": [("jaxtape", "JAX eager")],
+    "first_gradient": [("jaxtape", "JAX eager")],
+    **{w.name: [("jaxtape", "JAX eager")] for w in large.SWEEP},
+    "long_tape": [("jaxtape", "JAX eager")],
+    "keras": [("jaxtape eager: mlp", "Keras-JAX jit: mlp")],  # worker processes: same losses
 }
 
 
@@ -64,5 +72,6 @@ def test_timing_and_report():
 
 def test_memory_tiny():
     tapes, loops = memory.run("tiny", ("jaxtape",), isolate=False)
-    assert [t.framework for t in tapes] == ["jaxtape"] and tapes[0].python_bytes_per_op > 0
+    assert [(t.framework, t.elements) for t in tapes] == [("jaxtape", 16), ("jaxtape", 1024)]
+    assert all(t.python_bytes_per_op > 0 for t in tapes)
     assert [s for s, _ in loops[0].checkpoints] == [0, 3, 6]

@@ -6,8 +6,9 @@ numbered value and cotangent slots) and runs the plan one of three ways:
 
 * cold: each step calls its primitive's jitted VJP kernel, cached per op and
   static arguments, so a structure seen once costs one kernel call per op;
-* hot: a plan whose structure has come back (a training loop) is compiled
-  whole with `jax.jit` and then costs one dispatch;
+* hot: a plan whose structure has come back with the same shapes (a
+  training loop) is compiled whole with `jax.jit` and then costs one
+  dispatch, once compiling is predicted to pay (see `run_eager`);
 * recorded: when a tape is recording, the whole plan runs as one primitive,
   so that tape records the backward pass as a single node whose own VJP JAX
   derives (higher-order gradients).
@@ -20,23 +21,36 @@ from __future__ import annotations
 import collections
 import dataclasses
 import operator
+import time
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 from jaxtape._src.framework.tensor import Tensor
-from jaxtape._src.tape import dependence
+from jaxtape._src.tape import dependence, tiers
 from jaxtape._src.tape.primitive import TRAINABLE, Primitive
 
-# How many times a structure must be seen before it is compiled whole (the
-# second sighting already predicts a loop), and the largest plan worth it:
-# compiling costs ~1 ms per op, so a 10,000-op tape stays step by step.
-# `force` pins one way of running for tests: None (choose), "steps" (never
-# compile whole; recorded step by step under a tape), "compiled" (compile
-# whole at the first sighting) or "recorded" (run as a recorded primitive
-# even with no tape to record it).
-config = {"compile_after": 2, "compile_max_steps": 2000, "cache_size": 256, "force": None}
+# When a plan is compiled whole (see `run_eager`): not before its structure
+# and shapes have been seen `compile_after` times, and not before running it
+# step by step has cost as much time as compiling it is predicted to cost
+# (`compile_s` + `compile_s_per_step` per step, scaled by what compiles have
+# really cost so far), or at the latest at the `compile_by`th sighting: the
+# time measured is the steps' dispatch, not what fusing them whole saves in
+# compute, so a structure that keeps recurring is compiled anyway. Never
+# above `compile_max_steps` steps (a 10,000-op
+# tape stays step by step). `cache_size` bounds the compiled programs and
+# `stats_size` the structures whose cost is tracked (a hash and three numbers
+# each). A structure met with more than `quick_plan_after` shape signatures
+# compiles each new one whole in the quick tier (see `tiers`; None: never),
+# promoted to the full tier at its `promote_after`th call. `force` pins one
+# way of running for tests: None (choose), "steps"
+# (never compile whole; recorded step by step under a tape), "compiled"
+# (compile whole at the first sighting) or "recorded" (run as a recorded
+# primitive even with no tape to record it).
+config = {"compile_after": 2, "compile_max_steps": 2000, "cache_size": 256, "force": None,
+          "stats_size": 16384, "compile_s": 0.02, "compile_s_per_step": 0.0005,
+          "compile_by": 8, "quick_plan_after": 2, "promote_after": 8}
 
 _add = jax.jit(operator.add)
 
@@ -204,28 +218,91 @@ def zeros_array(aval):
 
 
 class LRU(collections.OrderedDict):
-    """A cache of at most `config["cache_size"]` entries, least recently touched out first."""
+    """A cache of at most `config[size]` entries, least recently touched out first."""
+
+    def __init__(self, size="cache_size"):
+        super().__init__()
+        self.size = size
 
     def touch(self, key, default):
         value = self.pop(key, default)
         self[key] = value
-        if len(self) > config["cache_size"]:
+        if len(self) > config[self.size]:
             self.popitem(last=False)
         return value
 
 
-_seen = LRU()
+class Stats:
+    """What running one (structure, shapes) step by step has cost so far."""
+
+    __slots__ = ("sightings", "timed", "best_s", "compiles")
+
+    def __init__(self):
+        self.sightings = 0
+        self.timed = 0  # step-by-step runs timed: all but the first
+        # The fastest of them: a run that compiled kernels (a new shape's
+        # first or second sighting, see `tiers`) is not what later runs cost.
+        self.best_s = 0.0
+        self.compiles = 0
+
+    def step_s(self):
+        """What running step by step has cost since the first sighting."""
+        return self.best_s * self.timed
+
+
+# Keyed by the hash of (structure, shapes): holding the full key of every plan
+# ever run would pin megabytes per large tape, and a collision only merges two
+# plans' costs.
+_stats = LRU("stats_size")
 _compiled = LRU()
+_shape_kinds = LRU("stats_size")  # structure hash -> how many shape signatures it met
+# Measured compile time / predicted, averaged: corrects the prior in `config`
+# to this machine and this kind of plan.
+_cost = {"scale": 1.0}
+_clock = time.perf_counter  # a fake clock in tests makes the policy deterministic
 
 
-def _compile(plan):
+def predicted_compile_s(plan):
+    return _cost["scale"] * (config["compile_s"] + config["compile_s_per_step"] * len(plan.steps))
+
+
+def _learn_compile_cost(plan, seconds):
+    ratio = seconds / (config["compile_s"] + config["compile_s_per_step"] * len(plan.steps) or 1e-3)
+    # Clamped: a process's first compile also pays JAX's own one-time set-up.
+    _cost["scale"] = 0.7 * _cost["scale"] + 0.3 * min(max(ratio, 0.1), 10.0)
+
+
+def shapes_of(values):
+    """The shapes and dtypes a compiled program depends on besides the structure."""
+    try:
+        return tuple([(v.shape, v.dtype) for v in values])
+    except AttributeError:  # a raw Python value among them
+        return tuple([(getattr(v, "shape", None), getattr(v, "dtype", type(v))) for v in values])
+
+
+def _compile(plan, options=None):
     steps, n_cts, tslots, sslots = plan.steps, plan.n_cts, plan.target_slots, plan.source_slots
 
     def program(values, seeds):
         return run_plan(steps, n_cts, tslots, sslots, values, seeds,
                         call_traced, operator.add, zeros_array)
 
-    return jax.jit(program)
+    return jax.jit(program, compiler_options=options) if options else jax.jit(program)
+
+
+def _quick_then_full(plan, key, options):
+    """The plan compiled in the quick tier (see `tiers`), replaced by the
+    full tier once its shapes have come back `promote_after` times."""
+    quick = _compile(plan, options)
+    calls = [0]
+
+    def program(values, seeds):
+        calls[0] += 1
+        if calls[0] == config["promote_after"] and key in _compiled:
+            _compiled[key] = _compile(plan)
+        return quick(values, seeds)
+
+    return program
 
 
 def compilable(plan):
@@ -246,24 +323,63 @@ def run(plan, seeds, recorded):
 
 
 def run_eager(plan, seeds, force=None):
-    """Runs a plan on arrays: compiled if its structure keeps coming back."""
-    program = None
-    if force != "steps":
-        program = _compiled.get(plan.key)
-        if program is None and compilable(plan):
-            # Sightings are counted by the key's hash: holding the full key of
-            # every plan ever run would pin megabytes per large tape, and a hash
-            # collision only compiles a plan one sighting early.
-            h = hash(plan.key)
-            seen = _seen.touch(h, 0) + 1
-            _seen[h] = seen
-            if seen >= config["compile_after"] or force == "compiled":
-                program = _compiled.touch(plan.key, _compile(plan))
+    """Runs a plan on arrays: compiled whole once that is predicted to pay.
+
+    A compiled program is specific to the structure and the shapes, so
+    both key it: a structure that comes back with a new batch size every
+    call never compiles (it would compile on every call). Otherwise this is
+    the ski-rental rule: keep running step by step until the time spent on
+    a (structure, shapes) since its first sighting reaches what compiling
+    it is predicted to cost, then compile. Whatever the future, the total
+    is then at most about twice the better of the two choices; a structure
+    compiled, evicted and seen again needs twice the step time (or twice
+    the sightings) before each recompile, so more recurring structures than `cache_size` cannot thrash.
+    The exception is a structure that keeps meeting new shapes: its kernels
+    would each compile for every new shape anyway, so one quick-tier
+    compile of the whole plan replaces them.
+    """
     values = [v._value if isinstance(v, Tensor) else v for v in plan.values]
-    if program is not None:
-        return program(values, list(seeds))
-    return run_plan(plan.steps, plan.n_cts, plan.target_slots, plan.source_slots,
-                    values, seeds, _call_kernel, _add, zeros_array)
+    stats = None
+    if force != "steps" and compilable(plan):
+        key = (plan.key, shapes_of(values), shapes_of(seeds))
+        program = _compiled.get(key)
+        if program is not None:
+            return program(values, list(seeds))
+        h = hash(key)
+        stats = _stats.pop(h, None) or Stats()
+        _stats.touch(h, stats)
+        stats.sightings += 1
+        backoff = 2 ** stats.compiles
+        if force == "compiled" or (stats.sightings >= config["compile_after"] and (
+                stats.step_s() >= predicted_compile_s(plan) * backoff
+                or stats.sightings >= config["compile_by"] * backoff)):
+            stats.compiles += 1
+            program = _compiled.touch(key, _compile(plan))
+            start = _clock()
+            out = program(values, list(seeds))
+            _learn_compile_cost(plan, _clock() - start)
+            return out
+        if stats.sightings == 1:
+            options = tiers.quick_options()
+            if options is not None and config["quick_plan_after"] is not None:
+                # A structure that keeps meeting new shapes (a new batch size every
+                # call): one quick compile of the whole plan costs less than
+                # compiling each of its kernels for the new shapes.
+                h = hash(plan.key)
+                kinds = (_shape_kinds.pop(h, None) or 0) + 1
+                _shape_kinds.touch(h, kinds)
+                if kinds > config["quick_plan_after"]:
+                    program = _compiled.touch(key, _quick_then_full(plan, key, options))
+                    return program(values, list(seeds))
+            stats = None  # the first run pays kernel compiles a repeat will not
+    start = _clock() if stats is not None else 0.0
+    out = run_plan(plan.steps, plan.n_cts, plan.target_slots, plan.source_slots,
+                   values, seeds, _call_kernel, _add, zeros_array)
+    if stats is not None:
+        spent = _clock() - start
+        stats.best_s = spent if not stats.timed else min(stats.best_s, spent)
+        stats.timed += 1
+    return out
 
 
 def connected_sources(plan):
@@ -321,4 +437,5 @@ def run_recorded(plan, seeds):
 def _used_values(prim, values, seeds):
     arrays = [v._value if isinstance(v, Tensor) else v for v in values] + [s._value for s in seeds]
     closed = jax.make_jaxpr(prim.fn)(*arrays)
-    return dependence.used_inputs(closed.jaxpr, range(len(closed.jaxpr.outvars)))[:len(values)]
+    return dependence.used_inputs(closed.jaxpr, range(len(closed.jaxpr.outvars)),
+                                 discrete=False)[:len(values)]

@@ -2,7 +2,8 @@
 
 A `Primitive` wraps a plain JAX function `fn(*arrays, **static)`. Calling it
 on tensors runs `fn` (jitted once per static arguments, so dispatch takes the
-C++ fast path), wraps the results as `Tensor`s and, when a tape is active and
+C++ fast path; `tiers` compiles kernels that keep meeting new shapes in a
+quicker tier), wraps the results as `Tensor`s and, when a tape is active and
 watches an input, appends one `Node` to that tape. Nothing else is recorded:
 the node keeps the inputs, and the backward pass asks JAX for the vector-
 Jacobian product of `fn` at those inputs (see `vjp_kernel`). Because the VJP
@@ -20,6 +21,7 @@ import numpy as np
 
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.framework.state import local
+from jaxtape._src.tape import tiers
 
 # Dtypes whose tensors a tape follows (TF: float and complex).
 TRAINABLE = frozenset(np.dtype(d) for d in (
@@ -98,14 +100,19 @@ class Primitive:
 
     # -- forward ------------------------------------------------------------
     def bind_static(self, skey, static):
+        """The forward for these static arguments: jitted, in two compile tiers
+        once it keeps meeting new shapes (see `tiers`)."""
         fn = functools.partial(self.fn, **static) if static else self.fn
-        return jax.jit(fn) if self.jit else fn
+        if not self.jit:
+            return fn
+        return tiers.jit(fn, self._fwd, skey, self.name)
 
     def __call__(self, *args, **static):
         skey = static_key(static) if static else ()
         fwd = self._fwd.get(skey)
         if fwd is None:
-            fwd = self._fwd[skey] = self.bind_static(skey, static)
+            self._fwd[skey] = self.bind_static(skey, static)
+            fwd = self._fwd[skey]
         n = len(args)
         if n == 2:  # binary ops, the commonest: no list, no star-unpacking
             a, b = args
@@ -158,7 +165,11 @@ class Primitive:
         kernel = self._kernels.get(key)
         if kernel is None:
             raw = self.raw_vjp(skey, static, mask)
-            kernel = self._kernels[key] = jax.jit(raw) if self.jit else raw
+            if self.jit:
+                tiers.jit(raw, self._kernels, key, raw.__name__)
+            else:
+                self._kernels[key] = raw
+            kernel = self._kernels[key]
         return kernel
 
     def vjp_primitive(self, skey, static, mask):

@@ -1,0 +1,161 @@
+"""The compile policy: when a plan is compiled whole (backward.run_eager),
+the quick compile tier for kernels that keep meeting new shapes (tiers),
+and the persistent compilation cache's switch. Counts, not timings: the
+policy's clock is replaced by one that advances one unit per reading."""
+import itertools
+import os
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxtape as tf
+from jaxtape._src.config import compilation_cache
+from jaxtape._src.tape import backward, tiers
+from jaxtape._src.tape.primitive import Primitive
+
+
+@pytest.fixture
+def policy(monkeypatch):
+    """Fresh caches, a unit clock, compiling predicted to cost 3 units; counts compiles."""
+    compiles = []
+    real = backward._compile
+    monkeypatch.setattr(backward, "_compile", lambda plan, *a: compiles.append(plan.key) or real(plan, *a))
+    monkeypatch.setattr(backward, "_clock", itertools.count().__next__)
+    monkeypatch.setattr(backward, "_stats", backward.LRU("stats_size"))
+    monkeypatch.setattr(backward, "_compiled", backward.LRU())
+    monkeypatch.setattr(backward, "_shape_kinds", backward.LRU("stats_size"))
+    monkeypatch.setitem(backward.config, "quick_plan_after", None)
+    monkeypatch.setattr(backward, "_learn_compile_cost", lambda plan, s: None)
+    monkeypatch.setitem(backward._cost, "scale", 1.0)
+    monkeypatch.setitem(backward.config, "compile_s", 3.0)
+    monkeypatch.setitem(backward.config, "compile_s_per_step", 0.0)
+    return compiles
+
+
+def _chain_grad(ops, n=2):
+    """The gradient of a chain of multiplies (True) and adds (False) on an n-vector."""
+    x = tf.constant(np.linspace(0.5, 1.5, n).astype(np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = x
+        for is_mul in ops:
+            y = y * 1.5 if is_mul else y + 0.25
+        y = tf.reduce_sum(y)
+    return tape.gradient(y, x).numpy()
+
+
+def test_compiles_once_step_by_step_has_cost_what_compiling_would(policy):
+    ops = (True, False, True)
+    for _ in range(4):  # sighting 1 is not timed; 2-4 cost one unit each
+        np.testing.assert_allclose(_chain_grad(ops), [2.25, 2.25])
+    assert policy == []
+    np.testing.assert_allclose(_chain_grad(ops), [2.25, 2.25])  # 3 units spent: compile
+    assert len(policy) == 1
+    for _ in range(3):
+        np.testing.assert_allclose(_chain_grad(ops), [2.25, 2.25])
+    assert len(policy) == 1
+
+
+def test_no_compile_for_a_structure_met_with_new_shapes(policy):
+    backward.config["compile_s"] = 0.0  # compiling free: only recurrence can stop it
+    for n in range(2, 8):
+        _chain_grad((True, True), n)
+    assert policy == []
+    _chain_grad((True, True), 7)  # the same shapes again: now it pays
+    assert len(policy) == 1
+
+
+def test_a_structure_meeting_new_shapes_compiles_whole_in_the_quick_tier(policy, monkeypatch):
+    monkeypatch.setitem(backward.config, "quick_plan_after", 2)
+    monkeypatch.setitem(backward.config, "promote_after", 3)
+    monkeypatch.setitem(tiers.config, "quick", {"xla_backend_optimization_level": 0})
+    ops = (True, False, True)
+    for n in range(2, 6):  # shapes 1-2 step by step, then one quick program per shape
+        np.testing.assert_allclose(_chain_grad(ops, n), [2.25] * n)
+    assert len(policy) == 2
+    for _ in range(3):  # a shape that comes back: its quick program, then the full tier
+        np.testing.assert_allclose(_chain_grad(ops, 5), [2.25] * 5)
+    assert len(policy) == 3
+
+
+def test_more_recurring_structures_than_the_cache_do_not_thrash(policy, monkeypatch):
+    monkeypatch.setitem(backward.config, "cache_size", 2)
+    structures = [(True,) * k for k in (1, 2, 3)]
+    for _ in range(40):
+        for ops in structures:
+            np.testing.assert_allclose(_chain_grad(ops), [1.5 ** len(ops)] * 2, rtol=1e-6)
+    # Recompiling an evicted structure needs twice the step time each time:
+    # a few compiles each, not one per sighting after the first few.
+    assert 3 <= len(policy) <= 3 * 5
+
+
+def _fresh_kernel():
+    return Primitive(lambda x, y: jnp.tanh(x * y) + x, "Probe")
+
+
+def test_kernels_meeting_new_shapes_move_to_the_quick_tier_and_back(monkeypatch):
+    monkeypatch.setitem(tiers.config, "varying_after", 2)
+    monkeypatch.setitem(tiers.config, "window", 8)
+    monkeypatch.setitem(tiers.config, "quick", {"xla_backend_optimization_level": 0})
+    prim = _fresh_kernel()
+    ref = jax.grad(lambda x, y: jnp.sum(jnp.tanh(x * y) + x), argnums=(0, 1))
+    for n in range(1, 5):
+        x = tf.constant(np.linspace(-1, 1, n).astype(np.float32))
+        y = tf.constant(np.float32(0.7))
+        with tf.GradientTape() as tape:
+            tape.watch([x, y])
+            z = tf.reduce_sum(prim(x, y))
+        gx, gy = tape.gradient(z, [x, y])
+        want = ref(x._value, y._value)
+        np.testing.assert_allclose(gx.numpy(), want[0], rtol=1e-6)
+        np.testing.assert_allclose(gy.numpy(), want[1], rtol=1e-6)
+    assert isinstance(prim._fwd[()], tiers.Varying)
+    assert all(isinstance(k, tiers.Varying) for k in prim._kernels.values())
+    x = tf.constant(np.ones(3, np.float32))
+    for _ in range(20):  # one shape over a whole window: back to the plain jit
+        prim(x, x)
+    assert not isinstance(prim._fwd[()], tiers.Varying)
+
+
+def test_no_quick_tier_when_switched_off(monkeypatch):
+    monkeypatch.setitem(tiers.config, "varying_after", 1)
+    monkeypatch.setitem(tiers.config, "quick", None)
+    prim = _fresh_kernel()
+    for n in range(1, 4):
+        prim(np.ones(n, np.float32), np.ones(n, np.float32))
+    assert not isinstance(prim._fwd[()], tiers.Varying)
+
+
+def test_compilation_cache_directory_and_switch(tmp_path):
+    home = {"XDG_CACHE_HOME": str(tmp_path)}
+    assert compilation_cache.directory(home) == os.path.join(str(tmp_path), "jaxtape", "xla")
+    assert compilation_cache.directory({**home, "JAXTAPE_COMPILATION_CACHE": "1"}) == \
+        compilation_cache.directory(home)
+    for off in ("0", "false", "OFF"):
+        assert compilation_cache.directory({"JAXTAPE_COMPILATION_CACHE": off}) is None
+        assert compilation_cache.enable({"JAXTAPE_COMPILATION_CACHE": off}) is None
+    assert compilation_cache.directory({"JAXTAPE_COMPILATION_CACHE": "/x/y"}) == "/x/y"
+    # The user's own JAX cache setting wins.
+    assert compilation_cache.enable({**home, "JAX_COMPILATION_CACHE_DIR": "/elsewhere"}) is None
+
+
+def test_compilation_cache_is_written_in_a_fresh_process(tmp_path):
+    script = ("import numpy as np, jaxtape as tf, jax\n"
+              "from jaxtape._src.config import compilation_cache as c\n"
+              "x = tf.constant(np.ones(3, np.float32))\n"
+              "with tf.GradientTape() as t:\n"
+              "    t.watch(x)\n"
+              "    y = tf.reduce_sum(tf.sin(x) * x)\n"
+              "t.gradient(y, x).numpy()\n"
+              "print(c.state['dir'] == jax.config.jax_compilation_cache_dir, c.state['dir'])\n")
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path), JAX_PLATFORMS="cpu")
+    env.pop("JAXTAPE_COMPILATION_CACHE", None)
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == ["True", os.path.join(str(tmp_path), "jaxtape", "xla")]
+    assert any(os.scandir(out[1]))
