@@ -31,6 +31,9 @@ CASES = {
         tf.function(lambda s: tf.strings.upper(s))).as_numpy_iterator()),
     "reduce": lambda tf: tf.data.Dataset.from_tensor_slices(["a", "b"]).reduce(
         tf.constant(""), lambda a, b: a + b),
+    "padded_batch": lambda tf: _describe(tf.data.Dataset.from_generator(
+        lambda: iter([["a"], ["b", "c"]]), output_signature=tf.TensorSpec([None], tf.string)).padded_batch(2)),
+    "unbatch": lambda tf: _describe(tf.data.Dataset.from_tensor_slices([["a", "b"], ["c", "d"]]).unbatch()),
     "elements": lambda tf: [str(e) for e in tf.data.Dataset.from_tensor_slices(["a", "b"])],
 }
 
@@ -50,6 +53,21 @@ def test_text_lines_and_list_files(tmp_path):
         mapped = lines.map(lambda s: tf.strings.length(s)).batch(3)
         return _describe(lines), _describe(listed), shuffled, list(mapped.as_numpy_iterator())[0].tolist()
     assert run(jaxtape) == run(real_tf())
+
+
+def test_text_line_variants(tmp_path):
+    for name, text in [("m1", "a1\na2\na3\n"), ("m2", "b1\n"), ("m3", "1,2\n3,4\n")]:
+        (tmp_path / f"{name}.txt").write_text(text)
+    files = [str(tmp_path / f"m{i}.txt") for i in (1, 2, 3)]
+
+    def run(tf):
+        parallel = tf.data.TextLineDataset(files, num_parallel_reads=2)
+        numbers = tf.data.TextLineDataset(files[2:]).map(
+            lambda line: tf.strings.to_number(tf.strings.split(line, ",")))
+        return (_describe(parallel), int(parallel.cardinality()),
+                [a.tolist() for a in numbers.as_numpy_iterator()])
+    assert run(jaxtape) == run(real_tf())
+    same_outcome(lambda tf: list(tf.data.TextLineDataset([str(tmp_path / "none.txt")])))
 
 
 def test_list_files_no_match(tmp_path):

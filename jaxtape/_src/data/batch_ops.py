@@ -147,7 +147,8 @@ class _PaddedBatchDataset(Dataset):
         else:
             shapes = [_padded_shape(p) for p in _up_to(structure, padded_shapes, _is_shape)]
         if padding_values is None:
-            values = [np.zeros((), s.dtype.as_numpy_dtype) for s in specs]
+            values = [np.asarray(b"" if s.dtype == dtypes.string else 0, s.dtype.as_numpy_dtype)
+                      for s in specs]
         else:
             values = []
             for spec, v in zip(specs, _up_to(structure, padding_values, lambda x: not isinstance(x, (tuple, dict)))):

@@ -9,7 +9,7 @@ import numpy as np
 from jax import tree_util
 
 from jaxtape._src.framework import dtypes
-from jaxtape._src.framework.errors import InvalidArgumentError, NotImplementedInJaxtape
+from jaxtape._src.framework.errors import InvalidArgumentError, NotFoundError, NotImplementedInJaxtape
 from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.strings import bytes_array
 from jaxtape._src.framework.tensor_shape import TensorShape
@@ -249,11 +249,23 @@ class TextLineDatasetV2(Dataset):
         if compression_type:
             raise NotImplementedInJaxtape("jaxtape does not implement compressed TextLineDatasets")
         self._files = _filenames(filenames)
+        # Parallel reads interleave the files' lines, `cycle_length` files at a time, as TF's.
+        self._interleaved = None if not num_parallel_reads or len(self._files) < 2 else \
+            _TensorSliceDataset(bytes_array(self._files)).interleave(
+                TextLineDatasetV2, cycle_length=int(num_parallel_reads), block_length=1)
         super().__init__(Structure.from_specs(TensorSpec((), dtypes.string)))
 
     def _iter(self):
+        if self._interleaved is not None:
+            yield from self._interleaved._iter()
+            return
         for path in self._files:
-            with open(path, "rb") as f:
+            try:
+                f = open(path, "rb")
+            except FileNotFoundError:
+                raise NotFoundError(None, None, f"{path}; No such file or directory "
+                                    "[Op:IteratorGetNext] name: ") from None
+            with f:
                 for line in f:
                     line = line[:-1] if line.endswith(b"\n") else line
                     line = line[:-1] if line.endswith(b"\r") else line

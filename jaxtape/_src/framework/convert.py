@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxtape._src.framework import dtypes
+from jaxtape._src.framework import dtypes, strings
 from jaxtape._src.framework.messages import kernel_dtype_name
 from jaxtape._src.framework.tensor import Tensor, is_tensor
 from jaxtape._src.framework.tensor_shape import TensorShape
@@ -47,7 +47,7 @@ def _python_dtype(value) -> dtypes.DType:
     if kind == "c":
         return dtypes.complex128
     if kind in "US":
-        raise TypeError("jaxtape does not implement string tensors (tf.string)")
+        return dtypes.string
     if kind == "O" and all(isinstance(v, int) for v in arr.reshape(-1)):
         raise ValueError("Can't convert Python sequence with out-of-range integer to Tensor.")
     if kind == "O":
@@ -85,6 +85,8 @@ def constant_array(value, dtype=None):
 
 def _python_to_array(value, dtype: dtypes.DType | None):
     inferred = _python_dtype(value)
+    if inferred is dtypes.string or dtype is dtypes.string:
+        return _text(value, dtype, inferred)
     if isinstance(value, (list, tuple)) and _has_mixed_bool(value):
         raise ValueError("Can't convert Python sequence with mixed types to Tensor.")
     if dtype is None:
@@ -101,6 +103,15 @@ def _python_to_array(value, dtype: dtypes.DType | None):
         # A requested integer dtype wraps around, as TF's C cast does.
         wrapped = np.asarray(np.asarray(value, dtype=object) % (1 << 64), dtype=np.uint64)
         return constant_array(wrapped.astype(dtype.as_numpy_dtype))
+
+
+def _text(value, dtype, inferred):
+    """A (nested) list holding text: bytes on the host, or TF's errors."""
+    if inferred is not dtypes.string and np.size(value):
+        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype string")
+    if dtype is not None and dtype is not dtypes.string:
+        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {kernel_dtype_name(dtype)}")
+    return strings.bytes_array(value)
 
 
 def _scalar(value, dtype):
@@ -143,8 +154,10 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
     if isinstance(value, (bool, numbers.Number)) and not isinstance(value, (np.generic, np.ndarray)):
         return Tensor(_scalar(value, dtype))
     if isinstance(value, (np.ndarray, np.generic)):
-        if value.dtype.kind in "US":
-            raise TypeError("jaxtape does not implement string tensors (tf.string)")
+        if dtype is dtypes.string or value.dtype.kind in "USO" and dtype is None:
+            return strings.string_tensor(value, dtype)
+        if value.dtype.kind in "USO":  # text to a number: NumPy's parse and errors, as TF
+            value = value.astype(dtype.as_numpy_dtype)
         target = dtypes.as_dtype(value.dtype) if dtype is None else dtype
         return Tensor(constant_array(value, target.as_numpy_dtype))
     if isinstance(value, jax.Array):
@@ -157,12 +170,12 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
         if _contains_tensor(value):
             packed = pack_nested(value)
             return packed if dtype is None else convert_to_tensor(packed, dtype)
-        return Tensor(_python_to_array(value, dtype))
+        array = _python_to_array(value, dtype)
+        return strings.StringTensor(array) if array.dtype == object else Tensor(array)
     if isinstance(value, (str, bytes)):
-        # TF would make a tf.string tensor; converting one to a numeric dtype is its TypeError.
-        if dtype is not None:
+        if dtype is not None and dtype is not dtypes.string:
             raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {kernel_dtype_name(dtype)}")
-        raise TypeError("jaxtape does not implement string tensors (tf.string)")
+        return strings.string_tensor(value)
     if hasattr(value, "__jax_array__"):
         return convert_to_tensor(value.__jax_array__(), dtype)
     if hasattr(value, "__array__"):

@@ -43,7 +43,7 @@ class DType:
 
     @property
     def is_numeric(self) -> bool:
-        return not self.is_bool
+        return not self.is_bool and self._np.kind != "O"
 
     @property
     def is_quantized(self) -> bool:
@@ -72,7 +72,7 @@ class DType:
 
     @property
     def size(self) -> int:
-        return self._np.itemsize
+        return 0 if self._np.kind == "O" else self._np.itemsize  # tf.string: no fixed size
 
     @property
     def itemsize(self) -> int:
@@ -148,9 +148,15 @@ bool = DType("bool", np.bool_)  # noqa: A001 - TensorFlow's public name
 ALL = (float16, bfloat16, float32, float64, complex64, complex128, int8, int16,
        int32, int64, uint8, uint16, uint32, uint64, bool)
 
+# tf.string: bytes held in NumPy object arrays on the host (framework/strings.py);
+# not in ALL, which lists the dtypes a JAX array can have.
+string = DType("string", object)
+string.as_numpy_dtype = object
+
 _BY_NAME = {d.name: d for d in ALL}
-_BY_NAME.update(half=float16, double=float64)
+_BY_NAME.update(half=float16, double=float64, string=string)
 _BY_NP = {d._np: d for d in ALL}
+_BY_NP[string._np] = string
 
 
 class _UnsupportedDType(TypeError):

@@ -23,7 +23,7 @@ def numpy_text(array: np.ndarray, is_repr: bool) -> str:
     """How TF shows a tensor's values: NumPy's str/repr, on its own line if long."""
     if is_repr:
         # Scalars show as Python values (`numpy=6.0`), as TF's repr does.
-        text = repr(array.item()) if np.isscalar(array) else repr(array)
+        text = repr(array.item() if isinstance(array, np.generic) else array)
     else:
         text = str(array)
     return "\n" + text if "\n" in text else text

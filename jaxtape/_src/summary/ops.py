@@ -13,6 +13,7 @@ import numpy as np
 from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.state import local
+from jaxtape._src.framework.strings import StringTensor
 from jaxtape._src.framework.tensor import is_tensor
 from jaxtape._src.summary import protos
 from jaxtape._src.summary.writer import default_writer, get_step, recording_condition
@@ -80,8 +81,10 @@ def image(name, data, step=None, max_outputs=3, description=None):
 
 @export("summary.text")
 def text(name, data, step=None, description=None):
-    """Strings (a Python str, bytes or a nested list / NumPy array of them; jaxtape has no string tensors)."""
-    if is_tensor(data):
+    """Strings: a tf.string tensor, a Python str, bytes or a nested list / NumPy array of them."""
+    if isinstance(data, StringTensor):
+        data = data.numpy()
+    elif is_tensor(data):
         raise TypeError("jaxtape does not implement string tensors (tf.string): pass Python strings "
                         "to tf.summary.text")
     return _emit(lambda: protos.text(name, data, description), [], step)

@@ -54,7 +54,7 @@ def summarize(array: np.ndarray, summarize: int = 3) -> str:
 
     def dim_text(sub: np.ndarray, dim: int) -> None:
         if dim == array.ndim:
-            parts.append(element_text(sub[()]))
+            parts.append(element_text(sub if isinstance(sub, bytes) else sub[()]))  # bytes: a tf.string
             return
         parts.append("[")
         count = array.shape[dim]

@@ -1,0 +1,1 @@
+"""`tf.string` support: structural ops by index (`host.py`), `tf.strings.*` (`text.py`)."""
