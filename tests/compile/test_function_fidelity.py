@@ -173,3 +173,48 @@ def test_unconnected_outputs_give_none():
                 out.append(t.gradient(r, [x, z, v]))
         return out
     same_values(run)
+
+
+def test_gradient_after_non_differentiable_op_inside_function():
+    # TF follows floor's (round's, ceil's) output: grad(3 * floor(x), floor(x)) is 3, not None.
+    def run(tf):
+        @tf.function
+        def f(x):
+            with tf.GradientTape(persistent=True) as t:
+                t.watch(x)
+                a = tf.floor(x)
+                b = 3.0 * a
+                c = tf.math.ceil(x)
+                d = c * c
+                r = tf.round(x) * 2.0
+            return t.gradient(b, a), t.gradient(b, x), t.gradient(d, c), t.gradient(r, x)
+        return f(tf.constant([1.5, 2.0]))
+    same_values(run)
+
+
+@pytest.mark.parametrize("limit", [None, "tensor", 2])
+@pytest.mark.parametrize("tape_inside", [True, False])
+def test_while_loop_with_traced_trip_count_is_differentiable(limit, tape_inside):
+    # The trip count depends on x's value (3 for x = 1.5); x is also a body capture.
+    def run(tf):
+        kw = {} if limit is None else {"maximum_iterations": tf.constant(2) if limit == "tensor" else limit}
+
+        def loop(x):
+            return tf.while_loop(lambda i, v: v < 10.0, lambda i, v: (i + 1, v * x + tf.sin(v)),
+                                 (0, x), **kw)
+
+        @tf.function
+        def inside(x):
+            with tf.GradientTape() as t:
+                t.watch(x)
+                i, v = loop(x)
+            return i, v, t.gradient(v, x)
+
+        x = tf.constant(1.5)
+        if tape_inside:
+            return inside(x)
+        with tf.GradientTape() as t:
+            t.watch(x)
+            i, v = tf.function(loop)(x)
+        return i, v, t.gradient(v, x)
+    same_values(run)

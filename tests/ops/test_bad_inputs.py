@@ -427,7 +427,6 @@ KNOWN = {
     "crop_to_bounding_box_range": "crop_to_bounding_box does not check the box against the image",
     "pad_to_bounding_box_small": "pad_to_bounding_box does not check the target against the image",
     "adjust_brightness_rank0": "tf.image.rgb_to_hsv is not implemented",
-    "rfft_complex": "tf.complex is not implemented",
     "dct_type": "tf.signal.dct is not implemented",
     "dct_int": "tf.signal.dct is not implemented",
     "saturate_cast_bad": "tf.dtypes.saturate_cast is not implemented",

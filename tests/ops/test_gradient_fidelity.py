@@ -133,3 +133,23 @@ def test_correct_where_tf_is_wrong():
         i1 = tf.math.bessel_i1(x)
     np.testing.assert_allclose(tape.gradient(c, x).numpy(), [1, 8, 0])  # TF: [1, 0, 0]
     np.testing.assert_allclose(tape.gradient(i1, x).numpy()[1], 0.5)  # TF: 1
+
+
+def _signed(tf, fn, *values):
+    """Gradients of `fn` with their zeros' signs (which allclose ignores)."""
+    xs = [tf.constant(np.array(v, np.float32)) for v in values]
+    with tf.GradientTape() as t:
+        t.watch(xs)
+        y = fn(tf, *xs)
+    return [(np.signbit(g.numpy()).tolist(), g.numpy().tolist()) for g in t.gradient(y, xs)]
+
+
+@pytest.mark.parametrize("name, fn, values", [
+    ("prod_signed_zero", lambda tf, x: tf.reduce_prod(x), [[-0.0, 2.0, -3.0]]),
+    ("prod_axis_zeros", lambda tf, x: tf.reduce_prod(x, axis=1), [[[0.0, -2.0, 1.0], [-1.0, 0.0, -0.0]]]),
+    ("prod_axes", lambda tf, x: tf.reduce_prod(x * x - 1.0, axis=[0, 2]), [np.linspace(-1, 1, 12).reshape(2, 3, 2)]),
+    ("softmax_xent_one_class", lambda tf, l, x: tf.nn.softmax_cross_entropy_with_logits(l, x),
+     [[[1.0]], [[2.0]]]),
+])
+def test_signed_zeros(name, fn, values):
+    same_values(lambda tf: _signed(tf, fn, *values))

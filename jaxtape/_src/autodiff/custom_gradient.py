@@ -35,6 +35,7 @@ from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.framework.tracing import is_traced
 from jaxtape._src.tape import stack
+from jaxtape._src.tape.gradients import tf_convention
 from jaxtape._src.tape.primitive import Primitive, record
 
 _KWARGS_TRACED = ("The custom_gradient decorator currently supports keywords arguments only "
@@ -103,12 +104,19 @@ class _Backward:
 
     def masked(self, mask, cts, as_arrays):
         """Gradients of the inputs `mask` selects, from cotangents (arrays or tensors)."""
-        grads = self([c if isinstance(c, Tensor) else Tensor(c) for c in cts])
+        grads = self.jax_convention([c if isinstance(c, Tensor) else Tensor(c) for c in cts])
         out = []
         for g, m in zip(grads, mask):
             if m:
                 out.append(g._value if as_arrays and g is not None else g)
         return out
+
+    def jax_convention(self, cts):
+        """`self` inside JAX's backward pass: `grad_fn` is written in TF's
+        complex convention (see tape/gradients.py), so complex cotangents are
+        conjugated on the way in and gradients on the way out."""
+        grads = self([tf_convention(c) for c in cts])
+        return [None if g is None else tf_convention(g) for g in grads]
 
 
 class CustomGradientOp(Primitive):
@@ -176,7 +184,7 @@ def _traced_outputs(backward, inputs, outs):
 
     def grads_of(*cts):
         with stack.hidden():
-            grads = backward([Tensor(c) for c in cts])
+            grads = backward.jax_convention([Tensor(c) for c in cts])
         return [zero_cotangent(x) if g is None or not jnp.issubdtype(x.dtype, jnp.inexact)
                 else g._value.astype(x.dtype) for g, x in zip(grads, in_vals)]
 

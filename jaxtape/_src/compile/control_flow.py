@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax, tree_util
 
 from jaxtape._src.compile import capture, closure
@@ -227,12 +228,6 @@ def _eager_while(cond_fn, body_fn, loop_vars, maximum_iterations):
     return loop_vars[1] if maximum_iterations is not None else loop_vars
 
 
-_NO_GRADIENT = (
-    "tf.while_loop inside tf.function runs as lax.while_loop, which JAX cannot differentiate "
-    "in reverse mode. Pass a Python int `maximum_iterations` to tf.while_loop to make it "
-    "differentiable (it then runs as a fixed-length lax.scan).")
-
-
 def _while_primitive(cond_tr, body_tr, n_loop, n_vars, max_iter):
     nc = len(cond_tr.operands)
 
@@ -261,25 +256,60 @@ def _while_primitive(cond_tr, body_tr, n_loop, n_vars, max_iter):
             return lax.scan(scan_step, init, None, length=max_iter)[0]
         return loop
 
-    def run(*ops):
+    def counted(*ops):
+        """The loop's results and how many times its body ran."""
         init, cc, bc = split(ops)
-        if max_iter is None:
-            return lax.while_loop(lambda v: keep_going(cc, v), lambda v: step(bc, v), init)
-        limit = ops[-1]
-        out = lax.while_loop(lambda v: (v[0] < limit) & keep_going(cc, v[1]),
-                             lambda v: (v[0] + 1, step(bc, v[1])),
-                             (jnp.zeros((), limit.dtype), init))
-        return out[1]
+        limit = ops[-1] if max_iter == "tensor" else None
+
+        def go(v):
+            more = keep_going(cc, v[1])
+            return more if limit is None else (v[0] < limit) & more
+
+        count, out = lax.while_loop(go, lambda v: (v[0] + 1, step(bc, v[1])),
+                                    (jnp.zeros((), jnp.int32), init))
+        return out, count
+
+    def run(*ops):
+        return counted(*ops)[0]
 
     def fwd(*ops):
-        return run(*ops), None
+        out, count = counted(*ops)
+        return out, (ops, count)
 
-    def bwd(_, cts):
-        raise NotImplementedError(_NO_GRADIENT)
+    def bwd(saved, cts):
+        # The trip count is a traced value, so no static-length scan can save
+        # the states: each step's state is recomputed from the start (O(n^2)
+        # body runs, O(1) memory), then the body's VJP is taken there.
+        ops, count = saved
+        init, cc, bc = split(ops)
+
+        def back(k, carry):
+            ct_vals, ct_bc = carry
+            state = lax.fori_loop(0, count - 1 - k, lambda _, v: step(bc, v), init)
+            _, pull = jax.vjp(lambda v, b: step(b, v), state, bc)
+            d_vals, d_bc = pull(ct_vals)
+            return d_vals, jax.tree.map(_add_cotangents, ct_bc, d_bc)
+
+        cts = tuple(c if jnp.issubdtype(c.dtype, jnp.inexact) else _zero_cotangent(c) for c in cts)
+        ct_init, ct_bc = lax.fori_loop(0, count, back, (cts, tuple(_zero_cotangent(b) for b in bc)))
+        grads = list(ct_init) + [_zero_cotangent(c) for c in cc] + list(ct_bc)
+        if max_iter == "tensor":
+            grads.append(_zero_cotangent(ops[-1]))
+        return tuple(grads)
 
     loop = jax.custom_vjp(run)
     loop.defvjp(fwd, bwd)
     return loop
+
+
+def _zero_cotangent(x):
+    if jnp.issubdtype(x.dtype, jnp.inexact):
+        return jnp.zeros(x.shape, x.dtype)
+    return np.zeros(x.shape, jax.dtypes.float0)
+
+
+def _add_cotangents(a, b):
+    return a if a.dtype == jax.dtypes.float0 else a + b
 
 
 _COUNT_LIMIT = 10_000

@@ -47,9 +47,11 @@ def _all_integral(result):
 
 
 def _cut(result):
+    # The same ids: a tape inside the function follows the outputs (TF:
+    # `gradient(3 * floor(x), floor(x))` is 3), only JAX's derivative stops.
     if isinstance(result, tuple):
-        return tuple(Tensor(lax.stop_gradient(o._value)) for o in result)
-    return Tensor(lax.stop_gradient(result._value))
+        return tuple(Tensor(lax.stop_gradient(o._value), o._id) for o in result)
+    return Tensor(lax.stop_gradient(result._value), result._id)
 
 
 def graph_call(self, *args, **static):

@@ -98,7 +98,7 @@ def _real_transform(op, rank, inverse, *names):
         x = convert_to_tensor(input_tensor)
         if x.dtype not in accepted:
             raise ValueError(f"{op} requires tf.{accepted[0].name} or tf.{accepted[1].name} "
-                             f"inputs, got: {x}")
+                             f"inputs, got: {x!s}")
         if x.ndim < rank:
             raise ValueError(f"Shape {x.shape} must have rank at least {rank}")
         shape = x._value.shape

@@ -210,6 +210,8 @@ def _call_recorded(prim, skey, static, mask, args, cts):
 
 
 def call_traced(prim, skey, static, mask, args, cts):
+    if prim.jax_derivatives:
+        return dependence.with_discrete_dependence(prim.raw_vjp(skey, static, mask), *args, *cts)
     return prim.raw_vjp(skey, static, mask)(*args, *cts)
 
 

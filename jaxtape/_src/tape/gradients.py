@@ -4,6 +4,13 @@ Given a recording (its nodes and the ids it follows), targets and sources,
 this converts them as TF does, detaches the sources the tape never
 followed, seeds the targets and runs the backward plan (`backward.py`).
 The tape's lifecycle (single use, stop recording) is `gradient_tape.py`'s.
+
+Complex convention: TF's gradient of a complex tensor is the conjugate of
+JAX's cotangent (TF's VJP of f is `g -> conj(vjp_jax(conj(g)))`). Conjugation
+commutes with the chain rule, so the backward pass runs in JAX's convention
+throughout and only its boundary converts (`tf_convention`): seeds going in,
+gradients coming out (here and in `jacobians.py`), and the cotangents a
+user's gradient function (`tf.custom_gradient`) or a TF-formula twin sees.
 """
 from __future__ import annotations
 
@@ -92,17 +99,30 @@ def gradient(nodes, ids, flat_targets, flat_sources, output_gradients, unconnect
         if og is None:
             seeds.append(Tensor(_ones(t._value.shape, t._value.dtype)))
         else:
-            seeds.append(_seed(og, t))
+            seeds.append(tf_convention(_seed(og, t)))
     plan = backward.build_plan(nodes, targets, sources)
     raw = backward.run(plan, seeds, _recorded_by_active_tape(plan.values, seeds))
     out = []
     for s, g in zip(sources, raw):
         if s._value.dtype not in TRAINABLE:
             g = None
+        elif g is not None:
+            g = tf_convention(g)
         if g is None and mode is UnconnectedGradients.ZERO:
             g = Tensor(jnp.zeros(s._value.shape, s._value.dtype))
         out.append(g)
     return out
+
+
+# Recorded, so that a tape differentiating a gradient sees the conjugation.
+# `0 - imag` rather than `-imag`: a zero imaginary part stays +0, as TF's real-valued formulas give.
+_conj = Primitive(lambda g: jax.lax.complex(jnp.real(g), 0 - jnp.imag(g)), "Conj")
+
+
+def tf_convention(g):
+    """A cotangent tensor converted between JAX's convention and TF's (its own
+    inverse): the conjugate for a complex tensor, `g` itself otherwise."""
+    return _conj(g) if g._value.dtype.kind == "c" else g
 
 
 # Recorded, so that a tape watching an `output_gradients` entry differentiates through it.

@@ -97,7 +97,8 @@ def _program(plan, connected, seeds_of, shape_out, out_axis):
     def one(values, seed):
         grads = backward.run_plan(steps, n_cts, tslots, sslots, values, [seed],
                                   backward.call_traced, operator.add, backward.zeros_array)
-        return tuple(g for g, c in zip(grads, connected) if c)
+        # TF's convention for complex sources (see gradients.py); the one-hot seeds are real.
+        return tuple(jnp.conj(g) if g.dtype.kind == "c" else g for g, c in zip(grads, connected) if c)
 
     def jacobian_program(*values):
         outs = jax.vmap(one, in_axes=(None, 0), out_axes=out_axis)(list(values), seeds_of())

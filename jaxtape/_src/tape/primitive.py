@@ -82,6 +82,10 @@ class Primitive:
     # The primitive to trace in its place inside tf.function (an op whose TF
     # gradient formula lives in a twin, see ops/math/tf_gradients.py).
     graph_twin = None
+    # True for ops whose derivatives are JAX's own rather than TF's formulas
+    # (a Keras layer's call): a mask such as relu's counts as dependence in
+    # their second order, which TF's ReluGradGrad gives as zeros, not None.
+    jax_derivatives = False
 
     def __init__(self, fn, name=None, *, multiple_results=False, differentiable=True, jit=True):
         self.fn = fn

@@ -33,7 +33,27 @@ def _mean(x, axis, keepdims):
 
 
 def _prod(x, axis, keepdims):
-    return jnp.prod(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+    """TF's Prod gradient: per element, the product of the others as TF forms
+    it (exclusive products from the left and from the right), so zeros carry
+    TF's signs (`[-0., 2., -3.]` gives `[-6., 0., -0.]`)."""
+    def f(x):
+        return jnp.prod(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+
+    def tangent(p, t, out):
+        x = p[0]
+        axes = tuple(range(x.ndim)) if axis is None else tuple(a % x.ndim for a in axis)
+        ends = tuple(range(x.ndim - len(axes), x.ndim))
+        moved = jnp.moveaxis(x, axes, ends)
+        flat = moved.reshape(moved.shape[:x.ndim - len(axes)] + (-1,))
+        ones = jnp.ones(flat.shape[:-1] + (1,), x.dtype)
+        left = jnp.cumprod(jnp.concatenate([ones, flat[..., :-1]], -1), -1)
+        right = jnp.flip(jnp.cumprod(jnp.concatenate([ones, jnp.flip(flat, -1)[..., :-1]], -1), -1), -1)
+        others = jnp.moveaxis((left * right).reshape(moved.shape), ends, axes)
+        return jnp.sum(t[0] * others, axis=axes, keepdims=keepdims)
+
+    if not jnp.issubdtype(x.dtype, jnp.inexact):
+        return f(x)
+    return with_tangent(f, tangent)(x)
 
 
 def _lowest(dtype):

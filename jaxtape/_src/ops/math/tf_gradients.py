@@ -43,7 +43,9 @@ def zero_where_no_gradient(fn, grad_of_output):
         return y, y
 
     def bwd(y, g):
-        return (jnp.where(g == 0, jnp.zeros_like(g), grad_of_output(y, g)),)
+        # `grad_of_output` is TF's formula, in TF's complex convention (tape/gradients.py).
+        grad = jnp.conj(grad_of_output(y, jnp.conj(g))) if jnp.iscomplexobj(g) else grad_of_output(y, g)
+        return (jnp.where(g == 0, jnp.zeros_like(g), grad),)
 
     f.defvjp(fwd, bwd)
     return f

@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from jaxtape._src.framework.messages import incompatible_shapes
 from jaxtape._src.ops.math.tf_gradients import tf_grad_primitive, with_tangent
 from jaxtape._src.ops.support import kernel_dtypes
 from jaxtape._src.ops.support.args import tensor
@@ -125,6 +126,23 @@ def angle(input, name=None):  # noqa: A002
     """Argument of a complex number; pi for negative reals, else 0 (no gradient)."""
     x = tensor(input)
     return _angle(x) if x.dtype.is_complex else _real_angle(x)
+
+
+_complex = Primitive(lambda re, im: lax.complex(*jnp.broadcast_arrays(re, im)), "Complex")
+
+
+@defined("complex", "dtypes.complex", primitive=_complex)
+def complex(real, imag, name=None):  # noqa: A001 - TF's name
+    """`real + imag * 1j`: complex64 from float32 parts, complex128 from float64."""
+    re, im = tensor(real), tensor(imag)
+    if re.dtype != im.dtype or re.dtype.name not in ("float32", "float64"):
+        raise TypeError(f"The `real` and `imag` components have incorrect types: {re.dtype.name} "
+                        f"{im.dtype.name}. They must be consistent, and one of [tf.float32, tf.float64]")
+    try:
+        jnp.broadcast_shapes(re._value.shape, im._value.shape)
+    except ValueError:
+        raise incompatible_shapes("Complex", re._value.shape, im._value.shape) from None
+    return _complex(re, im)
 
 
 @defined("math.conj", primitive=_conj)

@@ -21,13 +21,16 @@ from jaxtape._src.ops.math.tf_gradients import with_tangent
 from jaxtape._src.ops.nn.dtype_checks import float_input
 from jaxtape._src.ops.support.args import single_axis, tensor
 from jaxtape._src.ops.support.define import defined, kernel_input
+from jaxtape._src.tape.dependence import keep
 from jaxtape._src.tape.primitive import Primitive, primitive
 
 def _masked(fn, active):
     """`fn` whose gradient is TF's `g * active(x)`: 0 at the kinks, and NaN
     (not 0) where an infinite upstream meets an inactive unit."""
     # A `where` of 1 and 0, not a cast of the mask: XLA turns `g * cast(mask)` into a select.
-    return with_tangent(fn, lambda p, t, out: t[0] * jnp.where(active(p[0]), 1, 0).astype(t[0].dtype))
+    # TF's second-order gradient through the mask is zeros (ReluGradGrad), not None: `keep`.
+    return with_tangent(fn, lambda p, t, out: t[0] * keep(
+        jnp.where(active(p[0]), 1, 0).astype(t[0].dtype), p[0]))
 
 
 _relu = Primitive(_masked(jax.nn.relu, lambda x: x > 0), "Relu")
@@ -50,7 +53,8 @@ def relu6(features, name=None):
 @primitive(name="LeakyRelu")
 def _leaky_relu(x, *, alpha):
     # TF's kernel for every alpha (also > 1): x where x > 0, else alpha * x.
-    return jnp.where(x > 0, x, x * jnp.asarray(np.float32(alpha), x.dtype))  # a float32 attr
+    # A float32 attr. TF's second order through the slope is zeros (LeakyReluGradGrad): `keep`.
+    return x * keep(jnp.where(x > 0, jnp.ones((), x.dtype), jnp.asarray(np.float32(alpha), x.dtype)), x)
 
 
 @defined("nn.leaky_relu", primitive=_leaky_relu)

@@ -1,6 +1,8 @@
 """Moments and normalization of `tf.nn`: moments, normalize_moments, batch_normalization."""
 from __future__ import annotations
 
+import functools
+
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
@@ -18,22 +20,28 @@ def _mean(x, axes):
     return jnp.mean(x, axis=axes, keepdims=True)
 
 
-@primitive(name="Moments", multiple_results=True)
-def _moments(x, *, axes, keepdims):
+def _moment(x, axes, keepdims, variance):
     wide = x.astype(jnp.float32) if x.dtype == jnp.float16 else x
-    mean = _mean(wide, axes)
-    # TF stops the gradient through the mean inside the variance.
-    variance = _mean(jnp.square(wide - lax.stop_gradient(mean)), axes)
-    if not keepdims:
-        mean, variance = jnp.squeeze(mean, axes), jnp.squeeze(variance, axes)
-    return mean.astype(x.dtype), variance.astype(x.dtype)
+    out = mean = _mean(wide, axes)
+    if variance:
+        # TF stops the gradient through the mean inside the variance.
+        out = _mean(jnp.square(wide - lax.stop_gradient(mean)), axes)
+    return (out if keepdims else jnp.squeeze(out, axes)).astype(x.dtype)
 
 
-@defined("nn.moments", primitive=_moments)
+# Two ops, as TF's moments is two: a gradient through the mean alone never
+# reads the variance's formula (its second order is None, as in TF).
+_moments_mean = primitive(functools.partial(_moment, variance=False), name="Mean")
+_moments_variance = primitive(functools.partial(_moment, variance=True), name="Moments")
+
+
+@defined("nn.moments", primitive=_moments_variance)
 def moments(x, axes, shift=None, keepdims=False, name=None):
     """Mean and variance over `axes` (`shift` is unused, as in TF 2)."""
     x = tensor(x)
-    return _moments(x, axes=axis_tuple(axes, x.ndim, "Mean"), keepdims=bool(keepdims))
+    axes = axis_tuple(axes, x.ndim, "Mean")
+    return (_moments_mean(x, axes=axes, keepdims=bool(keepdims)),
+            _moments_variance(x, axes=axes, keepdims=bool(keepdims)))
 
 
 @primitive(name="BatchNorm")
