@@ -13,9 +13,11 @@ own node, elements named by index or key), and any object that defines
 `_trackable_children()` (a dict of name -> child), the hook later kinds of
 objects (Keras layers, optimizers) plug into. Such an object may also define
 `_checkpoint_attributes()` -> {attribute name: a Variable, or an object with
-`_checkpoint_value()` and `_restore_from_tensor(value)`} for tensors it saves
-itself, and `_checkpoint_slots()` -> [(original variable, slot name, slot
-variable)] plus `_restore_slot(variable, slot name)` for optimizer slots,
+`_checkpoint_value()` and `_restore_from_tensor(value)`, and optionally
+`_restore_check(key, entry, value)`} for tensors it saves itself (Keras
+variables: `keras_objects.py`), and `_checkpoint_slots()` -> [(original
+variable, slot name, slot variable)] plus `_restore_slot(variable, slot
+name)` for optimizer slots,
 saved under `<variable>/.OPTIMIZER_SLOT/<optimizer>/<slot>` as TF saves them.
 """
 from __future__ import annotations

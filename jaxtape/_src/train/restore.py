@@ -52,6 +52,18 @@ def _stop_listening(obj) -> None:
         obj._listen_for_attributes(False)
 
 
+def check_value(key, want, saved, shape, saved_shape, name) -> None:
+    """TF's errors for a saved tensor of another dtype or (for a known `shape`) shape."""
+    if saved != want:
+        raise errors.InvalidArgumentError(
+            None, None, f"tensor_name = {key}; expected dtype {_KERNEL_NAMES.get(want, want)} "
+            f"does not equal original dtype {_KERNEL_NAMES.get(saved, saved)} [Op:RestoreV2]")
+    if shape is not None and shape != tuple(saved_shape):
+        raise ValueError(
+            f"Received incompatible tensor with shape {tuple(saved_shape)} when attempting to "
+            f"restore variable with shape {shape} and name {name}.")
+
+
 class Restoration:
     """One `restore()`/`read()` of the bundle at `prefix` into the graph under `root`."""
 
@@ -121,18 +133,11 @@ class Restoration:
         for target, key in assignments:
             value = self.reader.tensor(key)
             if isinstance(target, Variable):
-                want = target.dtype.name
-                entry = self.reader.entry(key)
-                if entry.dtype_name != want:
-                    raise errors.InvalidArgumentError(
-                        None, None, f"tensor_name = {key}; expected dtype {_KERNEL_NAMES.get(want, want)} "
-                        f"does not equal original dtype "
-                        f"{_KERNEL_NAMES.get(entry.dtype_name, entry.dtype_name)} [Op:RestoreV2]")
-                if target.shape.is_fully_defined() and tuple(target.shape) != tuple(np.shape(value)):
-                    raise ValueError(
-                        f"Received incompatible tensor with shape {tuple(np.shape(value))} when "
-                        f"attempting to restore variable with shape {tuple(target.shape)} and name "
-                        f"{target.name}.")
+                check_value(key, target.dtype.name, self.reader.entry(key).dtype_name,
+                            tuple(target.shape) if target.shape.is_fully_defined() else None,
+                            np.shape(value), target.name)
+            elif callable(getattr(target, "_restore_check", None)):
+                target._restore_check(key, self.reader.entry(key), value)
             ready.append((target, value))
         for target, value in ready:
             if isinstance(target, Variable):
