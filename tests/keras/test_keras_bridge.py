@@ -3,6 +3,7 @@ subprocess: Keras picks its backend once per process, and importing it must
 stay out of the pytest process and out of `import jaxtape`."""
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import textwrap
@@ -147,3 +148,70 @@ def test_plain_import_keras_under_the_runner_is_the_bridged_keras(tmp_path):
     out = run(f"import runpy, sys; sys.argv = ['jaxtape', 'run', {str(script)!r}]; "
               f"runpy.run_module('jaxtape', run_name='__main__')")
     assert out.strip() == "jax True [[[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]], [1.0, 1.0]]"
+
+
+def test_traced_step_has_plain_keras_jax_convolutions_and_nested_tapes_still_work():
+    """Inside tf.function a layer call keeps its pullback: the compiled CNN step
+    holds as many convolutions as JAX's own autodiff of Keras's stateless call
+    (no forward re-run in the backward), while nested tapes and a tape outside
+    the function give what the eager (TF-tested) path gives."""
+    pytest.importorskip("keras")
+    out = run("""
+        import re, jax, numpy as np
+        import jaxtape as tf
+
+        keras = tf.keras
+        L = keras.layers
+        model = keras.Sequential([keras.Input((8, 8, 1)), L.Conv2D(4, 3, use_bias=False),
+                                  L.BatchNormalization(), L.ReLU(), L.Conv2D(4, 3), L.Flatten(),
+                                  L.Dense(3)])
+        loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        x = np.random.default_rng(0).normal(size=(4, 8, 8, 1)).astype(np.float32)
+        y = np.array([0, 1, 2, 1], np.int32)
+
+        @tf.function
+        def step(x, y):
+            with tf.GradientTape() as tape:
+                loss = loss_fn(y, model(x, training=True))
+            return tape.gradient(loss, model.trainable_variables)
+
+        xs, ys = tf.constant(x), tf.constant(y)
+        step(xs, ys)
+        concrete, = step._cache.values()
+        arrays = [v._value for v in concrete.in_vars] + [xs._value, ys._value]
+        convs = lambda hlo: len(re.findall(r" convolution\\(", hlo))
+        ours = convs(concrete.jitted.lower(*arrays).compile().as_text())
+
+        def plain(trainable, non_trainable, x, y):
+            out, _ = model.stateless_call(trainable, non_trainable, x, training=True)
+            return loss_fn(y, out)
+        values = [[v.value for v in model.trainable_variables],
+                  [v.value for v in model.non_trainable_variables], x, y]
+        theirs = convs(jax.jit(jax.grad(plain)).lower(*values).compile().as_text())
+        print("convolutions", ours, theirs)
+
+        def penalty(x):
+            with tf.GradientTape() as outer:
+                with tf.GradientTape() as inner:
+                    inner.watch(x)
+                    out = model(x, training=False)
+                g = inner.gradient(out, x)
+                p = tf.reduce_mean(tf.square(g))
+            return outer.gradient(p, model.trainable_variables)
+
+        eager, traced = penalty(xs), tf.function(penalty)(xs)
+        print("penalty", all((e is None) == (t is None) and
+                             (e is None or np.allclose(e.numpy(), t.numpy(), rtol=1e-4, atol=1e-6))
+                             for e, t in zip(eager, traced)))
+        infer = tf.function(lambda x: model(x, training=False))
+        grads = []
+        for fn in (lambda x: model(x, training=False), infer):
+            with tf.GradientTape() as tape:
+                tape.watch(xs)
+                out = tf.reduce_sum(fn(xs))
+            grads.append(tape.gradient(out, xs).numpy())
+        print("input gradient", np.allclose(grads[0], grads[1], rtol=1e-4, atol=1e-6))
+        """)
+    convolutions = re.search(r"convolutions (\d+) (\d+)", out).groups()
+    assert convolutions[0] == convolutions[1], out
+    assert "penalty True" in out and "input gradient True" in out, out

@@ -8,9 +8,11 @@ new non-trainable values (written back to the variables afterwards) and the
 `add_loss`/regularization losses (what `layer.losses` then returns). The
 VJP comes from JAX like any op's, so nested tapes and higher orders work.
 Layer calls nested inside it are plain Keras code inside that one trace.
-Inside `tf.function` the op is traced like any other: the variables' reads
-and writes are captured by the trace (see `variables.py`), and a layer
-built there is built outside the trace (`common.lifted`).
+Keras's call is traced once per call signature: the op's forward and VJP
+replay that program. Inside `tf.function` the variables' reads and writes
+are captured by the trace (see `variables.py`), a layer built there is
+built outside the trace (`common.lifted`), and the call keeps its pullback
+(see `_one_tape_at_most`).
 
 A trainable variable the outputs do not depend on (read from the traced
 program) is passed unwatched, so its gradient is `None` as in TF. A layer
@@ -27,6 +29,8 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
+from jaxtape._src.compile import saved_call
+from jaxtape._src.compile.function import FollowAll
 from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
@@ -52,6 +56,7 @@ class _Facts(NamedTuple):
     used: tuple      # per trainable variable: whether the outputs depend on it
     out_tree: object
     n_out: int
+    replay: bool     # `prim` replays the traced program (takes no static arguments)
 
 
 class _LayerOp:
@@ -68,6 +73,9 @@ class _LayerOp:
         body = functools.partial(_body, self)
         self.prims = {jit: Primitive(body, f"keras_{layer.name}", multiple_results=True, jit=jit)
                       for jit in (True, False)}
+        for prim in self.prims.values():
+            prim.jax_derivatives = True
+        self.saved = saved_call.SavedCallOp(f"keras_{layer.name}")  # inside traces
 
 
 _ops = weakref.WeakKeyDictionary()
@@ -128,12 +136,22 @@ def _analyse(op, static, values, n_train, n_nontrain) -> _Facts:
     try:
         closed = jax.make_jaxpr(functools.partial(_body, op, **static))(*values)
     except _UNTRACEABLE:
-        return _Facts(op.prims[False], (True,) * n_train, None, None)
+        return _Facts(op.prims[False], (True,) * n_train, None, None, False)
     out_tree, n_out = op.last_out
     n_all = len(closed.jaxpr.outvars)
     outputs = [*range(n_out), *range(n_out + n_nontrain, n_all)]
     used = dependence.used_inputs(closed.jaxpr, outputs)[:n_train]
-    return _Facts(op.prims[True], tuple(used), out_tree, n_out)
+    if not any(isinstance(x, jax.core.Tracer) for x in (*values, *closed.consts)):
+        # The forward and its VJP kernel replay this program rather than trace
+        # Keras's call twice more (each trace of a model costs 0.1-0.5 s on the
+        # first call). Not from inside a trace: its tracers must not outlive it.
+        def program(*arrays):
+            return tuple(jax.core.eval_jaxpr(closed.jaxpr, closed.consts, *arrays))
+
+        replay = Primitive(program, op.prims[True].name, multiple_results=True)
+        replay.jax_derivatives = True
+        return _Facts(replay, tuple(used), out_tree, n_out, True)
+    return _Facts(op.prims[True], tuple(used), out_tree, n_out, False)
 
 
 def _float32(layer) -> bool:
@@ -187,12 +205,31 @@ def call_as_op(layer, args, kwargs):
     reads = [v._read_for_op() if used else Tensor(v._value)
              for v, used in zip(trainable, facts.used)]
     reads += [v._read_for_op() for v in non_trainable]
-    outs = facts.prim(*reads, *inputs, **static)
+    if facts.n_out is not None and local.tracing and _one_tape_at_most():
+        outs = saved_call.call(op.saved, functools.partial(_body, op, **static), [*reads, *inputs])
+    else:
+        outs = facts.prim(*reads, *inputs, **({} if facts.replay else static))
     out_tree, n_out = (facts.out_tree, facts.n_out) if facts.n_out is not None else op.last_out
     for v, new in zip(non_trainable, outs[n_out:n_out + n_nontrain]):
         v.assign(new._value)
     layer._losses_override = list(outs[n_out + n_nontrain:])
     return jax.tree_util.tree_unflatten(out_tree, list(outs[:n_out]))
+
+
+def _one_tape_at_most() -> bool:
+    """Whether, inside a trace, the call's backward pass can be its saved pullback.
+
+    A node whose VJP is the op's function re-runs the forward inside its
+    backward, and XLA does not merge the two (the compiled CNN step held
+    more convolutions than plain Keras-JAX's). Traced once with `jax.vjp`,
+    the call's forward is in the program once and its backward is the
+    pullback's linear ops, as JAX's own autodiff of the step gives. A
+    pullback cannot be differentiated again by a tape, so an outer tape or a
+    forward accumulator keeps the re-running VJP (second order).
+    """
+    if local.accumulators:
+        return False
+    return sum(not isinstance(t, FollowAll) for t in local.tapes) <= 1
 
 
 def _passthrough(args, kwargs) -> bool:

@@ -18,6 +18,7 @@ import inspect
 import weakref
 
 import jax
+import numpy as np
 
 from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.state import local
@@ -165,11 +166,50 @@ def _install_losses():
 
 # -- metrics --------------------------------------------------------------------
 
+_metric_updates = weakref.WeakKeyDictionary()  # metric -> {argument structure: jitted update}
+
+
+def _array_leaf(x) -> bool:
+    # Python numbers and lists stay on Keras's own path, which converts them with TF's dtypes.
+    return x is None or isinstance(x, (jax.Array, np.ndarray, np.generic))
+
+
+def _jitted_update_state(fn):
+    """Keras's own `update_state` in eager code as one jitted stateless update,
+    written back: a metric's few ops would otherwise each compile per shape on
+    the first step and dispatch one by one on every step. Inside a trace (or
+    Keras's own stateless code) it runs as Keras code."""
+    plain = _plain_keras(fn)
+
+    @functools.wraps(fn)
+    def update_state(self, *args, **kwargs):
+        args, kwargs = unwrap_tree(args), unwrap_tree(kwargs)
+        leaves, structure = jax.tree_util.tree_flatten((args, kwargs), is_leaf=lambda x: x is None)
+        if local.tracing or _keras_internal(args, kwargs) or not all(map(_array_leaf, leaves)):
+            return plain(self, *args, **kwargs)
+        cache = _metric_updates.setdefault(self, {})
+        update = cache.get(structure)
+        if update is None:
+            ref = weakref.ref(self)  # the cache must not keep its key alive
+
+            def metric_update(values, args, kwargs):
+                with stack.hidden(), inside(), float32_defaults():
+                    return ref().stateless_update_state(values, *args, **kwargs)
+            update = cache[structure] = jax.jit(metric_update)
+        variables = self.variables
+        for v, new in zip(variables, update([v.value for v in variables], args, kwargs)):
+            v.assign(new)
+
+    update_state._jaxtape_bridged = True
+    return update_state
+
+
 def _bridge_metric_class(cls):
     for name in ("update_state", "reset_state"):
         fn = cls.__dict__.get(name)
         if fn is not None and not getattr(fn, "_jaxtape_bridged", False):
-            setattr(cls, name, _plain_keras(fn))
+            keras_own = name == "update_state" and cls.__module__.startswith("keras.")
+            setattr(cls, name, _jitted_update_state(fn) if keras_own else _plain_keras(fn))
     fn = cls.__dict__.get("result")
     if fn is not None and not getattr(fn, "_jaxtape_bridged", False):
         plain = _plain_keras(fn)
