@@ -14,6 +14,7 @@ for caching, so the threshold is lowered to 0 and the directory bounded.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 
 import jax
@@ -49,7 +50,10 @@ def enable(environ=os.environ) -> str | None:
         return None
     jax.config.update("jax_compilation_cache_dir", path)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-    jax.config.update("jax_compilation_cache_max_size", MAX_BYTES)
+    if importlib.util.find_spec("filelock") is not None:
+        # JAX enforces a size cap only with `filelock`; without it, setting one
+        # makes every cache read and write fail, so the cache runs uncapped.
+        jax.config.update("jax_compilation_cache_max_size", MAX_BYTES)
     state["dir"] = path
     return path
 
