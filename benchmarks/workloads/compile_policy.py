@@ -106,18 +106,24 @@ def _torch_mlp(size):
     return step
 
 
-def build_new_batch(size, frameworks):
-    import jaxtape
-    out = unavailable(frameworks)
-    if "jaxtape" in frameworks:
-        out["jaxtape"] = _tape_mlp(jaxtape, size)
-    if wants(frameworks, "tensorflow"):
-        out["TF eager"] = _tape_mlp(fw.tensorflow(), size)
-    if "jax" in frameworks:
-        out["JAX eager"] = _jax_mlp(size)
-    if wants(frameworks, "torch"):
-        out["PyTorch eager"] = _torch_mlp(size)
-    return out
+def _builder(tape, jax_, torch_):
+    """A workload's build function from its per-framework step makers."""
+    def build(size, frameworks):
+        import jaxtape
+        out = unavailable(frameworks)
+        if "jaxtape" in frameworks:
+            out["jaxtape"] = tape(jaxtape, size)
+        if wants(frameworks, "tensorflow"):
+            out["TF eager"] = tape(fw.tensorflow(), size)
+        if "jax" in frameworks:
+            out["JAX eager"] = jax_(size)
+        if wants(frameworks, "torch"):
+            out["PyTorch eager"] = torch_(size)
+        return out
+    return build
+
+
+build_new_batch = _builder(_tape_mlp, _jax_mlp, _torch_mlp)
 
 
 # -- structures drawn from a set larger than the compiled-program cache --------
@@ -267,18 +273,7 @@ def _torch_loop(size):
     return step
 
 
-def build_varlen(size, frameworks):
-    import jaxtape
-    out = unavailable(frameworks)
-    if "jaxtape" in frameworks:
-        out["jaxtape"] = _tape_loop(jaxtape, size)
-    if wants(frameworks, "tensorflow"):
-        out["TF eager"] = _tape_loop(fw.tensorflow(), size)
-    if "jax" in frameworks:
-        out["JAX eager"] = _jax_loop(size)
-    if wants(frameworks, "torch"):
-        out["PyTorch eager"] = _torch_loop(size)
-    return out
+build_varlen = _builder(_tape_loop, _jax_loop, _torch_loop)
 
 
 # -- the first gradient of a fresh process ----------------------------------------
