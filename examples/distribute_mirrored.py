@@ -83,6 +83,8 @@ for epoch, step in enumerate([distributed_step, compiled_step, compiled_step]):
           show(losses))
 
 print("scale:", show(scale.numpy()))
+print("scale is a", type(scale).__name__, "with", len(scale.values), "components on",
+      sorted({v.device.split("/")[-1] for v in scale.values}))
 print("output kernel:", show(model.layers[1].kernel.numpy().ravel()))
 print("optimizer iterations:", int(optimizer.iterations.numpy()))
 

@@ -22,7 +22,7 @@ def eager_and_function(fn):
 
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 4)
-strategy = tf.distribute.MirroredStrategy()
+strategy = tf.distribute.MirroredStrategy(cross_device_ops=tf.distribute.ReductionToOneDevice())
 out = {"replicas": strategy.num_replicas_in_sync}
 
 
@@ -34,7 +34,8 @@ def local(value):
 out["splits"] = {}
 for n, b in [(16, 10), (7, 3), (13, 8), (9, 5), (11, 12)]:
     ds = tf.data.Dataset.range(n).batch(b)
-    out["splits"][f"{n}/{b}"] = [local(x) for x in strategy.experimental_distribute_dataset(ds)]
+    options = tf.distribute.InputOptions(experimental_fetch_to_device=True)
+    out["splits"][f"{n}/{b}"] = [local(x) for x in strategy.experimental_distribute_dataset(ds, options)]
 
 # Uneven per-replica batches through strategy.run (no collective).
 ds = tf.data.Dataset.from_tensor_slices(np.arange(20.0, dtype="float32").reshape(10, 2)).batch(10)
@@ -77,6 +78,57 @@ with strategy.scope():
 out["outside"] = [tf.distribute.has_strategy(), tf.distribute.in_cross_replica_context(),
                   tf.distribute.get_replica_context() is None]
 out["mirrored"] = local(strategy.run(lambda: v * 2.0))
+
+# MirroredVariable: a tf.Variable with one component per replica (in jaxtape,
+# views of its one replicated array); a cross-replica assign updates them all.
+with strategy.scope():
+    mv = tf.Variable([1.0, 2.0], name="mv")
+    with strategy.extended.colocate_vars_with(mv):
+        co = tf.Variable(0.0)
+mv.assign([5.0, 6.0])
+out["mirrored_variable"] = {
+    "type": [type(mv).__name__, type(co).__name__], "repr": repr(mv), "str": str(mv),
+    "isinstance": [isinstance(mv, tf.Variable), isinstance(mv, tf.distribute.DistributedValues)],
+    "values": [repr(c) for c in mv.values],
+    "local_results": [repr(c) for c in strategy.experimental_local_results(mv)],
+    "devices": [mv.device, co.device] + [c.device for c in mv.values],
+    "gather": np.asarray(strategy.gather(mv, axis=0)).tolist(),
+    "run": [f(strategy.run(lambda: mv * 1.0)) for f in (repr, str)],
+    "add": np.asarray(mv + 1.0).tolist(),
+}
+if JAXTAPE:
+    shards = {s.device: s.data.unsafe_buffer_pointer() for s in mv.jax().addressable_shards}
+    out["views"] = [shards[c._device] == c.jax().unsafe_buffer_pointer() for c in mv.values]
+
+# Distributed values and datasets from functions; the public classes.
+contexts = []
+
+
+def dataset_fn(ctx):
+    contexts.append([ctx.num_input_pipelines, ctx.input_pipeline_id, ctx.num_replicas_in_sync,
+                     ctx.get_per_replica_batch_size(8)])
+    return tf.data.Dataset.range(16).batch(ctx.get_per_replica_batch_size(8))
+
+
+out["from_function"] = [local(x) for x in strategy.distribute_datasets_from_function(dataset_fn)]
+out["input_context"] = contexts
+try:
+    tf.distribute.InputContext(1, 0, 4).get_per_replica_batch_size(10)
+except ValueError as e:
+    out["per_replica_error"] = str(e)
+pr = strategy.experimental_distribute_values_from_function(
+    lambda ctx: tf.constant([ctx.replica_id_in_sync_group * 1.0, ctx.num_replicas_in_sync * 1.0]))
+out["values_from_function"] = [local(pr), np.asarray(strategy.reduce("MEAN", pr, axis=None)).tolist(),
+                               np.asarray(strategy.reduce("SUM", pr, axis=0)).tolist(),
+                               np.asarray(strategy.gather(pr, axis=0)).tolist()]
+ds = strategy.experimental_distribute_dataset(tf.data.Dataset.range(4).batch(4))
+out["isinstance"] = [isinstance(strategy, tf.distribute.Strategy),
+                     isinstance(strategy.extended, tf.distribute.StrategyExtended),
+                     isinstance(ds, tf.distribute.DistributedDataset),
+                     isinstance(iter(ds), tf.distribute.DistributedIterator),
+                     isinstance(pr, tf.distribute.DistributedValues),
+                     isinstance(tf.distribute.get_strategy(), tf.distribute.Strategy),
+                     tf.distribute.get_strategy().num_replicas_in_sync]
 
 
 def uneven_training(strategy):
@@ -194,4 +246,36 @@ kernel = model.layers[0].kernel
 spread = len(kernel.value.sharding.device_set) if JAXTAPE else len(kernel.value.values)
 out["fit"] = {"loss": history.history["loss"], "kernel": np.asarray(kernel.numpy()).ravel().tolist(),
               "kernel_devices": spread}
+
+# A custom loop with a Keras optimizer: apply_gradients sums the replicas' gradients;
+# 16 rows in batches of 6 (the last splits 1, 1, 1, 1; the others 2, 2, 2, 0).
+rng = np.random.default_rng(5)
+kx = rng.normal(size=(16, 3)).astype("float32")
+ky = kx @ np.array([[1.0], [2.0], [-1.0]], "float32")
+with strategy.scope():
+    model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(1, kernel_initializer="ones")])
+    optimizer = tf.keras.optimizers.SGD(0.1)
+replica_calls = []
+
+
+def keras_step(inputs):
+    replica_calls.append(1)
+    xb, yb = inputs
+    with tf.GradientTape() as tape:
+        loss = tf.nn.compute_average_loss(tf.reduce_sum((model(xb) - yb) ** 2, axis=1), global_batch_size=6)
+    grads = tape.gradient(loss, model.trainable_variables)
+    optimizer.apply_gradients(zip(grads, model.trainable_variables))
+    return loss
+
+
+keras_train = tf.function(lambda b: strategy.reduce("SUM", strategy.run(keras_step, args=(b,)), axis=None))
+kds = strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensor_slices((kx, ky)).batch(6))
+out["keras_loop"] = {"loss": [float(keras_train(b)) for _ in range(2) for b in kds],
+                     "w": [np.asarray(w.numpy()).ravel().tolist() for w in model.trainable_variables]}
+if JAXTAPE:  # one SPMD program per batch shape: the even step's body traced once for 4 replicas
+    even = next(iter(strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensor_slices((kx, ky)).batch(8))))
+    replica_calls.clear()
+    for _ in range(3):
+        keras_train(even)
+    out["spmd_traces"] = len(replica_calls)
 print(json.dumps(out))

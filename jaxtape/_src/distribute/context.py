@@ -51,8 +51,8 @@ _default = []
 def default_strategy():
     if not _default:
         # cycle: strategy imports this module for the stack
-        from jaxtape._src.distribute.strategy import DefaultStrategy
-        _default.append(DefaultStrategy())
+        from jaxtape._src.distribute.strategy import _DefaultDistributionStrategy
+        _default.append(_DefaultDistributionStrategy())
     return _default[0]
 
 

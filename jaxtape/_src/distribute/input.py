@@ -6,7 +6,11 @@ so a batch of 10 on 4 replicas splits 3, 3, 3, 1 and a partial last batch of
 case) they are laid out as one array sharded on the replica axis (each device
 gets its rows, nothing is copied per device by hand); otherwise each replica
 keeps its own array. Several processes split the same global batch: each lays
-out the rows of its own replicas.
+out the rows of its own replicas; when the pieces differ in shape, no SPMD
+program can take them (each process's program would differ), so every process
+keeps every replica's piece, replicated on the mesh, and runs every replica
+of that step (spmd.run_uneven): the processes compute the same thing and stay
+in step without exchanging anything.
 """
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ import jax
 import numpy as np
 
 from jaxtape._src.data.iterator import Optional
-from jaxtape._src.distribute.values import PerReplica
+from jaxtape._src.distribute.values import PerReplica, replica_indices
 from jaxtape._src.framework.errors import OutOfRangeError
 from jaxtape._src.framework import nest
 from jaxtape._src.framework.exports import export
@@ -29,23 +33,22 @@ def split_rows(n_rows, replicas):
     return [(min(r * per, n_rows), min((r + 1) * per, n_rows)) for r in range(replicas)]
 
 
-def _global_index(strategy):
-    """Positions of this process's replicas among all of them."""
-    return [strategy._devices.index(d) for d in strategy._local_devices]
-
-
 def distribute_element(strategy, element):
     """One dataset element (a nest of tensors) as a nest of PerReplica values."""
     replicas = strategy.num_replicas_in_sync
-    mine = _global_index(strategy)
+    mine = replica_indices(strategy)
 
     def leaf(t):
         array = np.asarray(t._value if isinstance(t, Tensor) else t)
         rows = split_rows(array.shape[0], replicas)
+        if len(mine) < replicas and len({stop - start for start, stop in rows}) > 1:
+            return PerReplica(strategy, values=tuple(
+                Tensor(strategy._replicate(array[start:stop])) for start, stop in rows))
         return PerReplica.from_replica_arrays(strategy, [array[slice(*rows[r])] for r in mine])
     return nest.map_structure(leaf, element)
 
 
+@export("distribute.DistributedIterator")
 class DistributedIterator:
     def __init__(self, strategy, iterator):
         self._strategy, self._iterator = strategy, iterator
@@ -96,6 +99,18 @@ class DistributedDataset:
         return state
 
 
+@export("distribute.InputOptions")
+class InputOptions:
+    """Accepted by the dataset distributors; batches are laid out on the mesh either way."""
+
+    def __init__(self, experimental_fetch_to_device=None, experimental_replication_mode=None,
+                 experimental_place_dataset_on_device=False, experimental_per_replica_buffer_size=1):
+        self.experimental_fetch_to_device = experimental_fetch_to_device
+        self.experimental_replication_mode = experimental_replication_mode
+        self.experimental_place_dataset_on_device = experimental_place_dataset_on_device
+        self.experimental_per_replica_buffer_size = experimental_per_replica_buffer_size
+
+
 @export("distribute.InputContext")
 class InputContext:
     """What a dataset function learns about its input pipeline (one per process)."""
@@ -108,7 +123,7 @@ class InputContext:
     def get_per_replica_batch_size(self, global_batch_size):
         if global_batch_size % self.num_replicas_in_sync != 0:
             raise ValueError(f"The `global_batch_size` {global_batch_size} is not divisible by "
-                             f"`num_replicas_in_sync` {self.num_replicas_in_sync}")
+                             f"`num_replicas_in_sync` {self.num_replicas_in_sync} ")  # TF's, space included
         return global_batch_size // self.num_replicas_in_sync
 
     def __repr__(self):

@@ -113,11 +113,14 @@ def run_traced(strategy, fn, args, kwargs):
 
 def run_uneven(strategy, fn, args, kwargs):
     """Replicas whose inputs differ in shape: each runs `fn` on its own values in
-    its own thread, meeting the others at collectives (threads.py)."""
+    its own thread, meeting the others at collectives (threads.py). Across
+    processes every process runs every replica, on the whole batch each holds
+    (input.py), so all reach the same values with no exchange."""
     flat, treedef = tree_util.tree_flatten((args, kwargs), is_leaf=_is_leaf)
+    n = strategy.num_replicas_in_sync
 
     def replica(r, rendezvous):
-        leaves = [leaf._local_results()[r] if isinstance(leaf, PerReplica) else leaf for leaf in flat]
+        leaves = [leaf.replica_value(r) if isinstance(leaf, PerReplica) else leaf for leaf in flat]
         a, kw = tree_util.tree_unflatten(treedef, leaves)
         context.push(strategy, context.ReplicaContext(strategy, replica_id=r, rendezvous=rendezvous))
         try:
@@ -125,11 +128,15 @@ def run_uneven(strategy, fn, args, kwargs):
         finally:
             context.pop()
 
-    if len(strategy._local_devices) != strategy.num_replicas_in_sync:
+    if any(isinstance(leaf, PerReplica) and len(
+            leaf._values if leaf._values is not None else leaf._local_results()) != n for leaf in flat):
+        # Only this process's replicas' values (distribute_datasets_from_function):
+        # the others' shapes, and so the program, are not known here.
         raise NotImplementedInJaxtape(
-            "jaxtape does not implement batches that do not divide by the replicas across "
-            "several processes: batch with drop_remainder=True")
-    results = threads.run_threads(strategy.num_replicas_in_sync, replica)
+            "jaxtape does not implement per-replica values whose shapes differ across several "
+            "processes unless every process holds them all (experimental_distribute_dataset "
+            "does; distribute_datasets_from_function does not: batch with drop_remainder=True)")
+    results = threads.run_threads(n, replica)
     first_flat, out_tree = flatten_with_tree(results[0])
     columns = zip(*[flatten_with_tree(res)[0] for res in results])
     leaves = []

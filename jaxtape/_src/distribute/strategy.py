@@ -22,7 +22,7 @@ from jaxtape._src.compile.function import Function
 from jaxtape._src.config import devices as tf_devices
 from jaxtape._src.distribute import context, keras_hook, spmd
 from jaxtape._src.distribute.reduce_op import ReduceOp, as_reduce_op
-from jaxtape._src.distribute.values import PerReplica
+from jaxtape._src.distribute.values import DistributedValues, MirroredVariable, PerReplica
 from jaxtape._src.framework import nest, variables
 from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.exports import export
@@ -52,6 +52,7 @@ def tf_device_name(device, task=0, job="localhost"):
     return f"/job:{job}/replica:0/task:{task}/device:{kind}:{index}"
 
 
+@export("distribute.StrategyExtended")
 class Extended:
     """`strategy.extended`: the device lists TF exposes there."""
 
@@ -78,8 +79,9 @@ class Extended:
     def variable_created_in_scope(self, v):
         """Whether `v` was created in this strategy's scope (laid out on its mesh)."""
         s = self._strategy()
-        value = getattr(v, "_value", None)
-        return isinstance(s, DefaultStrategy) or getattr(value, "sharding", None) == s._replicated
+        if isinstance(s, _DefaultDistributionStrategy) or getattr(v, "_strategy", None) is s:
+            return True
+        return getattr(getattr(v, "_value", None), "sharding", None) == s._replicated
 
     def call_for_each_replica(self, fn, args=(), kwargs=None):
         return self._strategy().run(fn, args, kwargs)
@@ -92,6 +94,11 @@ class Extended:
 
     def batch_reduce_to(self, reduce_op, value_destination_pairs, options=None):
         return [self.reduce_to(reduce_op, v, d) for v, d in value_destination_pairs]
+
+    @contextlib.contextmanager
+    def colocate_vars_with(self, colocate_with_variable):
+        """Variables created inside are laid out as every mirrored one already is."""
+        yield
 
     def update(self, var, fn, args=(), kwargs=None, group=True):
         """`fn(var, *args)` in cross-replica context: the one update of a mirrored variable."""
@@ -106,8 +113,11 @@ class MultiProcess:
     """Marks strategies whose replicas span several processes (between-graph in TF)."""
 
 
+@export("distribute.Strategy")
 class Strategy:
     """What every strategy shares; `devices` is the mesh's order of replicas."""
+
+    _variable_class = MirroredVariable  # what `tf.Variable(...)` makes in the scope
 
     def __init__(self, devices):
         self._devices = list(devices)
@@ -160,10 +170,12 @@ class Strategy:
         keras_hook.install_if_loaded()
         context.push(self, None)
         variables.creation_layouts.append(self._replicate)
+        variables.creation_classes.append(self._variable_class)
         try:
             with keras_hook.strategy_scope(self):
                 yield self
         finally:
+            variables.creation_classes.pop()
             variables.creation_layouts.pop()
             context.pop()
 
@@ -192,7 +204,7 @@ class Strategy:
 
     # -- cross-replica -----------------------------------------------------------
     def experimental_local_results(self, value):
-        if isinstance(value, PerReplica):
+        if isinstance(value, DistributedValues):
             return value._local_results()
         return (value,)
 
@@ -217,9 +229,9 @@ class Strategy:
             parts = [v._value for v in value._values]
             if axis is None:
                 total = sum(parts[1:], parts[0])
-                return Tensor(total / len(parts) if op is ReduceOp.MEAN else total)
+                return self._to_local(total / len(parts) if op is ReduceOp.MEAN else total)
             joined = jnp.concatenate(parts, axis=axis)
-            return Tensor(jnp.mean(joined, axis) if op is ReduceOp.MEAN else jnp.sum(joined, axis))
+            return self._to_local(jnp.mean(joined, axis) if op is ReduceOp.MEAN else jnp.sum(joined, axis))
         if isinstance(value, PerReplica):
             return self._to_local(_reduce_stacked(op, value._stacked._value, axis, self._replicated))
         t = value if isinstance(value, Tensor) else convert_to_tensor(value)
@@ -233,10 +245,12 @@ class Strategy:
     def gather(self, value, axis):
         """The replicas' values concatenated along `axis`."""
         def one(v):
+            if isinstance(v, MirroredVariable):  # each replica's copy, as TF's
+                return Tensor(jnp.concatenate([v.value()._value] * self.num_replicas_in_sync, axis))
             if not isinstance(v, PerReplica):
                 return v if isinstance(v, Tensor) else convert_to_tensor(v)
             if v._values is not None:
-                return Tensor(jnp.concatenate([x._value for x in v._values], axis=axis))
+                return self._to_local(jnp.concatenate([x._value for x in v._values], axis=axis))
             return self._to_local(_gather_stacked(v._stacked._value, axis, self._replicated))
         return one(value) if isinstance(value, PerReplica) else nest.map_structure(one, value)
 
@@ -300,6 +314,28 @@ def _gather_stacked(array, axis, sharding):
     return _jit_replicated(gather, sharding)(array)
 
 
+@export("distribute.CrossDeviceOps")
+class CrossDeviceOps:
+    """TF's choice of all-reduce algorithm: accepted; XLA's collectives do the reduction."""
+
+
+@export("distribute.HierarchicalCopyAllReduce")
+class HierarchicalCopyAllReduce(CrossDeviceOps):
+    def __init__(self, num_packs=1):
+        self.num_packs = num_packs
+
+
+@export("distribute.NcclAllReduce")
+class NcclAllReduce(HierarchicalCopyAllReduce):
+    pass
+
+
+@export("distribute.ReductionToOneDevice")
+class ReductionToOneDevice(CrossDeviceOps):
+    def __init__(self, reduce_to_device=None, accumulation_fn=None):
+        self.reduce_to_device, self.accumulation_fn = reduce_to_device, accumulation_fn
+
+
 @export("distribute.MirroredStrategy")
 class MirroredStrategy(Strategy):
     def __init__(self, devices=None, cross_device_ops=None):
@@ -316,6 +352,8 @@ class MirroredStrategy(Strategy):
 
 @export("distribute.OneDeviceStrategy")
 class OneDeviceStrategy(Strategy):
+    _variable_class = variables.Variable  # TF's are plain variables here
+
     def __init__(self, device):
         super().__init__([resolve_device(device)])
 
@@ -332,7 +370,7 @@ class TPUStrategy(Strategy):
         super().__init__(jax.devices("tpu"))
 
 
-class DefaultStrategy(Strategy):
+class _DefaultDistributionStrategy(Strategy):
     """The strategy outside any scope: one replica on the default device, no mesh work."""
 
     def __init__(self):

@@ -9,7 +9,7 @@ Keras's lazy builds stay as deterministic as a single thread): at a
 collective a replica leaves its value and hands the turn on; the last one
 to arrive combines the values once, and every replica resumes with the
 result. A `tf.function` trace around `strategy.run` is joined by every
-thread (JAX's trace and jaxtape's capture scope are per thread).
+thread (JAX's trace, jaxtape's capture scope and tape stack are per thread).
 
 Each replica reads and writes variables through its own `capture.Scope`
 layered on the caller's, so one replica's update is not seen by the others
@@ -166,7 +166,7 @@ def run_threads(n, replica_body):
     rendezvous = Rendezvous(n)
     outer = rendezvous.outer = capture.active_scope()
     trace, axis_env = jax_core.trace_ctx.trace, jax_core.trace_ctx.axis_env
-    tracing = local.tracing
+    tracing, tapes, accumulators = local.tracing, local.tapes, local.accumulators
     scopes = [ReplicaScope(outer) for _ in range(n)]
     results = [None] * n
 
@@ -174,7 +174,10 @@ def run_threads(n, replica_body):
         def body():
             jax_core.trace_ctx.set_trace(trace)
             jax_core.trace_ctx.set_axis_env(axis_env)
+            # The caller's recording state too (a trace's own tape): this thread
+            # records as the caller would, so a gradient inside takes the traced path.
             local.tracing = tracing
+            local.tapes, local.accumulators = list(tapes), list(accumulators)
             with capture.tracing_scope(scopes[r]):
                 results[r] = replica_body(r, rendezvous)
         rendezvous.run(r, body)

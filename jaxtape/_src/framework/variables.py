@@ -43,6 +43,8 @@ _unique = itertools.count()
 # While a tf.distribute strategy's scope is active, its layout for new variables'
 # arrays (replicated on its devices: TF's mirrored variables); innermost last.
 creation_layouts: list = []
+# ... and the class `tf.Variable(...)` makes there (TF's MirroredVariable).
+creation_classes: list = []
 # Jitted updates take JAX's C++ dispatch path, a few µs cheaper than `+`/`-`.
 _add = jax.jit(operator.add)
 _sub = jax.jit(operator.sub)
@@ -52,6 +54,11 @@ class Variable:
     """A mutable tensor; trainable reads inside a tape are watched."""
 
     __array_priority__ = 100
+
+    def __new__(cls, *args, **kwargs):
+        if creation_classes and cls is Variable:
+            cls = creation_classes[-1]
+        return object.__new__(cls)
 
     def __init__(self, initial_value=None, trainable=None, validate_shape=True,
                  caching_device=None, name=None, variable_def=None, dtype=None,
