@@ -161,8 +161,9 @@ def markdown(results, mem, info, options) -> str:
                 "Resident set size (psutil). 'holding tape' is the growth while a persistent "
                 "tape holds the recorded ops of `y = y * c` on a 16-element and on a 1024-element "
                 "(4 KB) float32 tensor; the "
-                "Python heap figures are tracemalloc's (jaxtape only). Each framework is "
-                "measured in a fresh interpreter, so both start from the same clean heap.", "",
+                "Python heap figures are tracemalloc's (jaxtape only). Each tape is "
+                "measured in its own fresh interpreter, so every one starts from the same "
+                "clean heap.", "",
                 md_table(TAPE_HEADER, mem_rows[0]), "",
                 "Eager training loop (jaxtape): the MLP step above at 32-64-64-10, batch 32, after 20 "
                 "warm-up steps.", "",

@@ -37,4 +37,8 @@ from jaxtape import numpy  # noqa: E402
 
 __all__ = [*_tf_names, "op", "numpy"]
 
-del _sys, _jax, _allocator, _build, _tf_names, _alias
+# What the import left lives as long as the process: out of the collector's full passes (collector.py).
+from jaxtape._src.framework import collector as _collector  # noqa: E402
+_collector.freeze_import_time_objects()
+
+del _sys, _jax, _allocator, _build, _tf_names, _alias, _collector

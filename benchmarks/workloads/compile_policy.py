@@ -12,7 +12,8 @@ recurring structures, varied lengths, a fresh process.
   length is drawn from 50-561 every call (variable-length sequences).
 * first_gradient: the first tape gradient of a fresh process, one process
   per sample (timed inside it, from the first op to the gradient's values,
-  import excluded; the import is timed beside it).
+  import excluded; the import is timed beside it). `fresh_samples` is the
+  machinery of every fresh-process workload (see also first_steps).
 
 Every implementation's k-th call meets the same k-th shape or structure.
 """
@@ -309,13 +310,32 @@ print(json.dumps({"import": t1 - t0, "first": t3 - t2}))
 """
 
 
-def _fresh_samples(framework, samples, env):
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def fresh_env(tmp, framework):
+    """The environment of a fresh-process sample of `framework`. jaxtape's
+    bytecode goes to `tmp`: the default environment here may forbid writing
+    it, and then every import would compile jaxtape's sources where an
+    installed TF or torch reads its .pyc (`fresh_samples` discards a first
+    run, which writes it)."""
+    env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS="0", TF_CPP_MIN_LOG_LEVEL="3")
+    if framework == "jaxtape":
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = os.path.join(tmp, "pyc")
+    return env
+
+
+def fresh_samples(script, args, samples, env):
+    """`samples` runs of `script` (its last line of output is JSON) in fresh
+    interpreters, after one discarded run: that run fills the bytecode cache
+    and, where it is on, jaxtape's compilation cache (a user's second run)."""
     out = []
-    for _ in range(samples):
-        run = subprocess.run([sys.executable, "-c", _FRESH, framework], env=env,
+    for _ in range(samples + 1):
+        run = subprocess.run([sys.executable, "-c", script, *args], env=env, cwd=ROOT,
                              capture_output=True, text=True, check=True)
         out.append(json.loads(run.stdout.strip().splitlines()[-1]))
-    return out
+    return out[1:]
 
 
 def _stats(xs):
@@ -347,20 +367,17 @@ def build_first_gradient(size, frameworks):
         return _in_process(size, frameworks)
     samples = 5
     out = unavailable(frameworks)
-    env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS="0", TF_CPP_MIN_LOG_LEVEL="3")
     runs = {}
-    with tempfile.TemporaryDirectory() as cache:
+    with tempfile.TemporaryDirectory() as tmp:
         if "jaxtape" in frameworks:
-            # The persistent compilation cache of a user's second run (the first
-            # sample fills it) and with the cache off (every run a first run).
-            runs["jaxtape"] = _fresh_samples("jaxtape", samples + 1,
-                                             dict(env, XDG_CACHE_HOME=cache))[1:]
-            runs["jaxtape, compilation cache off"] = _fresh_samples(
-                "jaxtape", samples, dict(env, JAXTAPE_COMPILATION_CACHE="0"))
+            env = fresh_env(tmp, "jaxtape")
+            runs["jaxtape"] = fresh_samples(_FRESH, ["jaxtape"], samples, dict(env, XDG_CACHE_HOME=tmp))
+            runs["jaxtape, compilation cache off"] = fresh_samples(
+                _FRESH, ["jaxtape"], samples, dict(env, JAXTAPE_COMPILATION_CACHE="0"))
         if wants(frameworks, "tensorflow"):
-            runs["TF eager"] = _fresh_samples("tensorflow", samples, env)
+            runs["TF eager"] = fresh_samples(_FRESH, ["tensorflow"], samples, fresh_env(tmp, "tf"))
         if wants(frameworks, "torch"):
-            runs["PyTorch eager"] = _fresh_samples("torch", samples, env)
+            runs["PyTorch eager"] = fresh_samples(_FRESH, ["torch"], samples, fresh_env(tmp, "torch"))
     for name, rs in runs.items():
         out[name] = _stats([r["first"] for r in rs])
         out[name + ": import"] = _stats([r["import"] for r in rs])
@@ -390,6 +407,10 @@ FIRST_GRADIENT = Workload(
     "first_gradient", "first gradient in a fresh process (tiny MLP; one process per sample)",
     build_first_gradient,
     targets=(Ratio("first gradient in a fresh process <= 2x TF eager", "jaxtape", "TF eager", 2.0),),
-    note="Timed inside each process from the first op to the gradient's values; the "
-         "': import' rows are the import before it. 'jaxtape' runs with its persistent "
-         "compilation cache filled by an earlier process (a user's second run).")
+    note="Timed inside each process from the first op (the variable's creation) to the "
+         "gradient's values, import excluded for every framework; the ': import' rows are "
+         "the import before it. Each framework's first process is discarded: for jaxtape it "
+         "writes the bytecode (an installed TF has its .pyc) and, for 'jaxtape', its "
+         "persistent compilation cache (a user's second run); the '..., compilation cache off' rows "
+         "compile everything. JAX sets up its CPU client and MLIR on the first op, where "
+         "TF does it in its import.")

@@ -29,6 +29,9 @@ def policy(monkeypatch):
     monkeypatch.setattr(backward, "_compiled", backward.LRU())
     monkeypatch.setattr(backward, "_shape_kinds", backward.LRU("stats_size"))
     monkeypatch.setitem(backward.config, "quick_plan_after", None)
+    monkeypatch.setitem(backward.config, "first_whole", False)
+    monkeypatch.setattr(backward, "_known_kernels", set())
+    monkeypatch.setattr(backward, "_runs", itertools.count())
     monkeypatch.setattr(backward, "_learn_compile_cost", lambda plan, s: None)
     monkeypatch.setitem(backward._cost, "scale", 1.0)
     monkeypatch.setitem(backward.config, "compile_s", 3.0)
@@ -36,16 +39,23 @@ def policy(monkeypatch):
     return compiles
 
 
-def _chain_grad(ops, n=2):
-    """The gradient of a chain of multiplies (True) and adds (False) on an n-vector."""
+def _chain_grad(ops, n=2, prims=None):
+    """The gradient of a chain of multiplies (True) and adds (False) on an
+    n-vector; `prims`: (multiply, add) primitives instead of TF's ops."""
     x = tf.constant(np.linspace(0.5, 1.5, n).astype(np.float32))
+    mul, add = prims or (lambda a, b: a * b, lambda a, b: a + b)
     with tf.GradientTape() as tape:
         tape.watch(x)
         y = x
         for is_mul in ops:
-            y = y * 1.5 if is_mul else y + 0.25
+            y = mul(y, tf.constant(np.float32(1.5))) if is_mul else add(y, tf.constant(np.float32(0.25)))
         y = tf.reduce_sum(y)
     return tape.gradient(y, x).numpy()
+
+
+def _fresh_arithmetic():
+    """A multiply and an add no other test has compiled for any shape."""
+    return Primitive(lambda a, b: a * b, "ProbeMul"), Primitive(lambda a, b: a + b, "ProbeAdd")
 
 
 def test_compiles_once_step_by_step_has_cost_what_compiling_would(policy):
@@ -73,13 +83,27 @@ def test_a_structure_meeting_new_shapes_compiles_whole_in_the_quick_tier(policy,
     monkeypatch.setitem(backward.config, "quick_plan_after", 2)
     monkeypatch.setitem(backward.config, "promote_after", 3)
     monkeypatch.setitem(tiers.config, "quick", {"xla_backend_optimization_level": 0})
-    ops = (True, False, True)
+    ops, prims = (True, False, True), _fresh_arithmetic()
     for n in range(2, 6):  # shapes 1-2 step by step, then one quick program per shape
-        np.testing.assert_allclose(_chain_grad(ops, n), [2.25] * n)
+        np.testing.assert_allclose(_chain_grad(ops, n, prims), [2.25] * n)
     assert len(policy) == 2
     for _ in range(3):  # a shape that comes back: its quick program, then the full tier
-        np.testing.assert_allclose(_chain_grad(ops, 5), [2.25] * 5)
+        np.testing.assert_allclose(_chain_grad(ops, 5, prims), [2.25] * 5)
     assert len(policy) == 3
+
+
+def test_no_quick_program_for_a_structure_met_again_among_many(policy, monkeypatch):
+    monkeypatch.setitem(backward.config, "quick_plan_after", 2)
+    monkeypatch.setitem(tiers.config, "quick", {"xla_backend_optimization_level": 0})
+    prims = _fresh_arithmetic()
+    sequences = [tuple(bool(i >> b & 1) for b in range(5)) for i in range(32)]
+    for n in (2, 3, 4):  # the same op sequences on one size after another
+        for ops in sequences:
+            _chain_grad(ops, n, prims)
+    assert policy == []  # each sequence is 1/32 of the plans: its kernels are already there
+    for n in (2, 3, 4):  # one sequence meeting new sizes call after call: its third is quick
+        _chain_grad((True,) * 6, n, prims)
+    assert len(policy) == 1
 
 
 def test_more_recurring_structures_than_the_cache_do_not_thrash(policy, monkeypatch):
@@ -91,6 +115,35 @@ def test_more_recurring_structures_than_the_cache_do_not_thrash(policy, monkeypa
     # Recompiling an evicted structure needs twice the step time each time:
     # a few compiles each, not one per sighting after the first few.
     assert 3 <= len(policy) <= 3 * 5
+
+
+def test_a_first_sighting_with_new_kernels_compiles_whole_once(policy, monkeypatch):
+    monkeypatch.setitem(backward.config, "first_whole", True)
+    np.testing.assert_allclose(_chain_grad((True, False, True)), [2.25, 2.25])
+    assert len(policy) == 1  # Mul, AddV2, Sum VJPs all new: one program, not three kernels
+    for ops in ((False, True, True), (True, True, False, False)):  # known kernels: step by step
+        np.testing.assert_allclose(_chain_grad(ops), [2.25, 2.25])
+    assert len(policy) == 1
+    monkeypatch.setitem(backward.config, "compile_s_per_step", 10.0)  # a plan too big to pay
+    x = tf.constant(np.float32(0.5))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.exp(tf.sin(x))
+    np.testing.assert_allclose(tape.gradient(y, x).numpy(), np.exp(np.sin(0.5)) * np.cos(0.5),
+                               rtol=1e-6)
+    assert len(policy) == 1
+
+
+def test_compile_by_only_for_structures_that_recur_densely(policy):
+    backward.config["compile_s"] = 1e6  # step time never repays: only `compile_by` compiles
+    structures = [(True,) * k for k in range(1, 21)]  # each is 1/20 of the plans run
+    for _ in range(backward.config["compile_by"] + 1):
+        for ops in structures:
+            _chain_grad(ops)
+    assert policy == []
+    for _ in range(backward.config["compile_by"]):  # the same one every call: a training loop
+        _chain_grad((False,) * 3)
+    assert len(policy) == 1
 
 
 def _fresh_kernel():
@@ -119,6 +172,36 @@ def test_kernels_meeting_new_shapes_move_to_the_quick_tier_and_back(monkeypatch)
     for _ in range(20):  # one shape over a whole window: back to the plain jit
         prim(x, x)
     assert not isinstance(prim._fwd[()], tiers.Varying)
+
+
+def test_a_varying_kernel_compiles_no_shape_twice(monkeypatch):
+    monkeypatch.setitem(tiers.config, "varying_after", 3)
+    monkeypatch.setitem(tiers.config, "quick", {"xla_backend_optimization_level": 0})
+    compiles = []
+
+    def listen(event, _, **kw):
+        if event.endswith("backend_compile_duration"):
+            compiles.append(event)
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    try:
+        _check_varying_compiles(compiles)
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listen)
+
+
+def _check_varying_compiles(compiles):
+    prim = _fresh_kernel()
+    arrays = [np.ones(n, np.float32) for n in range(1, 6)]
+    for a in arrays[:3]:  # the third shape makes it `Varying`
+        prim(a, a)
+    assert isinstance(prim._fwd[()], tiers.Varying)
+    before = len(compiles)
+    for _ in range(3):  # shapes the plain jit compiled, then a small one seen thrice: no compile
+        for a in arrays[:3]:
+            prim(a, a)
+    prim(arrays[4], arrays[4])  # a new shape: one quick compile
+    prim(arrays[4], arrays[4])  # small: the quick code serves its next sightings
+    assert len(compiles) - before == 1
 
 
 def test_no_quick_tier_when_switched_off(monkeypatch):

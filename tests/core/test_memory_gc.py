@@ -1,9 +1,15 @@
 """What a tape costs the process: its objects are freed by reference counting
 (no cycles for the garbage collector to find), it holds a bounded number of
-objects and bytes per recorded op, and large buffers are reused rather than
-unmapped and page-faulted back in (glibc, see framework/allocator.py)."""
+objects and bytes per recorded op, the collector's full passes do not walk
+the objects imports left (framework/collector.py), and large buffers are
+reused rather than unmapped and page-faulted back in (glibc, see
+framework/allocator.py)."""
 import gc
+import os
 import resource
+import subprocess
+import sys
+import textwrap
 import tracemalloc
 import weakref
 
@@ -94,11 +100,65 @@ def test_objects_and_bytes_per_recorded_op_are_bounded():
     (tape, y), taped_objects, taped_bytes = measure(True)
     _, kept_objects, kept_bytes = measure(False)
     # Beyond the output array and its Tensor (what the list keeps too), a
-    # recorded op keeps two objects the collector tracks: its node and the
-    # node's argument tuple; and about 250 bytes (node, tuples, id set).
-    assert taped_objects - kept_objects <= 2.05, (taped_objects, kept_objects)
-    assert taped_bytes - kept_bytes <= 400, (taped_bytes, kept_bytes)
+    # recorded op keeps one object the collector tracks, its node (one flat
+    # tuple), and about 160 bytes (the node, its id in the followed set).
+    assert taped_objects - kept_objects <= 1.05, (taped_objects, kept_objects)
+    assert taped_bytes - kept_bytes <= 200, (taped_bytes, kept_bytes)
     np.testing.assert_allclose(tape.gradient(y, x).numpy(), np.full(16, 1.0001 ** ops), rtol=1e-4)
+
+
+_FULL_PASSES = textwrap.dedent("""
+    import gc
+    import numpy as np
+    import jaxtape as tf
+    from jaxtape._src.framework import collector
+
+    def collectable():
+        # What a full pass walks: every tracked object outside the permanent generation.
+        return sum(len(gc.get_objects(g)) for g in range(3))
+
+    walked = []
+    def on_pass(phase, info):
+        if phase == "start" and info["generation"] == 2:
+            walked.append(collectable())
+
+    x, m = tf.constant(np.float32(1.5)), tf.constant(np.float32(1.0001))
+    def step(ops=5000):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = x
+            for _ in range(ops):
+                y = y * m
+            held = collectable()
+        tape.gradient(y, x)
+        return held
+
+    step(10)
+    gc.callbacks.append(on_pass)
+    held = max(step(), step())
+    gc.callbacks.remove(on_pass)
+    n_frozen = gc.get_freeze_count()
+    gc.unfreeze()  # what the same tape's passes walk without the freeze
+    print(collector.frozen, n_frozen, held, step(), max(walked, default=0))
+""")
+
+
+def test_full_collections_walk_the_tape_not_the_imports():
+    # A fresh process holding jaxtape alone, as a program does (this one also
+    # holds whatever other tests imported after jaxtape).
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    env.pop("JAXTAPE_GC_FREEZE", None)
+    out = subprocess.run([sys.executable, "-c", _FULL_PASSES], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    frozen, (n_frozen, held, unfrozen, walked) = out[0] == "True", map(int, out[1:])
+    ops = 5000
+    assert frozen and n_frozen > 50_000, out  # JAX's and jaxtape's import-time objects
+    # With a 5000-op tape alive, a full pass walks the tape (its nodes, the
+    # tensors and arrays they keep: 3 objects an op) and ~9,000 others; so do
+    # the passes the two calls met, if any (plus the backward plan's objects).
+    # Unfrozen, the imports' ~100,000 objects are walked again by every pass.
+    assert held < 5 * ops + 5_000 and walked < 8 * ops, out
+    assert unfrozen > held + 50_000, out
 
 
 @pytest.mark.skipif(not allocator.applied,

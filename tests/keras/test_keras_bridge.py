@@ -150,11 +150,14 @@ def test_plain_import_keras_under_the_runner_is_the_bridged_keras(tmp_path):
     assert out.strip() == "jax True [[[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]], [1.0, 1.0]]"
 
 
-def test_traced_step_has_plain_keras_jax_convolutions_and_nested_tapes_still_work():
+def test_steps_have_plain_keras_jax_convolutions_and_nested_tapes_still_work():
     """Inside tf.function a layer call keeps its pullback: the compiled CNN step
     holds as many convolutions as JAX's own autodiff of Keras's stateless call
-    (no forward re-run in the backward), while nested tapes and a tape outside
-    the function give what the eager (TF-tested) path gives."""
+    (no forward re-run in the backward). Eagerly the call keeps its residuals:
+    the compiled backward holds only the backward's convolutions, and gives what
+    the step-by-step and recorded (recomputing) backward passes give. Nested
+    tapes and a tape outside the function give what the eager (TF-tested) path
+    gives."""
     pytest.importorskip("keras")
     out = run("""
         import re, jax, numpy as np
@@ -190,6 +193,22 @@ def test_traced_step_has_plain_keras_jax_convolutions_and_nested_tapes_still_wor
         theirs = convs(jax.jit(jax.grad(plain)).lower(*values).compile().as_text())
         print("convolutions", ours, theirs)
 
+        from jaxtape._src.tape import backward
+        forward = convs(jax.jit(plain).lower(*values).compile().as_text())
+        grads = {}
+        for force in ("compiled", "steps", "recorded"):
+            backward.config["force"] = force
+            with tf.GradientTape() as tape:
+                loss = loss_fn(ys, model(xs, training=True))
+            grads[force] = [g.numpy() for g in tape.gradient(loss, model.trainable_variables)]
+        backward.config["force"] = None
+        (key, program), = [(k, p) for k, p in backward._compiled.items()]
+        spec = lambda avals: [jax.ShapeDtypeStruct(s, d) for s, d in avals]
+        eager = convs(program.lower(spec(key[1]), spec(key[2])).compile().as_text())
+        print("eager backward convolutions", eager, theirs - forward, forward)
+        print("eager same", all(np.allclose(a, b, rtol=1e-5, atol=1e-6) for other in ("steps", "recorded")
+                                for a, b in zip(grads["compiled"], grads[other])))
+
         def penalty(x):
             with tf.GradientTape() as outer:
                 with tf.GradientTape() as inner:
@@ -214,4 +233,7 @@ def test_traced_step_has_plain_keras_jax_convolutions_and_nested_tapes_still_wor
         """)
     convolutions = re.search(r"convolutions (\d+) (\d+)", out).groups()
     assert convolutions[0] == convolutions[1], out
+    eager, backward_only, forward = re.search(r"eager backward convolutions (\d+) (\d+) (\d+)", out).groups()
+    assert eager == backward_only and int(forward) > 0, out
+    assert "eager same True" in out, out
     assert "penalty True" in out and "input gradient True" in out, out

@@ -30,7 +30,6 @@ import weakref
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.extend.core import Literal
 
 from jaxtape._src.framework import nest
 from jaxtape._src.framework.convert import convert_to_tensor
@@ -99,6 +98,8 @@ def _uses(jaxpr, name):
 
 def _tangent_dependent(jaxpr, n_primals):
     """Per output of a JVP's jaxpr, whether it depends on the tangent inputs at all."""
+    # Here, not at module level: jax.extend imports Pallas, ~0.1 s of `import jaxtape`.
+    from jax.extend.core import Literal  # noqa: PLC0415
     dependent = set(jaxpr.invars[n_primals:])
     for eqn in jaxpr.eqns:  # equations come in dependency order
         if any(not isinstance(v, Literal) and v in dependent for v in eqn.invars):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import collections
 
 import jax
-from jax.extend import backend as jax_backend
 
 from jaxtape._src.config import devices
 from jaxtape._src.framework.exports import export, export_value
@@ -35,6 +34,8 @@ def set_logical_device_configuration(device, logical_devices):
         if len(devices.jax_devices()["CPU"]) != wanted:
             if jax.live_arrays():
                 raise RuntimeError("Virtual devices cannot be modified after being initialized")
+            # Here, not at module level: jax.extend imports Pallas, ~0.1 s of `import jaxtape`.
+            from jax.extend import backend as jax_backend  # noqa: PLC0415
             jax_backend.clear_backends()
             jax.config.update("jax_num_cpu_devices", wanted)
     _configured[device] = logical_devices

@@ -6,7 +6,9 @@ tensors; its body is Keras's own `Layer.__call__` under a `StatelessScope`
 mapping each variable to its input; its outputs are the call's results, the
 new non-trainable values (written back to the variables afterwards) and the
 `add_loss`/regularization losses (what `layer.losses` then returns). The
-VJP comes from JAX like any op's, so nested tapes and higher orders work.
+VJP comes from JAX like any op's, so nested tapes and higher orders work;
+eagerly the op keeps residuals (`SAVED`), so an eager step's backward does
+not run the model's forward again.
 Layer calls nested inside it are plain Keras code inside that one trace.
 Keras's call is traced once per call signature: the op's forward and VJP
 replay that program. Inside `tf.function` the variables' reads and writes
@@ -71,7 +73,9 @@ class _LayerOp:
         self.facts = {}
         self.last_out = None  # (out_tree, n_out), set by every run of the body
         body = functools.partial(_body, self)
-        self.prims = {jit: Primitive(body, f"keras_{layer.name}", multiple_results=True, jit=jit)
+        # Kept residuals (see `_analyse`) need a jitted forward.
+        self.prims = {jit: Primitive(body, f"keras_{layer.name}", multiple_results=True, jit=jit,
+                                     keep_residuals=jit and SAVED)
                       for jit in (True, False)}
         for prim in self.prims.values():
             prim.jax_derivatives = True
@@ -79,6 +83,14 @@ class _LayerOp:
 
 
 _ops = weakref.WeakKeyDictionary()
+
+# What an eager call's node keeps for its backward: the outputs of matmuls and
+# convolutions; the elementwise ops between them (BatchNorm, activations,
+# pooling masks) are recomputed inside the backward, where XLA fuses them.
+# Keeping everything JAX's linearization keeps wrote ~20 MB per step for the
+# benchmark CNN (masks, normalized copies) and made its forward 30-50% slower,
+# undoing most of what not re-running the convolutions saves (measured).
+SAVED = jax.checkpoint_policies.dots_saveable
 
 
 def _op_for(layer) -> _LayerOp:
@@ -148,7 +160,10 @@ def _analyse(op, static, values, n_train, n_nontrain) -> _Facts:
         def program(*arrays):
             return tuple(jax.core.eval_jaxpr(closed.jaxpr, closed.consts, *arrays))
 
-        replay = Primitive(program, op.prims[True].name, multiple_results=True)
+        # It keeps residuals: a model's backward would otherwise run its
+        # forward again (convolutions twice per eager step).
+        replay = Primitive(program, op.prims[True].name, multiple_results=True,
+                           keep_residuals=SAVED)
         replay.jax_derivatives = True
         return _Facts(replay, tuple(used), out_tree, n_out, True)
     return _Facts(op.prims[True], tuple(used), out_tree, n_out, False)

@@ -5,7 +5,10 @@
   as under TF), applied statelessly in one jitted call per set of variables
   and written back.
 * `Loss.__call__` and the loss functions of `tf.keras.losses`: one recorded
-  op each, so a loss is differentiable on the tape.
+  op each, so a loss is differentiable on the tape. They do not keep their
+  residuals (`Primitive(keep_residuals=True)`): that would trace Keras's loss
+  code once instead of twice, but compiling the residual-returning forward
+  costs the first step more than the second trace (measured).
 * `Metric.update_state` / `result` / `reset_state`: Keras's stateful code on
   the arrays; `result` returns a jaxtape tensor, as TF returns a `tf.Tensor`.
 Losses and metrics run with TF's float32 defaults (see `common.float32_defaults`).

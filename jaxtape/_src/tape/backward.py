@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import itertools
 import operator
 import time
 from typing import NamedTuple
@@ -35,10 +36,16 @@ from jaxtape._src.tape.primitive import TRAINABLE, Primitive
 # and shapes have been seen `compile_after` times, and not before running it
 # step by step has cost as much time as compiling it is predicted to cost
 # (`compile_s` + `compile_s_per_step` per step, scaled by what compiles have
-# really cost so far), or at the latest at the `compile_by`th sighting: the
+# really cost so far), or at the latest at the `compile_by`th sighting if it
+# has been at least `dense` of the plans run since its first sighting: the
 # time measured is the steps' dispatch, not what fusing them whole saves in
-# compute, so a structure that keeps recurring is compiled anyway. Never
-# above `compile_max_steps` steps (a 10,000-op
+# compute, so a structure that keeps recurring is compiled anyway (one among
+# hundreds that each come back rarely is not: its compile would not be
+# repaid). A first sighting whose VJP kernels are mostly new to the process
+# (its first gradient, a training loop's first step) compiles whole at once
+# when `compile_s` per new kernel is at least the whole plan's predicted
+# compile: one compile instead of one per kernel (`first_whole`: False,
+# never). Never above `compile_max_steps` steps (a 10,000-op
 # tape stays step by step). `cache_size` bounds the compiled programs and
 # `stats_size` the structures whose cost is tracked (a hash and three numbers
 # each). A structure met with more than `quick_plan_after` shape signatures
@@ -50,7 +57,8 @@ from jaxtape._src.tape.primitive import TRAINABLE, Primitive
 # primitive even with no tape to record it).
 config = {"compile_after": 2, "compile_max_steps": 2000, "cache_size": 256, "force": None,
           "stats_size": 16384, "compile_s": 0.02, "compile_s_per_step": 0.0005,
-          "compile_by": 8, "quick_plan_after": 2, "promote_after": 8}
+          "compile_by": 8, "dense": 1 / 16, "first_whole": True,
+          "quick_plan_after": 2, "promote_after": 8}
 
 _add = jax.jit(operator.add)
 
@@ -210,8 +218,17 @@ def _call_recorded(prim, skey, static, mask, args, cts):
 
 
 def call_traced(prim, skey, static, mask, args, cts):
+    """A step inside a program that may be differentiated again (recorded, a
+    jacobian): the VJP from the inputs, not kept residuals (see `KeptResiduals`)."""
+    vjp = prim.recompute_vjp(skey, static, mask)
     if prim.jax_derivatives:
-        return dependence.with_discrete_dependence(prim.raw_vjp(skey, static, mask), *args, *cts)
+        return dependence.with_discrete_dependence(vjp, *args, *cts)
+    return vjp(*args, *cts)
+
+
+def _call_compiled(prim, skey, static, mask, args, cts):
+    """A step inside an eager whole-plan program, never differentiated: kept
+    residuals are used."""
     return prim.raw_vjp(skey, static, mask)(*args, *cts)
 
 
@@ -237,9 +254,10 @@ class LRU(collections.OrderedDict):
 class Stats:
     """What running one (structure, shapes) step by step has cost so far."""
 
-    __slots__ = ("sightings", "timed", "best_s", "compiles")
+    __slots__ = ("sightings", "timed", "best_s", "compiles", "first")
 
-    def __init__(self):
+    def __init__(self, first):
+        self.first = first  # `_runs` at the first sighting: how densely it recurs
         self.sightings = 0
         self.timed = 0  # step-by-step runs timed: all but the first
         # The fastest of them: a run that compiled kernels (a new shape's
@@ -257,11 +275,12 @@ class Stats:
 # plans' costs.
 _stats = LRU("stats_size")
 _compiled = LRU()
-_shape_kinds = LRU("stats_size")  # structure hash -> how many shape signatures it met
+_shape_kinds = LRU("stats_size")  # structure hash -> (shape signatures met, `_runs` at the first)
 # Measured compile time / predicted, averaged: corrects the prior in `config`
 # to this machine and this kind of plan.
 _cost = {"scale": 1.0}
 _clock = time.perf_counter  # a fake clock in tests makes the policy deterministic
+_runs = itertools.count()  # plans run eagerly that could compile: the recurrence clock
 
 
 def predicted_compile_s(plan):
@@ -276,8 +295,8 @@ def _learn_compile_cost(plan, seconds):
 
 def shapes_of(values):
     """The shapes and dtypes a compiled program depends on besides the structure."""
-    try:
-        return tuple([(v.shape, v.dtype) for v in values])
+    try:  # `aval` rather than the `shape`/`dtype` properties: no Python call per value
+        return tuple([(v.aval.shape, v.aval.dtype) for v in values])
     except AttributeError:  # a raw Python value among them
         return tuple([(getattr(v, "shape", None), getattr(v, "dtype", type(v))) for v in values])
 
@@ -287,7 +306,7 @@ def _compile(plan, options=None):
 
     def program(values, seeds):
         return run_plan(steps, n_cts, tslots, sslots, values, seeds,
-                        call_traced, operator.add, zeros_array)
+                        _call_compiled, operator.add, zeros_array)
 
     return jax.jit(program, compiler_options=options) if options else jax.jit(program)
 
@@ -308,7 +327,31 @@ def _quick_then_full(plan, key, options):
 
 
 def compilable(plan):
-    return len(plan.steps) <= config["compile_max_steps"] and all(step.prim.jit for step in plan.steps)
+    # A list, not a generator: one call, where a generator resumes once per step.
+    return len(plan.steps) <= config["compile_max_steps"] and all([s.prim.jit for s in plan.steps])
+
+
+# Hashes of (primitive id, static key, mask) of the VJP kernels plans have
+# needed: hashes, so that primitives made on the fly are not kept alive; a
+# collision (or a reused id) only makes a first sighting run step by step.
+_known_kernels = set()
+
+
+def _mostly_new_kernels(plan):
+    """Whether compiling `plan` whole costs less than compiling the VJP
+    kernels it needs that no plan has needed before (a process's first
+    gradient, a training loop's first step); they count as known from now
+    on, so the next plan that needs them compiles them step by step."""
+    known = _known_kernels
+    if len(known) > config["stats_size"]:
+        known.clear()
+    new = 0
+    for step in plan.steps:
+        k = hash((id(step.prim), step.skey, step.mask))
+        if k not in known:
+            known.add(k)
+            new += 1
+    return new > 1 and new * _cost["scale"] * config["compile_s"] >= predicted_compile_s(plan)
 
 
 def run(plan, seeds, recorded):
@@ -340,7 +383,8 @@ def run_eager(plan, seeds, force=None):
     would each compile for every new shape anyway, so one quick-tier
     compile of the whole plan replaces them.
     """
-    values = [v._value if isinstance(v, Tensor) else v for v in plan.values]
+    # `type(v) is Tensor` first: no call for the common case.
+    values = [v._value if type(v) is Tensor or isinstance(v, Tensor) else v for v in plan.values]
     stats = None
     if force != "steps" and compilable(plan):
         key = (plan.key, shapes_of(values), shapes_of(seeds))
@@ -348,13 +392,19 @@ def run_eager(plan, seeds, force=None):
         if program is not None:
             return program(values, list(seeds))
         h = hash(key)
-        stats = _stats.pop(h, None) or Stats()
-        _stats.touch(h, stats)
+        run = next(_runs)
+        stats = _stats.pop(h, None) or Stats(run)
+        _stats[h] = stats  # most recent last (see LRU.touch), bounded below
+        if len(_stats) > config["stats_size"]:
+            _stats.popitem(last=False)
         stats.sightings += 1
+        n = stats.sightings
         backoff = 2 ** stats.compiles
-        if force == "compiled" or (stats.sightings >= config["compile_after"] and (
+        if force == "compiled" or (n >= config["compile_after"] and (
                 stats.step_s() >= predicted_compile_s(plan) * backoff
-                or stats.sightings >= config["compile_by"] * backoff)):
+                or (n >= config["compile_by"] * backoff
+                    and n >= (run - stats.first + 1) * config["dense"]))) or (
+                n == 1 and config["first_whole"] and _mostly_new_kernels(plan)):
             stats.compiles += 1
             program = _compiled.touch(key, _compile(plan))
             start = _clock()
@@ -367,10 +417,15 @@ def run_eager(plan, seeds, force=None):
                 # A structure that keeps meeting new shapes (a new batch size every
                 # call): one quick compile of the whole plan costs less than
                 # compiling each of its kernels for the new shapes.
+                # Only while it recurs densely (`dense`): one met again among
+                # many others (the same op sequences run on several tensor
+                # sizes in turn) finds its kernels compiled for the new
+                # shapes by those others, and would compile on every call.
                 h = hash(plan.key)
-                kinds = (_shape_kinds.pop(h, None) or 0) + 1
-                _shape_kinds.touch(h, kinds)
-                if kinds > config["quick_plan_after"]:
+                kinds, first = _shape_kinds.pop(h, None) or (0, run)
+                kinds += 1
+                _shape_kinds.touch(h, (kinds, first))
+                if kinds > config["quick_plan_after"] and kinds >= (run - first + 1) * config["dense"]:
                     program = _compiled.touch(key, _quick_then_full(plan, key, options))
                     return program(values, list(seeds))
             stats = None  # the first run pays kernel compiles a repeat will not

@@ -18,6 +18,7 @@ import enum
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.messages import dtype_mismatch, incompatible_shapes
@@ -180,5 +181,6 @@ def _ones(shape, dtype):
     hit = _ones_cache.get(dtype)
     if hit is None:
         with jax.ensure_compile_time_eval():  # inside a trace too: a cached tracer would leak
-            hit = _ones_cache[dtype] = jnp.ones((), dtype)
+            # device_put: no XLA compile per dtype, as `jnp.ones` pays.
+            hit = _ones_cache[dtype] = jax.device_put(np.ones((), dtype))
     return hit

@@ -9,12 +9,17 @@ the node keeps the inputs, and the backward pass asks JAX for the vector-
 Jacobian product of `fn` at those inputs (see `vjp_kernel`). Because the VJP
 of a primitive is itself a JAX function, it is wrapped as a primitive too
 (`vjp_primitive`), which is how a gradient computed under an outer tape gets
-recorded by it: higher-order derivatives need no extra machinery.
+recorded by it: higher-order derivatives need no extra machinery. An op
+made with `keep_residuals` instead runs `jax.vjp` once in its forward and its
+node keeps the pullback's residuals (`KeptResiduals`), for ops whose forward
+is too costly to run twice.
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
+import operator
+import types
+from typing import NamedTuple
 
 import jax
 import numpy as np
@@ -52,21 +57,42 @@ def static_key(static: dict) -> tuple:
         return tuple((k, _freeze(v)) for k, v in static.items())
 
 
-@dataclasses.dataclass(slots=True, eq=False)
-class Node:
+class Node(tuple):
     """One recorded application: what the backward pass needs, no more.
 
     `args` keeps the input tensors (their arrays are the saved primals);
     outputs are kept only by id, so a tape never holds its results alive.
     out_avals: (shape, dtype) per output of a multi-output op, else None.
+
+    One flat tuple `(prim, skey, static, out_avals, out_id, *args)`, read
+    through C-level getters: a long tape's nodes are what the garbage
+    collector walks and what a persistent tape holds. A dataclass with
+    separate `args` and `out_ids` tuples (and each op's fresh empty `static`
+    dict) was two tracked objects and ~250 bytes per op; this is one, ~100
+    bytes. Compared by identity, as the dataclass was.
     """
 
-    prim: Primitive
-    skey: tuple
-    static: object
-    args: tuple
-    out_ids: tuple
-    out_avals: tuple | None
+    __slots__ = ()
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
+    prim = property(operator.itemgetter(0))
+    skey = property(operator.itemgetter(1))
+    static = property(operator.itemgetter(2))
+    out_avals = property(operator.itemgetter(3))
+    out_ids = property(operator.itemgetter(slice(4, 5)))
+    args = property(operator.itemgetter(slice(5, None)))
+
+
+class MultiNode(Node):
+    """A multi-output op's node: `out_id` is the tuple of its output ids."""
+
+    __slots__ = ()
+    out_ids = property(operator.itemgetter(4))
+
+
+# The `static` of every node recorded without static arguments (read-only).
+NO_STATIC = types.MappingProxyType({})
 
 
 class Primitive:
@@ -87,13 +113,30 @@ class Primitive:
     # their second order, which TF's ReluGradGrad gives as zeros, not None.
     jax_derivatives = False
 
-    def __init__(self, fn, name=None, *, multiple_results=False, differentiable=True, jit=True):
+    def __init__(self, fn, name=None, *, multiple_results=False, differentiable=True, jit=True,
+                 keep_residuals=False):
         self.fn = fn
         self.name = name or getattr(fn, "__name__", "op")
         self.multiple_results = multiple_results
         self.differentiable = differentiable
         self.jit = jit
+        # Recorded eagerly, the forward runs as `jax.vjp` once and the node keeps
+        # the pullback's residuals (see `KeptResiduals`), so the backward does
+        # not run the forward again. It pays for ops whose forward is costly
+        # next to their backward's own work: a whole Keras model call, and it
+        # would for convolutions, matmuls of large operands, a `tf.function`
+        # called eagerly under a tape, scans. Not the default: the residuals
+        # are extra outputs held until the tape is done (for `x * y` they are
+        # the inputs again; for `tanh` an extra array), and the backward of a
+        # small elementwise op costs no more to recompute than to read back.
+        # `keep_residuals` may be a `jax.checkpoint` policy choosing which
+        # values the residuals hold (the rest is recomputed in the backward);
+        # True keeps all JAX's linearization keeps.
+        self.keep_residuals = bool(keep_residuals)
+        self._save_policy = None if keep_residuals is True else keep_residuals or None
+        self._kept = None
         self._fwd = {}
+        self._fwd_keeping = {}
         self._kernels = {}
         self._vjp_prims = {}
         self.jvp_cache = {}  # filled by autodiff.forward: its JVP kernels, per key
@@ -112,6 +155,10 @@ class Primitive:
         return tiers.jit(fn, self._fwd, skey, self.name)
 
     def __call__(self, *args, **static):
+        if self.keep_residuals and local.tapes:
+            diff = _followed(args)
+            if diff and self.differentiable and self.jit and not local.tracing:
+                return self._call_keeping(args, static, diff)
         skey = static_key(static) if static else ()
         fwd = self._fwd.get(skey)
         if fwd is None:
@@ -141,7 +188,48 @@ class Primitive:
             forward_hook(self, static, args, result)
         return result
 
+    def _call_keeping(self, args, static, diff):
+        """The forward as `jax.vjp` in the followed inputs `diff`; one node
+        keeps the pullback's residuals (as extra, unfollowed arguments)."""
+        skey = static_key(static) if static else ()
+        key = (skey, diff)
+        fwd = self._fwd_keeping.get(key)
+        if fwd is None:
+            fn = functools.partial(self.fn, **static) if static else self.fn
+
+            def forward(*arrays):
+                def of_diff(*d):
+                    full = list(arrays)
+                    for i, v in zip(diff, d):
+                        full[i] = v
+                    return fn(*full)
+                saved = of_diff if self._save_policy is None else jax.checkpoint(
+                    of_diff, policy=self._save_policy)
+                return jax.vjp(saved, *[arrays[i] for i in diff])  # the pullback is a pytree
+
+            forward.__name__ = f"{self.name}_forward"
+            fwd = tiers.jit(forward, self._fwd_keeping, key, forward.__name__)
+        out, pull = fwd(*[a._value if type(a) is Tensor else a for a in args])
+        leaves, treedef = jax.tree_util.tree_flatten(pull)
+        if self.multiple_results:
+            result = outs = tuple([Tensor(o) for o in out])
+        else:
+            result = Tensor(out)
+            outs = (result,)
+        if self._kept is None:
+            self._kept = KeptResiduals(self)
+        kept = Kept(static, diff, treedef, len(args), len(leaves))
+        record(self._kept, (skey, diff, treedef, len(args)), kept, (*args, *leaves), outs)
+        if local.accumulators and forward_hook is not None:
+            forward_hook(self, static, args, result)
+        return result
+
     # -- backward -----------------------------------------------------------
+    def recompute_vjp(self, skey, static, mask):
+        """`raw_vjp` from the inputs alone: what a backward pass that is itself
+        differentiated (recorded, or inside a jacobian program) must use."""
+        return self.raw_vjp(skey, static, mask)
+
     def raw_vjp(self, skey, static, mask):
         """A JAX function `(*args, *cotangents) -> grads of the masked args`."""
         fn = functools.partial(self.fn, **static) if static else self.fn
@@ -187,6 +275,64 @@ class Primitive:
         return prim
 
 
+class Kept(NamedTuple):
+    """A residual-keeping node's static argument. Its args are the op's `n_args`
+    inputs followed by the `n_leaves` leaves of the pullback (`treedef`)."""
+
+    static: dict
+    diff: tuple      # the inputs the pullback differentiates
+    treedef: object
+    n_args: int
+    n_leaves: int
+
+
+class KeptResiduals(Primitive):
+    """What a `keep_residuals` op records: its VJP applies the saved pullback
+    (one jitted call of linear ops). An input followed only after the call
+    (not in `diff`), or a backward pass recorded by an outer tape, takes the
+    op's own VJP from the inputs instead: the residuals are constants to JAX,
+    so a pullback differentiated again would lose the second order."""
+
+    def __init__(self, base):
+        super().__init__(base.fn, f"{base.name}_kept", multiple_results=base.multiple_results)
+        self.base = base
+        self.jax_derivatives = base.jax_derivatives
+
+    def raw_vjp(self, skey, kept, mask):
+        n, n_leaves = kept.n_args, kept.n_leaves
+        wanted = [i for i, m in enumerate(mask[:n]) if m]
+        if not set(wanted) <= set(kept.diff):
+            return self.recompute_vjp(skey, kept, mask)
+        multiple = self.multiple_results
+
+        def vjp(*args_and_cts):
+            pull = jax.tree_util.tree_unflatten(kept.treedef, args_and_cts[n:n + n_leaves])
+            cts = args_and_cts[n + n_leaves:]
+            by_input = dict(zip(kept.diff, pull(tuple(cts) if multiple else cts[0])))
+            return tuple([by_input[i] for i in wanted])
+
+        vjp.__name__ = f"{self.base.name}_vjp_kept"
+        return vjp
+
+    def recompute_vjp(self, skey, kept, mask):
+        n, n_leaves = kept.n_args, kept.n_leaves
+        vjp = self.base.raw_vjp(skey[0], kept.static, mask[:n])
+        return lambda *a: vjp(*a[:n], *a[n + n_leaves:])
+
+    def vjp_primitive(self, skey, kept, mask):
+        n, n_leaves = kept.n_args, kept.n_leaves
+        prim = self.base.vjp_primitive(skey[0], kept.static, mask[:n])
+        return lambda *a: prim(*a[:n], *a[n + n_leaves:])
+
+
+def _followed(args) -> tuple:
+    """Positions of the float tensors among `args` that an active tape follows."""
+    tapes = local.tapes
+    return tuple(i for i, a in enumerate(args)
+                 if type(a) is Tensor and a._value.dtype in TRAINABLE
+                 and any(a._id in t.ids for t in tapes))
+
+
 def record(prim, skey, static, args, outs):
     """Appends one node to every active recorder that follows an input (see
     `stack.Recorder`); the node is shared, built on the first such recorder."""
@@ -201,11 +347,12 @@ def record(prim, skey, static, args, outs):
         if node is None:
             if len(outs) == 1:
                 out = outs[0]
-                node = Node(prim, skey, static, args, (out._id,), None)
+                node = Node((prim, skey, static or NO_STATIC, None, out._id, *args))
                 follow = (out._id,) if out._value.dtype in TRAINABLE else ()
             else:
-                node = Node(prim, skey, static, args, tuple([o._id for o in outs]),
-                            tuple([(o._value.shape, o._value.dtype) for o in outs]))
+                node = MultiNode((prim, skey, static or NO_STATIC,
+                                  tuple([(o._value.shape, o._value.dtype) for o in outs]),
+                                  tuple([o._id for o in outs]), *args))
                 follow = [o._id for o in outs if o._value.dtype in TRAINABLE]
         tape.nodes.append(node)
         ids.update(follow)

@@ -14,8 +14,12 @@ So a kernel starts as a plain `jax.jit` (the C++ fast path, no Python on
 the hot path). It counts its own traces (one per new shape, at trace time,
 so counting costs a steady call nothing); after `config["varying_after"]`
 of them it is replaced in its owner's table by a `Varying` dispatcher,
-which compiles a shape's first sighting in the quick tier and its second
-in the full tier (a recurring shape gets the fast code). A dispatcher
+which compiles a shape's first sighting in the quick tier and its
+`promote_at`th in the full tier (a recurring shape gets the fast code; on
+small tensors the quick code is about as fast, so a training loop whose
+update meets a dozen shapes does not compile each twice in its first
+steps), or its second when an argument is large (`big` elements), where
+the quick code costs more than the compile soon. A dispatcher
 that sees few new shapes over a window of calls gives the table back to
 the plain jit. The two tiers compute the same function; results can differ
 in the last bit (the full tier contracts multiply-adds).
@@ -23,6 +27,7 @@ in the last bit (the full tier contracts multiply-adds).
 from __future__ import annotations
 
 import functools
+import math
 
 import jax
 
@@ -31,6 +36,8 @@ config = {
     "window": 64,         # calls over which a `Varying` kernel measures its new-shape rate
     "steady_below": 1 / 8,  # new-shape rate under which it goes back to the plain jit
     "max_shapes": 4096,   # shapes a `Varying` kernel remembers (then it forgets them all)
+    "promote_at": 8,      # sighting of a shape at which it compiles in the full tier
+    "big": 1 << 18,       # elements of an argument above which that is the second sighting
     "quick": "auto",      # compile options of the quick tier; "auto": by backend; None: off
 }
 
@@ -53,14 +60,20 @@ def _shape_key(args):
     return tuple([(getattr(a, "shape", None), getattr(a, "dtype", type(a))) for a in args])
 
 
+def _big(key):
+    limit = config["big"]
+    return any(s is not None and math.prod(s) >= limit for s, _ in key)
+
+
 class Varying:
     """A kernel that meets new shapes often: first sightings in the quick tier."""
 
     __slots__ = ("full", "quick", "table", "key", "traces", "seen", "calls", "new")
 
-    def __init__(self, full, quick, table, key, traces):
+    def __init__(self, full, quick, table, key, traces, compiled=()):
         self.full, self.quick, self.table, self.key, self.traces = full, quick, table, key, traces
-        self.seen = {}
+        # Shapes the plain jit compiled already go to it: no quick compile for them.
+        self.seen = dict.fromkeys(compiled, config["promote_at"])
         self.calls = self.new = 0
 
     def __call__(self, *args):
@@ -75,7 +88,9 @@ class Varying:
             self.new += 1
         if self.calls >= config["window"]:
             self._review()
-        return self.quick(*args) if n == 0 else self.full(*args)
+        if n == 0 or (n + 1 < config["promote_at"] and not _big(k)):
+            return self.quick(*args)
+        return self.full(*args)
 
     def _review(self):
         if self.new < self.calls * config["steady_below"]:
@@ -90,17 +105,23 @@ def jit(fn, table, key, name=None):
     """`jax.jit(fn)`, stored as `table[key]`, that hands its slot to a
     `Varying` dispatcher once it has traced `config["varying_after"]` shapes."""
     traces = [0]
+    traced = set()  # shape keys the plain jit has compiled: a `Varying` starts from them
     full = None
 
     def counted(*args):
         traces[0] += 1
+        if len(traced) >= config["max_shapes"]:
+            traced.clear()
+        traced.add(_shape_key(args))
         if traces[0] >= config["varying_after"] and table.get(key) is full:
             options = quick_options()
             if options is not None:
-                table[key] = Varying(full, jax.jit(fn, compiler_options=options), table, key, traces)
+                table[key] = Varying(full, jax.jit(fn, compiler_options=options), table, key,
+                                     traces, traced)
         return fn(*args)
 
     counted.__name__ = name or getattr(fn, "__name__", "kernel")
     full = jax.jit(counted)
     table[key] = full
     return full
+
