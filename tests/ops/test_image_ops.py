@@ -58,6 +58,19 @@ def test_values():
     check(lambda tf, x: tf.image.per_image_standardization(tf.ones([2, 2, 1]) * x[0, 0, 0]), IMG)
 
 
+def test_hsv():
+    """TF's HSV kernels: grey, black and two-way ties included (values); the
+    RGBToHSV gradient away from ties; hue turned both ways past the wheel's ends;
+    saturation scaled past 1 (clamped); uint8 images through float32."""
+    x = IMG[0].copy()
+    x[0, :4] = [[0.5, 0.5, 0.5], [0.2, 0.7, 0.7], [0., 0., 0.], [0.9, 0.1, 0.9]]
+    check(lambda tf, a: (tf.image.rgb_to_hsv(a), tf.image.hsv_to_rgb(a), tf.image.adjust_hue(a, -0.7),
+                         tf.image.adjust_hue(a, 0.9), tf.image.adjust_saturation(a, 2.5)),
+          x, grad=False, atol=1e-5)
+    check(lambda tf, a: tf.image.rgb_to_hsv(a), IMG[1], rtol=1e-4, atol=1e-5)
+    check(lambda tf, a: (tf.image.adjust_hue(a, 0.3), tf.image.adjust_saturation(a, 0.4),
+                         tf.image.adjust_brightness(a, 0.4)), U8, grad=False)
+
 def test_random_flips_are_flips_and_seeded():
     x = jt.constant(IMG)
     jt.random.set_seed(3)

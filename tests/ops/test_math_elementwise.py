@@ -186,3 +186,14 @@ def test_add_n_and_polyval():
     check(lambda tf, a, b: (tf.add_n([a, b, a]), tf.add_n([a]), tf.math.accumulate_n([a, b]),
                             tf.math.polyval([a, b, 2.], a), tf.math.polyval([], a),
                             tf.math.polyval([1, 2], tf.constant(3))), X, X * 2)
+
+
+def test_saturate_cast():
+    """Clamped to the range the two dtypes share (float32's int32 max nudged down
+    as TF's), complex parts clamped apiece; the clamp's gradient passes in range."""
+    from difftest import same_values
+    big = np.array([-1e10, -3., 0.4, 2.6, 300., 1e10, np.inf, -np.inf], np.float32)
+    same_values(lambda tf: [tf.dtypes.saturate_cast(tf.constant(big), d) for d in ("uint8", "int32", "float16")]
+                + [tf.saturate_cast(tf.constant([300, -5]), tf.uint8),
+                   tf.saturate_cast(tf.constant([1e40 + 3e40j, 5 - 1e40j], tf.complex128), tf.complex64)])
+    check(lambda tf, a: tf.saturate_cast(a * 1e5, tf.float16), X)

@@ -74,6 +74,14 @@ def test_integer_shift_and_frame():
                       tf.signal.frame(tf.range(10), 3, 4, pad_end=True, pad_value=-1)))
 
 
+def test_dct_and_idct():
+    """All four types, truncated and zero-padded by `n`, orthonormal, inverses; with gradients."""
+    check(lambda tf, x: [tf.signal.dct(x, type=k, n=n) for k in (1, 2, 3, 4) for n in (None, 7)]
+          + [tf.signal.idct(x, type=k) for k in (1, 2, 3, 4)]
+          + [f(x, type=k, n=3, norm="ortho") for f in (tf.signal.dct, tf.signal.idct) for k in (2, 3, 4)],
+          X, rtol=1e-4, atol=1e-4)
+    check(lambda tf, x: [tf.signal.dct(x, type=k) for k in (1, 2, 3, 4)], X64, rtol=1e-9, atol=1e-9)
+
 def test_windows():
     check(lambda tf: [tf.signal.hann_window(n, periodic=p) for n in (0, 1, 4, 5) for p in (True, False)]
           + [tf.signal.hamming_window(n, periodic=p, dtype=tf.float64) for n in (1, 4, 5) for p in (True, False)])

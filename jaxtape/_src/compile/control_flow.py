@@ -20,10 +20,11 @@ import numpy as np
 from jax import lax, tree_util
 
 from jaxtape._src.compile import capture, closure
+from jaxtape._src.compile.signature import TensorSpec
 from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.errors import invalid_argument
 from jaxtape._src.framework.exports import export
-from jaxtape._src.framework.nest import flatten_with_tree, is_leaf
+from jaxtape._src.framework.nest import assert_same_structure, flatten_with_tree, is_leaf
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.framework.variables import Variable
 from jaxtape._src.framework.tracing import is_traced
@@ -210,6 +211,16 @@ def _same_structure(a, b):
         else tree_util.tree_structure(a, is_leaf=is_leaf) == tree_util.tree_structure(b, is_leaf=is_leaf)
 
 
+def _structure_error(structure, loop_vars):
+    """TF's error for a body that changed the loop's structure: its first
+    structure is the loop variables' TensorSpecs."""
+    specs = tree_util.tree_map(lambda x: x if x is None else TensorSpec.from_tensor(
+        convert_to_tensor(x)), structure, is_leaf=is_leaf)
+    assert_same_structure(specs, loop_vars)
+    raise ValueError("The two structures don't have the same nested structure.\n\n"
+                     f"First structure: {specs}\n\nSecond structure: {loop_vars}")
+
+
 def _eager_while(cond_fn, body_fn, loop_vars, maximum_iterations):
     if maximum_iterations is not None:
         limit = int(convert_to_tensor(maximum_iterations))
@@ -221,8 +232,7 @@ def _eager_while(cond_fn, body_fn, loop_vars, maximum_iterations):
     while cond_fn(*loop_vars):
         loop_vars = body_fn(*loop_vars)
         if not _same_structure(structure, list(loop_vars)):
-            raise ValueError("The two structures don't have the same nested structure.\n\n"
-                             f"First structure: {structure}\n\nSecond structure: {list(loop_vars)}")
+            _structure_error(structure, list(loop_vars))
     loop_vars = tree_util.tree_map(lambda x: x if x is None else convert_to_tensor(x),
                                    loop_vars, is_leaf=is_leaf)
     return loop_vars[1] if maximum_iterations is not None else loop_vars

@@ -17,11 +17,11 @@ from jaxtape._src.framework.tensor_shape import TensorShape
 from jaxtape._src.data import options as _options
 from jaxtape._src.data.dataset import Dataset
 from jaxtape._src.data.spec import DatasetSpec, TensorSpec, leading_dim, with_batch_dim, without_batch_dim
-from jaxtape._src.data.structure import Structure, host_array, to_host
+from jaxtape._src.data.structure import Structure, host_array, int64_arg, to_host
 
 
 def _size(value, what) -> int:
-    return int(to_host(value))
+    return int64_arg(value, what)
 
 
 def _batch_count(n: int, size: int, drop: bool) -> int:

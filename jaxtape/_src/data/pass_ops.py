@@ -11,7 +11,7 @@ import numpy as np
 from jaxtape._src.framework.errors import OpError
 from jaxtape._src.data import options as _options
 from jaxtape._src.data.dataset import Dataset
-from jaxtape._src.data.structure import to_host
+from jaxtape._src.data.structure import int64_arg
 
 
 class CacheDataset(Dataset):
@@ -81,7 +81,7 @@ class _PrefetchDataset(Dataset):
 
     def __init__(self, input_dataset, buffer_size):
         self._input = input_dataset
-        size = int(to_host(buffer_size))
+        size = int64_arg(buffer_size, "buffer_size")
         self._buffer_size = 4 if size == _options.AUTOTUNE else max(size, 1)
         super().__init__(input_dataset._structure, [input_dataset])
 

@@ -15,7 +15,7 @@ from jaxtape._src.framework.errors import InvalidArgumentError
 from jaxtape._src.ops import random as random_ops
 from jaxtape._src.data import options as _options
 from jaxtape._src.data.dataset import Dataset
-from jaxtape._src.data.structure import to_host
+from jaxtape._src.data.structure import int64_arg, to_host
 
 _DEFAULT_GLOBAL_SEED = 87654321
 _counter = itertools.count()
@@ -94,7 +94,7 @@ class _ShuffleDataset(Dataset):
 
     def __init__(self, input_dataset, buffer_size, seed=None, reshuffle_each_iteration=True):
         self._input = input_dataset
-        size = int(to_host(buffer_size))
+        size = int64_arg(buffer_size, "buffer_size")
         if size == _options.AUTOTUNE:
             size = 1024
         if size <= 0 and size != _options.UNKNOWN:

@@ -10,13 +10,13 @@ from jaxtape._src.framework.errors import InvalidArgumentError
 from jaxtape._src.data import options as _options
 from jaxtape._src.data.dataset import Dataset
 from jaxtape._src.data.spec import relaxed
-from jaxtape._src.data.structure import to_host
+from jaxtape._src.data.structure import int64_arg, to_host
 
 INF, UNK = _options.INFINITE, _options.UNKNOWN
 
 
 def _count(value) -> int:
-    return -1 if value is None else int(to_host(value))
+    return -1 if value is None else int64_arg(value, "count")
 
 
 class _RepeatDataset(Dataset):

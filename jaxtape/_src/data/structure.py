@@ -10,6 +10,7 @@ import jax
 import numpy as np
 from jax import tree_util
 
+from jaxtape._src.framework import dtypes
 from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.errors import NotImplementedInJaxtape
 from jaxtape._src.framework.nest import pack_like
@@ -20,6 +21,12 @@ from jaxtape._src.data.spec import spec_of
 
 def _is_leaf(x) -> bool:
     return x is None or not isinstance(x, (tuple, dict))
+
+
+def int64_arg(value, name: str) -> int:
+    """A scalar count or size as TF's datasets convert it: to int64, so `1.5`
+    (TypeError) or an int32 tensor (ValueError naming `name`) is TF's error."""
+    return int(convert_to_tensor(value, dtype=dtypes.int64, name=name).numpy())
 
 
 def to_host(value, copy: bool = False, device_ok: bool = False):

@@ -134,6 +134,7 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
     if isinstance(value, Tensor):
         if dtype is not None and dtypes.as_dtype(dtype) != value.dtype:
             raise ValueError(
+                ("" if name is None else f"{name}: ") +  # TF names the argument when given one
                 f"Tensor conversion requested dtype {dtypes.as_dtype(dtype).name} "
                 f"for Tensor with dtype {value.dtype.name}: {value!r}")
         return value
@@ -142,6 +143,7 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
         tensor = read()
         if dtype is not None and dtypes.as_dtype(dtype) != tensor.dtype:
             raise ValueError(
+                ("" if name is None else f"{name}: ") +
                 f"Tensor conversion requested dtype {dtypes.as_dtype(dtype).name} "
                 f"for Tensor with dtype {tensor.dtype.name}: {tensor!r}")
         return tensor
@@ -224,8 +226,10 @@ def scalar_tensor(value, np_dtype):
     if len(_tensor_cache) >= _SCALAR_CACHE_SIZE:
         _tensor_cache.clear()
     try:
-        with jax.ensure_compile_time_eval():  # concrete even inside a trace: it is cached
-            array = jnp.asarray(np.asarray(value, np_dtype))
+        # device_put, not jnp.asarray: no XLA compile per dtype (a fresh process's
+        # first `x ** 2` paid one); concrete even inside a trace: it is cached.
+        with jax.ensure_compile_time_eval():
+            array = jax.device_put(np.asarray(value, np_dtype))
     except OverflowError:
         return None
     hit = _tensor_cache[key] = Tensor(array)

@@ -84,7 +84,7 @@ class DType:
             return ml_dtypes.finfo(self._np).min if self.name == "bfloat16" else np.finfo(self._np).min
         if self.is_integer:
             return np.iinfo(self._np).min
-        raise TypeError(f"Cannot find minimum value of {self}.")
+        raise TypeError(f"Cannot find minimum value of {self} with type {self}.")
 
     @property
     def max(self):
@@ -92,7 +92,7 @@ class DType:
             return ml_dtypes.finfo(self._np).max if self.name == "bfloat16" else np.finfo(self._np).max
         if self.is_integer:
             return np.iinfo(self._np).max
-        raise TypeError(f"Cannot find maximum value of {self}.")
+        raise TypeError(f"Cannot find maximum value of {self} with type {self}.")
 
     @property
     def limits(self):

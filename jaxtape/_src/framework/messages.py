@@ -77,14 +77,19 @@ def dtype_mismatch(op: str, index: int, expected, got) -> InvalidArgumentError |
 
 
 def dtype_not_allowed(op: str, dtype, allowed: str, summary: str | None = None,
-                      attr: str = "T") -> InvalidArgumentError:
+                      attr: str = "T", named: bool = True) -> InvalidArgumentError:
     """The kernel for `op` is not registered for `dtype`.
 
     allowed: TF's list as its message prints it (`half, float, double`).
     summary: TF's op summary (`Op<name=...>`), printed after the NodeDef.
     """
-    text = (f"Value for attr '{attr}' of {kernel_dtype_name(dtype)} is not in the list of "
-            f"allowed values: {allowed}")
+    return attr_not_allowed(op, attr, kernel_dtype_name(dtype), allowed, summary, named)
+
+
+def attr_not_allowed(op: str, attr: str, value: str, allowed: str, summary: str | None = None,
+                     named: bool = True) -> InvalidArgumentError:
+    """TF's error for an attribute value (a dtype, a padding name) `op` does not register."""
+    text = f"Value for attr '{attr}' of {value} is not in the list of allowed values: {allowed}"
     if summary is not None:
         text += f"\n\t; NodeDef: {{{{node {op}}}}}; {summary}"
-    return op_error(text, op)
+    return op_error(text, op, named)

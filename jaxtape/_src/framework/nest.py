@@ -66,32 +66,64 @@ def pack_like(template, packed):
     return packed
 
 
-def _shape_only(x):
-    """The nesting with every sequence as a list: what must agree whatever the types."""
-    if isinstance(x, dict):
-        return {k: _shape_only(x[k]) for k in sorted(x)}
-    if isinstance(x, (list, tuple)):
-        return [_shape_only(v) for v in x]
-    return None
+class _Dot:
+    """A leaf as TF's "Entire ... structure" dump prints it."""
+
+    def __repr__(self):
+        return "."
 
 
 def _described(x):
     return f"type={type(x).__name__} str={x}"
 
 
+def _mismatch(a, b, check_types):
+    """(exception type, TF's "More specifically" text) for the first place where
+    `a` and `b` differ, walking both as TF does (dict values by sorted key); None
+    when they agree."""
+    a_seq, b_seq = is_nested(a), is_nested(b)
+    if a_seq != b_seq:
+        seq, leaf = (a, b) if a_seq else (b, a)
+        return ValueError, (f'Substructure "{_described(seq)}" is a sequence, while substructure '
+                            f'"{_described(leaf)}" is not')
+    if not a_seq:
+        return None
+    if check_types:
+        if type(a) is not type(b):
+            return TypeError, (f"The two namedtuples don't have the same sequence type. First "
+                               f"structure {_described(a)} has type {type(a).__name__}, while second "
+                               f"structure {_described(b)} has type {type(b).__name__}")
+        if isinstance(a, dict) and set(a) != set(b):
+            return ValueError, (f"The two dictionaries don't have the same set of keys. First "
+                                f"structure has keys {_described(list(a))}, while second structure "
+                                f"has keys {_described(list(b))}")
+    if len(a) != len(b):
+        return ValueError, (f"The two structures don't have the same number of elements. First "
+                            f"structure: {_described(a)}. Second structure: {_described(b)}")
+    children = zip(([a[k] for k in sorted(a)] if isinstance(a, dict) else a),
+                   ([b[k] for k in sorted(b)] if isinstance(b, dict) else b))
+    for x, y in children:
+        found = _mismatch(x, y, check_types)
+        if found is not None:
+            return found
+    return None
+
+
+def _dots(x):
+    return pack_like(x, tree_util.tree_map(lambda _: _Dot(), x, is_leaf=is_leaf))
+
+
 @export("nest.assert_same_structure")
 def assert_same_structure(nest1, nest2, check_types=True, expand_composites=False):
     """ValueError when the nesting differs; TypeError (with `check_types`) when
-    only the sequence types do, as TF."""
-    head = (f"The two structures don't have the same nested structure.\n\n"
-            f"First structure: {_described(nest1)}\n\nSecond structure: {_described(nest2)}")
-    if tree_util.tree_structure(_shape_only(nest1)) != tree_util.tree_structure(_shape_only(nest2)):
-        raise ValueError(head)
-    if check_types:
-        t1 = tree_util.tree_structure(nest1, is_leaf=is_leaf)
-        t2 = tree_util.tree_structure(nest2, is_leaf=is_leaf)
-        if t1 != t2:
-            raise TypeError(head + "\n\nMore specifically: the sequence types differ.")
+    only the sequence types do; TF's text, naming the first difference."""
+    found = _mismatch(nest1, nest2, check_types)
+    if found is not None:
+        error, detail = found
+        raise error(f"The two structures don't have the same nested structure.\n\n"
+                    f"First structure: {_described(nest1)}\n\nSecond structure: {_described(nest2)}"
+                    f"\n\nMore specifically: {detail}\nEntire first structure:\n{_dots(nest1)}\n"
+                    f"Entire second structure:\n{_dots(nest2)}")
 
 
 @export("nest.is_nested")

@@ -7,6 +7,7 @@ from jaxtape._src.framework.messages import dtype_mismatch, dtype_not_allowed
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.framework.tensor_shape import TensorShape
 from jaxtape._src.ops.math.arithmetic import _maximum, _minimum
+from jaxtape._src.ops.support import kernel_dtypes
 from jaxtape._src.ops.support.args import axis_tuple, elementwise, number_as, tensor
 from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import primitive
@@ -109,8 +110,12 @@ def _clip_by_norm(x, clip, *, axes):
 def clip_by_norm(t, clip_norm, axes=None, name=None):
     """Rescales `t` so its L2 norm over `axes` is at most `clip_norm`."""
     x = tensor(t)
+    # TF's ops in order: values * values (logical_and for bools), reduce_sum, sqrt, * clip_norm.
+    kernel_dtypes.check("Sum", x)
+    axes = axis_tuple(axes, x.ndim, "Sum")
+    kernel_dtypes.check("Sqrt", x)
     clip = number_as(clip_norm, x.dtype)
-    return _clip_by_norm(x, clip, axes=axis_tuple(axes, x.ndim, "Norm"))
+    return _clip_by_norm(x, clip, axes=axes)
 
 
 # -- norms of lists and clipping by them ----------------------------------------------

@@ -99,12 +99,15 @@ def _between(u, low, high):
     return u * (high - low) + low
 
 
-def _normal_like(key, shape, mean, stddev, dtype, truncated):
+def _normal_like(key, shape, mean, stddev, dtype, truncated, stateless=False):
+    """stateless: the draw is one of TF's stateless kernels (as Generator's are too)."""
     dt = dtypes.as_dtype(dtype)
     mean = convert_to_tensor(mean, dtype=dt)
     stddev = convert_to_tensor(stddev, dtype=dt)
     shape = static_shape(shape)
-    negative_dimension(shape, "TruncatedNormal" if truncated else "RandomStandardNormal")
+    op = "TruncatedNormal" if truncated else "RandomStandardNormal"
+    negative_dimension(shape, {"TruncatedNormal": "StatelessTruncatedNormalV2", "RandomStandardNormal":
+                               "StatelessRandomNormalV2"}[op] if stateless else op)
     if truncated:
         z = _truncated(key, shape, dt.as_numpy_dtype)
     else:
@@ -120,9 +123,10 @@ def _uniform_dtype(dtype):
     return dt
 
 
-def _uniform(key, shape, minval, maxval, dt):
+def _uniform(key, shape, minval, maxval, dt, stateless=False):
     shape = static_shape(shape)
-    negative_dimension(shape, "RandomUniformInt" if dt.is_integer else "RandomUniform")
+    op = "RandomUniformInt" if dt.is_integer else "RandomUniform"
+    negative_dimension(shape, f"Stateless{op}V2" if stateless else op)
     if dt.is_integer:
         lo, hi = convert_to_tensor(minval, dtype=dt), convert_to_tensor(maxval, dtype=dt)
         if lo.ndim == 0 and hi.ndim == 0 and int(lo) >= int(hi):
@@ -185,7 +189,9 @@ def shuffle(value, seed=None, name=None):
 def poisson(shape, lam, dtype=dtypes.float32, seed=None, name=None):
     """Samples of shape `shape + lam.shape`."""
     lam = convert_to_tensor(lam)
-    full = static_shape(shape) + tuple(lam._value.shape)
+    shape = static_shape(shape)
+    negative_dimension(shape, "RandomPoissonV2")
+    full = shape + tuple(lam._value.shape)
     draws = _poisson(next_key(seed), lam._value.astype(jnp.float32), full)
     return Tensor(draws.astype(_dtype(dtype)))
 
@@ -203,20 +209,22 @@ def gamma(shape, alpha, beta=None, dtype=dtypes.float32, seed=None, name=None):
     dt = dtypes.as_dtype(dtype)
     alpha = convert_to_tensor(alpha, dtype=dt)
     beta = convert_to_tensor(1 if beta is None else beta, dtype=dt)
-    return _gamma(Tensor(next_key(seed)), alpha, beta, shape=static_shape(shape))
+    shape = static_shape(shape)
+    negative_dimension(shape, "RandomGamma")
+    return _gamma(Tensor(next_key(seed)), alpha, beta, shape=shape)
 
 
 # -- stateless ops ----------------------------------------------------------------
 
 @defined("random.stateless_normal")
 def stateless_normal(shape, seed, mean=0.0, stddev=1.0, dtype=dtypes.float32, name=None, alg="auto_select"):
-    return _normal_like(stateless_key(seed), shape, mean, stddev, dtype, False)
+    return _normal_like(stateless_key(seed), shape, mean, stddev, dtype, False, stateless=True)
 
 
 @defined("random.stateless_truncated_normal")
 def stateless_truncated_normal(shape, seed, mean=0.0, stddev=1.0, dtype=dtypes.float32, name=None,
                                alg="auto_select"):
-    return _normal_like(stateless_key(seed), shape, mean, stddev, dtype, True)
+    return _normal_like(stateless_key(seed), shape, mean, stddev, dtype, True, stateless=True)
 
 
 def _full_int(key, shape, dt):
@@ -237,7 +245,7 @@ def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=dtypes.float32, 
                              f"both None or not None. Got `minval`={minval} and `maxval`={maxval}.")
         if minval is None:
             return _full_int(key, shape, dt)
-    return _uniform(key, shape, minval, maxval, dt)
+    return _uniform(key, shape, minval, maxval, dt, stateless=True)
 
 
 @defined("random.stateless_categorical")
@@ -249,6 +257,7 @@ def stateless_categorical(logits, num_samples, seed, dtype=dtypes.int64, name=No
 def stateless_poisson(shape, seed, lam, dtype=dtypes.int32, name=None):
     lam = convert_to_tensor(lam)
     shape = static_shape(shape)
+    negative_dimension(shape, "StatelessRandomPoisson", named=False)  # TF's message has no name
     draws = _poisson(stateless_key(seed), lam._value.astype(jnp.float32), shape)
     return Tensor(draws.astype(_dtype(dtype)))
 
@@ -329,10 +338,10 @@ class Generator:
         return jax.random.fold_in(stateless_key([key, 0]), counter & 0xFFFFFFFF)
 
     def normal(self, shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, name=None):
-        return _normal_like(self._next(), shape, mean, stddev, dtype, False)
+        return _normal_like(self._next(), shape, mean, stddev, dtype, False, stateless=True)
 
     def truncated_normal(self, shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, name=None):
-        return _normal_like(self._next(), shape, mean, stddev, dtype, True)
+        return _normal_like(self._next(), shape, mean, stddev, dtype, True, stateless=True)
 
     def uniform(self, shape, minval=0, maxval=None, dtype=dtypes.float32, name=None):
         dt = dtypes.as_dtype(dtype)
@@ -340,7 +349,7 @@ class Generator:
             if (minval is None) != (maxval is None) or maxval is None:
                 raise ValueError(f"For integer dtype {dt!s}, minval and maxval must be both `None` or "
                                  f"both non-`None`; got minval={minval} and maxval={maxval}")
-        return _uniform(self._next(), shape, minval, maxval, _uniform_dtype(dt))
+        return _uniform(self._next(), shape, minval, maxval, _uniform_dtype(dt), stateless=True)
 
     def uniform_full_int(self, shape, dtype=dtypes.uint64, name=None):
         dt = dtypes.as_dtype(dtype)

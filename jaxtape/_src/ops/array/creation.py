@@ -9,7 +9,8 @@ import numpy as np
 from jaxtape._src.framework import convert, dtypes, messages
 from jaxtape._src.framework.convert import convert_to_tensor as _convert
 from jaxtape._src.framework.exports import export
-from jaxtape._src.framework.messages import dtype_not_allowed, named_by, negative_dimension, op_error
+from jaxtape._src.framework.messages import named_by, negative_dimension, op_error
+from jaxtape._src.ops.support import kernel_dtypes
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.ops.array.join import same_dtype, stack
 from jaxtape._src.ops.array.shape import reshape
@@ -133,12 +134,16 @@ def _linspace(start, stop, *, num, axis):
 @defined("linspace", "lin_space", primitive=_linspace)
 def linspace(start, stop, num, name=None, axis=0):
     """Integer endpoints give float64, as TF casts them before interpolating."""
+    count = tensor(int(num) if isinstance(num, bool) else num)  # TF prefers int32: True is 1
+    if not count.dtype.is_integer:
+        raise TypeError(f"Argument `tensor` (name: num) must be of type integer. Received `tensor` = "
+                        f"{count} of dtype: {count.dtype}")
     start, stop = tensor(start), tensor(stop)
     if not start.dtype.is_floating:
         start = Tensor(start._value.astype(jnp.float64))
     if stop.dtype != start.dtype:
         stop = Tensor(stop._value.astype(start._value.dtype))
-    return _linspace(start, stop, num=int(num), axis=int(axis))
+    return _linspace(start, stop, num=int(count), axis=int(axis))
 
 
 @defined("eye", "linalg.eye")
@@ -151,11 +156,13 @@ def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name
     return Tensor(m)
 
 
-_meshgrid = Primitive(lambda *xs, indexing: tuple(jnp.meshgrid(*xs, indexing=indexing)),
-                      "Meshgrid", multiple_results=True)
+# One op per output, as TF builds each from its own input (a reshape times
+# ones): output i depends on input i alone, so the others get None, not zeros.
+_mesh_axis = Primitive(lambda x, *, column, shape: jnp.broadcast_to(jnp.reshape(x, column), shape),
+                       "Meshgrid")
 
 
-@defined("meshgrid", primitive=_meshgrid)
+@defined("meshgrid", primitive=_mesh_axis)
 def meshgrid(*args, **kwargs):
     indexing = kwargs.pop("indexing", "xy")
     kwargs.pop("name", None)
@@ -166,7 +173,14 @@ def meshgrid(*args, **kwargs):
     xs = [reshape(tensor(a), [-1]) for a in args]
     if not xs:
         return []
-    return list(_meshgrid(*same_dtype(xs, "Meshgrid"), indexing=indexing))
+    xs = same_dtype(xs, "Meshgrid")
+    sizes = [int(x._value.shape[0]) for x in xs]
+    axes = list(range(len(xs)))
+    if indexing == "xy" and len(xs) > 1:  # TF's "xy" swaps the first two axes
+        axes[0], axes[1] = 1, 0
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    ones = (1,) * len(xs)
+    return [_mesh_axis(x, column=ones[:a] + (-1,) + ones[a + 1:], shape=tuple(sizes)) for x, a in zip(xs, axes)]
 
 
 @primitive(name="SequenceMask", differentiable=False)
@@ -197,7 +211,7 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     """One-hot encoding; the dtype comes from `dtype`, else on/off values, else float32."""
     idx = tensor(indices)
     if idx.dtype not in (dtypes.uint8, dtypes.int8, dtypes.int32, dtypes.int64):
-        raise dtype_not_allowed("OneHot", idx.dtype, "uint8, int8, int32, int64", attr="TI")
+        raise kernel_dtypes.reject("OneHot", idx.dtype, "TI", named_by(indices))
     want = None if dtype is None else dtypes.as_dtype(dtype)
     # Values convert without the requested dtype: TF then insists they match it.
     given = [None if v is None else tensor(v) for v in (on_value, off_value)]

@@ -10,7 +10,8 @@ import jax
 import numpy as np
 
 from jaxtape._src.framework import dtypes
-from jaxtape._src.framework.messages import dims, dtype_not_allowed, op_error
+from jaxtape._src.framework.messages import dims, named_by, op_error
+from jaxtape._src.ops.support import kernel_dtypes
 from jaxtape._src.ops.support.args import tensor
 
 _INDEX_DTYPES = (dtypes.int32, dtypes.int64, dtypes.int16, dtypes.int8, dtypes.uint8)
@@ -25,7 +26,7 @@ def int_indices(indices, op):
     """`indices` as a tensor, or TF's error when its dtype is not an integer one."""
     idx = tensor(indices)
     if idx.dtype not in _INDEX_DTYPES:
-        raise dtype_not_allowed(op, idx.dtype, "int16, int32, int64", attr="Tindices")
+        raise kernel_dtypes.reject(op, idx.dtype, "Tindices", named_by(indices))
     return idx
 
 

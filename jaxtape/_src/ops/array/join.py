@@ -27,6 +27,12 @@ def concat(values, axis, name="concat"):
     xs = [tensor(v) for v in values]
     if len(xs) == 1:
         return identity(xs[0])
+    if not xs:  # no input gives TF's kernel no `T`: its CPU registry's complaint
+        index = tensor(axis).dtype.name.upper()
+        raise op_error(f"OpKernel 'ConcatV2' has constraint on attr 'T' not in NodeDef '[N=0, "
+                       f"Tidx=DT_{index}]', KernelDef: 'goo.gle/debugstr   op: \"ConcatV2\" device_type: "
+                       f"\"CPU\" constraint {{ name: \"T\" allowed_values {{ list {{ type: DT_QINT32 }} }} "
+                       f"}} host_memory_arg: \"axis\"'", "ConcatV2")
     first = xs[0]._value.shape
     n = len(first)
     axis = int(axis)

@@ -11,6 +11,7 @@ from jaxtape._src.framework.messages import dims, incompatible_shapes, named_by,
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.framework.tensor_shape import TensorShape
 from jaxtape._src.ops.array.identity import identity
+from jaxtape._src.ops.support import kernel_dtypes
 from jaxtape._src.ops.support.args import static_shape, tensor
 from jaxtape._src.ops.support.args import tensor as _as_tensor  # where TF's argument is `tensor`
 from jaxtape._src.ops.support.define import defined
@@ -46,10 +47,27 @@ def rank(input, name=None):  # noqa: A002
     return Tensor(constant_array(tensor(input).ndim, jnp.int32))
 
 
+def _shape_dtype(shape):
+    """The dtype TF converts a shape argument to (a float anywhere makes it float)."""
+    if isinstance(shape, Tensor):
+        return shape.dtype
+    if isinstance(shape, (list, tuple)):
+        floats = [d for d in shape if isinstance(d, (float, np.floating))]
+        if floats:
+            return dtypes.as_dtype(np.asarray(floats[0]).dtype if isinstance(floats[0], np.floating)
+                                   else "float32")
+    if isinstance(shape, np.ndarray) and shape.dtype.kind not in "iu":
+        return dtypes.as_dtype(shape.dtype)
+    return dtypes.int32
+
+
 @defined("reshape", primitive=_reshape)
 def reshape(tensor, shape, name=None):  # noqa: F811 - TF's argument names
     x = _as_tensor(tensor)
     named = named_by(shape)
+    shape_dtype = _shape_dtype(shape)
+    if shape_dtype is not dtypes.int32 and shape_dtype is not dtypes.int64:
+        raise kernel_dtypes.reject("Reshape", shape_dtype, "Tshape", named)
     shape = static_shape(shape)
     size = x._value.size
     if shape.count(-1) > 1:

@@ -19,7 +19,7 @@ def matrix_transpose(a, name="matrix_transpose", conjugate=False):
     x = tensor(a)
     if x.ndim < 2:
         raise ValueError(f"Argument `a` should be a (batch) matrix with rank >= 2.  Received `a` = "
-                         f"{x!r} with shape: {x.shape}")
+                         f"{x} with shape: {x.shape}")
     return _matrix_transpose(x, conjugate=bool(conjugate and x.dtype.is_complex))
 
 

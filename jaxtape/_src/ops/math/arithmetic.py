@@ -31,9 +31,11 @@ _minimum = with_tangent(lambda x, y: jnp.where((x <= y) | jnp.isnan(x), x, y),
                         lambda p, t, out: jnp.where(p[0] <= p[1], t[0], t[1]))
 def _pow_tangent(p, t, out):
     x, y = p
-    dx = jax.jvp(lambda a: jnp.power(a, y), (x,), (t[0],))[1]
     if jnp.iscomplexobj(x):
+        dx = jax.jvp(lambda a: jnp.power(a, y), (x,), (t[0],))[1]
         return dx + t[1] * out * jnp.log(jnp.where(x == 0, 1, x))
+    # TF's grad * y * x^(y - 1), in that order: a zero upstream stays 0 where x^(y - 1) overflows.
+    dx = t[0] * y * jnp.power(x, y - 1)
     # TF's d(x^y)/dy takes log(x) as 0 where x <= 0 (JAX: NaN for x < 0).
     return dx + t[1] * out * jnp.where(x > 0, jnp.log(jnp.where(x > 0, x, 1)), 0)
 
@@ -82,8 +84,9 @@ _PRIMS = {
     "Sub": Primitive(jnp.subtract, "Sub"),
     "Mul": Primitive(jnp.multiply, "Mul"),
     "Pow": Primitive(_pow, "Pow"),
-    # The gradient TF defines for FloorMod, (dz, -dz * floor(x / y)), is jnp.remainder's.
-    "FloorMod": Primitive(jnp.remainder, "FloorMod"),
+    # TF's FloorMod gradient (dz, -dz * floor(x / y)), written out: JAX's differs for an infinite y.
+    "FloorMod": Primitive(with_tangent(jnp.remainder, lambda p, t, out: t[0] - t[1] * jnp.floor(p[0] / p[1])),
+                          "FloorMod"),
     "FloorDiv": Primitive(_floor_div, "FloorDiv", differentiable=False),
     "TruncateDiv": Primitive(_truncate_div, "TruncateDiv", differentiable=False),
     # TF registers no gradient for TruncateMod.

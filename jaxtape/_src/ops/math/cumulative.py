@@ -43,7 +43,8 @@ def _cumulative(x, axis, exclusive, reverse, op, kind):
     axis = host_int(axis)
     ndim = x.ndim
     if not -ndim <= axis < ndim:
-        raise op_error(f"ScanOp: Expected scan axis in the range [{-ndim}, {ndim}), but got {axis}", op)
+        shown = axis + ndim if axis < 0 else axis  # TF's kernel wraps a negative axis once first
+        raise op_error(f"ScanOp: Expected scan axis in the range [{-ndim}, {ndim}), but got {shown}", op)
     return _scan_prim(x, axis=axis % ndim, exclusive=bool(exclusive), reverse=bool(reverse), kind=kind)
 
 

@@ -156,7 +156,7 @@ reduce_all = reduction("All", _all, "math.reduce_all", "reduce_all", differentia
 reduce_any = reduction("Any", _any, "math.reduce_any", "reduce_any", differentiable=False,
                        convert=_bool_input)
 reduce_logsumexp = reduction("Sum", _logsumexp, "math.reduce_logsumexp", "reduce_logsumexp",
-                             convert=_float_input,
+                             convert=_float_input, axis_op="Max",  # TF's first op is a Max
                              doc="log(sum(exp(x))) over `axis`, computed stably; float only.")
 reduce_variance = reduction("Mean", _variance, "math.reduce_variance", convert=_real_or_complex,
                             doc="Population variance over `axis`; real for complex input.")

@@ -9,9 +9,10 @@ from __future__ import annotations
 import jax.numpy as jnp
 import jax.scipy.special as jss
 
+from jaxtape._src.framework.messages import dims, op_error
 from jaxtape._src.ops.math.tf_gradients import with_tangent
 from jaxtape._src.ops.support import kernel_dtypes
-from jaxtape._src.ops.support.args import elementwise as operands
+from jaxtape._src.ops.support.args import binary as same_dtype_pair
 from jaxtape._src.ops.support.define import binary, defined, elementwise, kernel_input, kernel_inputs
 from jaxtape._src.tape.primitive import Primitive
 
@@ -108,9 +109,15 @@ _betainc = Primitive(jss.betainc, "Betainc")
 @defined("math.betainc", primitive=_betainc)
 def betainc(a, b, x, name=None):
     """Regularized incomplete beta I_x(a, b); TF differentiates in `x` only."""
-    a, b = operands(a, b, "Betainc")
-    a, x = operands(a, x, "Betainc")
+    a, b = same_dtype_pair(a, b, "Betainc")
+    a, x = same_dtype_pair(a, x, "Betainc")
     kernel_dtypes.check("Betainc", a)
+    # Betainc broadcasts scalars only: any two non-scalar operands must agree exactly.
+    shapes = {"a": a._value.shape, "b": b._value.shape, "x": x._value.shape}
+    for p, q in (("a", "b"), ("a", "x"), ("b", "x")):
+        if shapes[p] and shapes[q] and shapes[p] != shapes[q]:
+            raise op_error(f"Shapes of {p} and {q} are inconsistent: {dims(shapes[p])} vs. "
+                           f"{dims(shapes[q])}", "Betainc")
     return _betainc(_detach(a), _detach(b), x)
 
 

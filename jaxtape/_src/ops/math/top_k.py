@@ -16,8 +16,11 @@ TopKV2 = collections.namedtuple("TopKV2", ["values", "indices"])
 
 
 def _top_k(x, *, k, index_dtype):
-    values, indices = jax.lax.top_k(x, k)
-    return values, indices.astype(index_dtype)
+    # TF compares with `>`, so -0.0 and 0.0 tie (the lower index first);
+    # XLA's top_k orders -0.0 below 0.0, so it ranks every zero as +0.0.
+    key = jnp.where(x == 0, jnp.zeros((), x.dtype), x) if jnp.issubdtype(x.dtype, jnp.floating) else x
+    _, indices = jax.lax.top_k(key, k)
+    return jnp.take_along_axis(x, indices, axis=-1), indices.astype(index_dtype)
 
 
 _top_k_prim = Primitive(_top_k, "TopKV2", multiple_results=True)

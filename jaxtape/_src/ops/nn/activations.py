@@ -109,9 +109,11 @@ def softsign(features, name=None):
     return _softsign(float_input(features, "Softsign"))
 
 
-# TF's SoftplusGrad is g / (1 + exp(-x)); JAX's derivative of logaddexp
-# rounds differently in float32 (0.9999542 against TF's 0.9999546 at 10).
-_softplus = Primitive(with_tangent(jax.nn.softplus, lambda p, t, out: t[0] / (1 + jnp.exp(-p[0]))),
+# TF's SoftplusGrad is g * sigmoid(x); JAX's derivative of logaddexp rounds
+# differently in float32 (0.9999542 against TF's 0.9999546 at 10). `logistic`
+# rather than 1 / (1 + exp(-x)): its own derivative is finite (0) for x << 0,
+# where the quotient's is inf / inf, so second order matches TF's too.
+_softplus = Primitive(with_tangent(jax.nn.softplus, lambda p, t, out: t[0] * lax.logistic(p[0])),
                       "Softplus")
 
 
@@ -143,9 +145,18 @@ def gelu(features, approximate=False, name=None):
     return _gelu(x, approximate=bool(approximate))
 
 
-@primitive(name="Silu")
-def _silu(x, beta):
-    return x * jax.nn.sigmoid(beta * x)
+def _silu_tangent(p, t, out):
+    # TF's formula s * (1 + b x (1 - s)), s = sigmoid(b x), for x (its signed zeros
+    # for x << 0), and x^2 s (1 - s) for beta. Where b x overflows TF's b x (1 - s)
+    # is inf * 0 = NaN; the true limit, 0, is kept (README "Differences you can see").
+    x, beta = p
+    bx = beta * x
+    s = lax.logistic(bx)
+    rest = jnp.where(s == 1, jnp.zeros_like(bx), bx * (1 - s))
+    return t[0] * (s * (1 + rest)) + t[1] * (x * x * s * (1 - s))
+
+
+_silu = Primitive(with_tangent(lambda x, beta: x * lax.logistic(beta * x), _silu_tangent), "Silu")
 
 
 @defined("nn.silu", "nn.swish", primitive=_silu)

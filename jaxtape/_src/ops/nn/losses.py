@@ -11,6 +11,7 @@ from jaxtape._src.ops.array.shape import expand_dims, squeeze
 from jaxtape._src.ops.math.arithmetic import multiply
 from jaxtape._src.ops.math.cast import cast
 from jaxtape._src.ops.nn.dtype_checks import check_dtype, float_input
+from jaxtape._src.ops.support import kernel_dtypes
 from jaxtape._src.ops.support.args import binary, single_axis, tensor
 from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import primitive
@@ -37,6 +38,7 @@ def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
     logits, labels = tensor(logits), tensor(labels)
     _same_shape(labels, logits)
     logits, labels = binary(logits, labels, "Mul")
+    kernel_dtypes.check("Exp", logits)  # TF's formula fails first in its exp(-|logits|)
     return _sigmoid_xent(labels, logits)
 
 

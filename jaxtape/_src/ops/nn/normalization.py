@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from jaxtape._src.framework.messages import incompatible_shapes
 from jaxtape._src.ops.support.args import axis_tuple, tensor
 from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import primitive
@@ -53,6 +54,25 @@ def _batch_norm(x, mean, variance, *rest, epsilon, has_offset, has_scale):
     return x * inv + shift
 
 
+def _broadcast(a, b, op):
+    try:
+        return np.broadcast_shapes(a, b)
+    except ValueError:
+        raise incompatible_shapes(op, a, b) from None
+
+
+def _check_shapes(shapes, has_offset, has_scale):
+    """TF's error from the first of its ops (inv = rsqrt(var) * scale; x * inv +
+    (offset - mean * inv)) whose operands do not broadcast."""
+    x, mean, variance, *rest = shapes
+    inv = _broadcast(variance, rest[-1], "Mul") if has_scale else variance
+    scaled = _broadcast(x, inv, "Mul")
+    shift = _broadcast(mean, inv, "Mul")
+    if has_offset:
+        shift = _broadcast(rest[0], shift, "Sub")
+    _broadcast(scaled, shift, "AddV2")
+
+
 @defined("nn.batch_normalization", primitive=_batch_norm)
 def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
     x = tensor(x)
@@ -61,6 +81,7 @@ def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name
         args.append(tensor(offset, x.dtype))
     if scale is not None:
         args.append(tensor(scale, x.dtype))
+    _check_shapes([a._value.shape for a in [x] + args], offset is not None, scale is not None)
     return _batch_norm(x, *args, epsilon=float(variance_epsilon),
                        has_offset=offset is not None, has_scale=scale is not None)
 

@@ -5,7 +5,8 @@ padding: "SAME", "VALID" or explicit pairs; the 1-D ops' data formats.
 """
 from __future__ import annotations
 
-from jaxtape._src.framework.messages import op_error
+from jaxtape._src.framework.messages import attr_not_allowed, op_error
+from jaxtape._src.ops.support import kernel_dtypes
 
 
 def sequence(value, n, channel_index, name):
@@ -41,8 +42,8 @@ def padding(value, n, op):
             raise op_error("All elements of explicit_paddings must be nonnegative", op)
         return tuple(pairs[1:-1])
     if value not in ("SAME", "VALID"):
-        raise op_error(f'Value for attr \'padding\' of "{value}" is not in the list of allowed '
-                       f'values: "SAME", "VALID", "EXPLICIT"\n\t; NodeDef: {{{{node {op}}}}}', op)
+        raise attr_not_allowed(op, "padding", f'"{value}"', kernel_dtypes.padding_values(op),
+                               kernel_dtypes.summary(op))
     return value
 
 

@@ -11,15 +11,20 @@ import numpy as np
 
 from jaxtape._src.framework import dtypes
 from jaxtape._src.framework.convert import constant_array, convert_to_tensor
-from jaxtape._src.framework.errors import InvalidArgumentError, NotImplementedInJaxtape
+from jaxtape._src.framework.errors import NotImplementedInJaxtape
 from jaxtape._src.framework.exports import export
+from jaxtape._src.framework.messages import dtype_mismatch, named_by, op_error
 from jaxtape._src.framework.strings import StringTensor
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.ops.printing.summarize import summarize as summarize_values
 from jaxtape._src.ops.strings.host import as_string_tensor
 
 
-def _text(x) -> np.ndarray:
+def _text(x, op, index=0) -> np.ndarray:
+    """The bytes of string argument `index` of TF kernel `op`; a numeric tensor
+    there is the kernel's dtype error, as in TF."""
+    if not isinstance(x, StringTensor) and (isinstance(x, Tensor) or hasattr(x, "_read_for_op")):
+        raise dtype_mismatch(op, index, dtypes.string, convert_to_tensor(x).dtype)
     return as_string_tensor(x)._value
 
 
@@ -34,8 +39,8 @@ def _numbers(array, dtype) -> Tensor:
     return Tensor(constant_array(np.asarray(array, dtype=dtype)))
 
 
-def _each(fn, x, otypes=object):
-    a = _text(x)
+def _each(fn, x, op, otypes=object):
+    a = _text(x, op)
     return np.vectorize(fn, otypes=[otypes])(a) if a.size else np.empty(a.shape, otypes)
 
 
@@ -48,30 +53,30 @@ def _bytes(value) -> bytes:
 @export("strings.length")
 def length(input, unit="BYTE", name=None):  # noqa: A002 - TF's argument name
     if unit == "UTF8_CHAR":
-        return _numbers(_each(lambda s: len(s.decode("utf-8")), input, np.int32), np.int32)
+        return _numbers(_each(lambda s: len(s.decode("utf-8")), input, "StringLength", np.int32), np.int32)
     if unit != "BYTE":
         raise ValueError(f"unit must be one of ['BYTE', 'UTF8_CHAR'], got: {unit}")
-    return _numbers(_each(len, input, np.int32), np.int32)
+    return _numbers(_each(len, input, "StringLength", np.int32), np.int32)
 
 
 @export("strings.upper")
 def upper(input, encoding="", name=None):  # noqa: A002
-    return _strings(_each(bytes.upper, input))  # ASCII only, as TF's default encoding
+    return _strings(_each(bytes.upper, input, "StringUpper"))  # ASCII only, as TF's default encoding
 
 
 @export("strings.lower")
 def lower(input, encoding="", name=None):  # noqa: A002
-    return _strings(_each(bytes.lower, input))
+    return _strings(_each(bytes.lower, input, "StringLower"))
 
 
 @export("strings.strip")
 def strip(input, name=None):  # noqa: A002
-    return _strings(_each(bytes.strip, input))
+    return _strings(_each(bytes.strip, input, "StringStrip"))
 
 
 @export("strings.join")
 def join(inputs, separator="", name=None):
-    arrays = [_text(x) for x in inputs]
+    arrays = [_text(x, "StringJoin", i) for i, x in enumerate(inputs)]
     sep = _bytes(separator)
     shape = np.broadcast_shapes(*[a.shape for a in arrays]) if arrays else ()
     parts = [np.broadcast_to(a, shape) for a in arrays]
@@ -83,7 +88,7 @@ def join(inputs, separator="", name=None):
 
 @export("strings.reduce_join")
 def reduce_join(inputs, axis=None, keepdims=False, separator="", name=None):
-    a = _text(inputs)
+    a = _text(inputs, "ReduceJoin")
     sep = _bytes(separator)
     if axis is None:
         out = np.asarray(sep.join(a.reshape(-1).tolist()), dtype=object)
@@ -98,21 +103,32 @@ def reduce_join(inputs, axis=None, keepdims=False, separator="", name=None):
 
 @export("strings.regex_replace")
 def regex_replace(input, pattern, rewrite, replace_global=True, name=None):  # noqa: A002
-    compiled = re.compile(_bytes(pattern))
+    _text(input, "StaticRegexReplace")
+    compiled = _pattern(pattern, "StaticRegexReplace", input)
     rewrite = _bytes(rewrite)
     count = 0 if replace_global else 1
-    return _strings(_each(lambda s: compiled.sub(rewrite, s, count=count), input))
+    return _strings(_each(lambda s: compiled.sub(rewrite, s, count=count), input, "StaticRegexReplace"))
 
 
 @export("strings.regex_full_match")
 def regex_full_match(input, pattern, name=None):  # noqa: A002
-    compiled = re.compile(_bytes(pattern))
-    return _numbers(_each(lambda s: compiled.fullmatch(s) is not None, input, bool), bool)
+    _text(input, "StaticRegexFullMatch")
+    compiled = _pattern(pattern, "StaticRegexFullMatch", input)
+    return _numbers(_each(lambda s: compiled.fullmatch(s) is not None, input, "StaticRegexFullMatch", bool),
+                    bool)
+
+
+def _pattern(pattern, op, input):  # noqa: A002
+    """The compiled pattern; a bad one is TF's error type (RE2's own wording differs)."""
+    try:
+        return re.compile(_bytes(pattern))
+    except re.error as e:
+        raise op_error(f"Invalid pattern: {pattern}, error: {e}", op, named_by(input)) from None
 
 
 @export("strings.substr")
 def substr(input, pos, len, unit="BYTE", name=None):  # noqa: A002 - TF's argument names
-    a = _text(input)
+    a = _text(input, "Substr")
     pos_a, len_a = np.broadcast_arrays(np.asarray(pos), np.asarray(len))
     if pos_a.ndim and pos_a.shape != a.shape:
         raise NotImplementedInJaxtape("jaxtape does not implement tf.strings.substr with pos/len "
@@ -122,8 +138,8 @@ def substr(input, pos, len, unit="BYTE", name=None):  # noqa: A002 - TF's argume
         s = a[i] if unit == "BYTE" else a[i].decode("utf-8")
         p, k = int(pos_a[i if pos_a.ndim else ()]), int(len_a[i if len_a.ndim else ()])
         if p > _len(s) or p < -_len(s):
-            raise InvalidArgumentError(None, None, f"pos {p} out of range for string {a[i]!r} "
-                                       f"at index {n} [Op:Substr]")
+            raise op_error(f"pos {p} out of range for string {a[i]!r} at index {n}", "Substr",
+                           named_by(input))
         start = p if p >= 0 else _len(s) + p
         piece = s[start:start + max(k, 0)]
         out[i] = piece if unit == "BYTE" else piece.encode("utf-8")
@@ -142,10 +158,9 @@ def to_number(input, out_type=dtypes.float32, name=None):  # noqa: A002
         try:
             return int(text) if out_type.is_integer else float(text)
         except ValueError:
-            raise InvalidArgumentError(None, None, "StringToNumberOp could not correctly convert "
-                                       f"string: {s.decode('utf-8', 'replace')} "
-                                       "[Op:StringToNumber]") from None
-    return _numbers(_each(parse, input), out_type.as_numpy_dtype)
+            raise op_error("StringToNumberOp could not correctly convert string: "
+                           f"{s.decode('utf-8', 'replace')}", "StringToNumber", named_by(input)) from None
+    return _numbers(_each(parse, input, "StringToNumber"), out_type.as_numpy_dtype)
 
 
 @export("strings.as_string", "as_string", "dtypes.as_string")
@@ -173,7 +188,9 @@ def as_string(input, precision=-1, scientific=False, shortest=False, width=-1, f
 
 @export("strings.split")
 def split(input, sep=None, maxsplit=-1, name=None):  # noqa: A002
-    a = _text(input)
+    if not isinstance(input, StringTensor) and isinstance(input, Tensor):  # converted in Python, by name
+        convert_to_tensor(input, dtype=dtypes.string, name="input")
+    a = _text(input, "StringSplitV2")
     if a.ndim:
         raise NotImplementedInJaxtape("jaxtape does not implement tf.RaggedTensor: tf.strings.split "
                                       "works only on a scalar (which gives a 1-D tensor)")

@@ -99,11 +99,12 @@ def binary(op: str, fn: Callable | None, *names: str, differentiable: bool = Tru
 
 
 def reduction(op: str, fn: Callable, *names: str, differentiable: bool = True,
-              doc: str | None = None, convert: Callable = kernel_input):
+              doc: str | None = None, convert: Callable = kernel_input, axis_op: str | None = None):
     """A reduction `f(input_tensor, axis=None, keepdims=False, name=None)`.
 
     fn(x, axis, keepdims): the JAX reduction; `axis` arrives as TF's kernels
     check it (a sorted tuple of dimensions, or None for all).
+    axis_op: the TF op whose kernel rejects a bad axis, when not `op`.
     """
     prim = Primitive(fn, op, differentiable=differentiable)
 
@@ -113,7 +114,7 @@ def reduction(op: str, fn: Callable, *names: str, differentiable: bool = True,
             kernel_dtypes.check(op, x)
         else:
             x = convert(input_tensor, op)
-        return prim(x, axis=reduction_axes(axis, x.ndim, op), keepdims=bool(keepdims))
+        return prim(x, axis=reduction_axes(axis, x.ndim, axis_op or op), keepdims=bool(keepdims))
 
     return defined(*names, primitive=prim,
                    doc=doc or f"`{_leaf(names)}` over `axis` (all axes when None), as TF op {op}.")(op_fn)

@@ -171,12 +171,72 @@ KERNELS = {
     "BitwiseOr": (INTEGER, BINARY, COMMUTATIVE),
     "BitwiseXor": (INTEGER, BINARY, COMMUTATIVE),
     "Invert": (INTEGER, UNARY),
+    "RGBToHSV": ("half, bfloat16, float, double", "images:T -> output:T", "attr=T:type,default=DT_FLOAT,allowed=[{T}]"),
+    "HSVToRGB": ("half, bfloat16, float, double", "images:T -> output:T", "attr=T:type,default=DT_FLOAT,allowed=[{T}]"),
 }
+
+# Ops whose registration error is about another attribute than `T` (see
+# `reject`): the list is that attribute's, `{T}` marks where the summary has it.
+_INDEX_POLICY = 'attr=bad_indices_policy:string,default=""'
+_SCATTER = ("int32, int64", "tensor:T, indices:Tindices, updates:T -> output:T",
+            "attr=T:type; attr=Tindices:type,allowed=[{T}]; " + _INDEX_POLICY)
+_COMPLEX_FFT = ("complex64, complex128", "input:Tcomplex -> output:Tcomplex",
+                "attr=Tcomplex:type,default=DT_COMPLEX64,allowed=[{T}]")
+ATTR_KERNELS = {
+    "OneHot": ("uint8, int8, int32, int64", "indices:TI, depth:int32, on_value:T, off_value:T -> output:T",
+        "attr=axis:int,default=-1; attr=T:type; attr=TI:type,default=DT_INT64,allowed=[{T}]"),
+    "GatherV2": ("int16, int32, int64", "params:Tparams, indices:Tindices, axis:Taxis -> output:Tparams",
+        "attr=batch_dims:int,default=0; attr=Tparams:type; attr=Tindices:type,allowed=[{T}]; "
+        "attr=Taxis:type,allowed=[DT_INT32, DT_INT64]"),
+    "GatherNd": ("int16, int32, int64", "params:Tparams, indices:Tindices -> output:Tparams",
+        "attr=Tparams:type; attr=Tindices:type,allowed=[{T}]; " + _INDEX_POLICY),
+    "ScatterNd": ("int16, int32, int64", "indices:Tindices, updates:T, shape:Tindices -> output:T",
+        "attr=T:type; attr=Tindices:type,allowed=[{T}]; " + _INDEX_POLICY),
+    "TensorScatterUpdate": ("int16, int32, int64, uint16",) + _SCATTER[1:],
+    "TensorScatterAdd": _SCATTER,
+    "TensorScatterSub": _SCATTER,
+    "TensorScatterMax": _SCATTER,
+    "TensorScatterMin": _SCATTER,
+    "FFT": _COMPLEX_FFT, "IFFT": _COMPLEX_FFT, "FFT2D": _COMPLEX_FFT, "IFFT2D": _COMPLEX_FFT,
+    "FFT3D": _COMPLEX_FFT, "IFFT3D": _COMPLEX_FFT,
+    "Reshape": ("int32, int64", "tensor:T, shape:Tshape -> output:T",
+        "attr=T:type; attr=Tshape:type,default=DT_INT32,allowed=[{T}]"),
+}
+
+# The window ops: `T` as above; their padding error quotes the padding list.
+_CONV_ATTRS = ('attr=T:type,allowed=[{T}]; attr=strides:list(int); attr=use_cudnn_on_gpu:bool,default=true; '
+               'attr=padding:string,allowed=["SAME", "VALID", "EXPLICIT"]; '
+               'attr=explicit_paddings:list(int),default=[]; '
+               'attr=data_format:string,default="NHWC",allowed=["NHWC", "NCHW"]; '
+               'attr=dilations:list(int),default=[1, 1, 1, 1]')
+_POOL3D_ATTRS = ('attr=ksize:list(int),min=5; attr=strides:list(int),min=5; '
+                 'attr=padding:string,allowed=["SAME", "VALID"]; '
+                 'attr=data_format:string,default="NDHWC",allowed=["NDHWC", "NCDHW"]; attr=T:type,allowed=[{T}]')
+KERNELS.update({
+    "Conv2D": ("half, bfloat16, float, double, int32", "input:T, filter:T -> output:T", _CONV_ATTRS),
+    "Conv2DBackpropInput": ("half, bfloat16, float, double, int32",
+        "input_sizes:int32, filter:T, out_backprop:T -> output:T", _CONV_ATTRS),
+    "DepthwiseConv2dNative": ("half, bfloat16, float, double", "input:T, filter:T -> output:T",
+        _CONV_ATTRS.replace("attr=use_cudnn_on_gpu:bool,default=true; ", "")),
+    "Conv3D": ("half, bfloat16, float, double", "input:T, filter:T -> output:T",
+        'attr=T:type,allowed=[{T}]; attr=strides:list(int),min=5; attr=padding:string,allowed=["SAME", "VALID"]; '
+        'attr=data_format:string,default="NDHWC",allowed=["NDHWC", "NCDHW"]; '
+        'attr=dilations:list(int),default=[1, 1, 1, 1, 1]'),
+    "AvgPool": ("half, bfloat16, float, double", "value:T -> output:T",
+        'attr=ksize:list(int),min=4; attr=strides:list(int),min=4; attr=padding:string,allowed=["SAME", "VALID"]; '
+        'attr=data_format:string,default="NHWC",allowed=["NHWC", "NCHW"]; attr=T:type,allowed=[{T}]'),
+    "MaxPool": ("half, bfloat16, float, double, int32, int64, uint8, int16, int8, uint16, qint8", "input:T -> output:T",
+        'attr=T:type,default=DT_FLOAT,allowed=[{T}]; attr=ksize:list(int),min=4; attr=strides:list(int),min=4; '
+        'attr=padding:string,allowed=["SAME", "VALID", "EXPLICIT"]; attr=explicit_paddings:list(int),default=[]; '
+        'attr=data_format:string,default="NHWC",allowed=["NHWC", "NCHW", "NCHW_VECT_C"]'),
+    "AvgPool3D": ("half, bfloat16, float, double", "input:T -> output:T", _POOL3D_ATTRS),
+    "MaxPool3D": ("half, bfloat16, float", "input:T -> output:T", _POOL3D_ATTRS),
+})
 
 
 def summary(op: str) -> str:
     """TF's op summary, `Op<name=...; signature=...; attr=...>`, as its errors print it."""
-    allowed, signature, *attrs = KERNELS[op]
+    allowed, signature, *attrs = KERNELS[op] if op in KERNELS else ATTR_KERNELS[op]
     dt_names = ", ".join("DT_" + name.upper() for name in allowed.split(", "))
     attrs = (attrs[0] if attrs else PLAIN).replace("{T}", dt_names)
     return f"Op<name={op}; signature={signature}; {attrs}>"
@@ -198,3 +258,14 @@ def check(op: str, *tensors):
     dtype = tensors[0]._value.dtype  # the NumPy dtype: hashing it is cheaper than a DType
     if not accepts(op, dtype):
         raise dtype_not_allowed(op, dtype, KERNELS[op][0], summary(op))
+
+
+def reject(op: str, dtype, attr: str, named: bool = True):
+    """TF's registration error for an `ATTR_KERNELS` op given `dtype` for `attr`."""
+    return dtype_not_allowed(op, dtype, ATTR_KERNELS[op][0], summary(op), attr, named)
+
+
+def padding_values(op: str) -> str:
+    """The padding names `op` registers, as its error lists them: `"SAME", "VALID"`."""
+    attrs = KERNELS[op][2]
+    return attrs.split("attr=padding:string,allowed=[", 1)[1].split("]", 1)[0]

@@ -1,4 +1,4 @@
-"""`tf.image`: resizing, flips and crops, dtype conversion, simple adjustments.
+"""`tf.image` geometry: resizing, flips, rotations, crops and pads, standardization.
 
 `resize` builds, per spatial axis, the matrix of weights TF's kernel uses
 (half-pixel centres; bilinear clamps its taps to the border; Keys bicubic
@@ -20,6 +20,7 @@ from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.errors import NotImplementedInJaxtape
 from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.tensor import Tensor
+from jaxtape._src.framework.tensor_shape import TensorShape
 from jaxtape._src.ops import random as random_ops
 from jaxtape._src.ops.support.args import host_int, static_shape
 from jaxtape._src.ops.support.define import defined
@@ -251,20 +252,45 @@ def resize_with_crop_or_pad(image, target_height, target_width):
     return _crop_pad(image, crop=crop, pad=pad)
 
 
+def _box_image(image):
+    """A 3-D or 4-D image with non-empty inner dims, checked as TF's box ops do."""
+    image = convert_to_tensor(image)
+    if image.ndim not in (3, 4):
+        raise ValueError(f"'image' (shape {image.shape}) must have either 3 or 4 dimensions.")
+    shape = image._value.shape
+    if 0 in shape[-3:]:
+        full = shape if image.ndim == 4 else (1,) + shape
+        raise ValueError(f"inner 3 dims of 'image.shape' must be > 0: {TensorShape(full)}")
+    return image
+
+
+def _require(checks):
+    for ok, message in checks:
+        if not ok:
+            raise ValueError(message)
+
+
 @defined("image.crop_to_bounding_box")
 def crop_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
-    image = _image(image)
-    return _crop_pad(image, crop=((int(offset_height), int(target_height)),
-                                  (int(offset_width), int(target_width))), pad=((0, 0), (0, 0)))
+    image = _box_image(image)
+    h, w = _hw(image)
+    oh, ow, th, tw = (int(v) for v in (offset_height, offset_width, target_height, target_width))
+    _require([(ow >= 0, "offset_width must be >= 0."), (oh >= 0, "offset_height must be >= 0."),
+              (tw > 0, "target_width must be > 0."), (th > 0, "target_height must be > 0."),
+              (w >= tw + ow, "width must be >= target + offset."),
+              (h >= th + oh, "height must be >= target + offset.")])
+    return _crop_pad(image, crop=((oh, th), (ow, tw)), pad=((0, 0), (0, 0)))
 
 
 @defined("image.pad_to_bounding_box")
 def pad_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
-    image = _image(image)
+    image = _box_image(image)
     h, w = _hw(image)
-    oh, ow = int(offset_height), int(offset_width)
-    return _crop_pad(image, crop=((0, h), (0, w)),
-                     pad=((oh, int(target_height) - h - oh), (ow, int(target_width) - w - ow)))
+    oh, ow, th, tw = (int(v) for v in (offset_height, offset_width, target_height, target_width))
+    _require([(oh >= 0, "offset_height must be >= 0"), (ow >= 0, "offset_width must be >= 0"),
+              (tw - ow - w >= 0, "width must be <= target - offset"),
+              (th - oh - h >= 0, "height must be <= target - offset")])
+    return _crop_pad(image, crop=((0, h), (0, w)), pad=((oh, th - h - oh), (ow, tw - w - ow)))
 
 
 # -- values ---------------------------------------------------------------------
@@ -283,84 +309,6 @@ def _standardize(x):
 def per_image_standardization(image):
     """(x - mean) / max(std, 1/sqrt(N)) per image, in float32."""
     return _standardize(_image(image))
-
-
-@primitive(name="ConvertImageDtype")
-def _convert(x, *, dtype, saturate):
-    src, dst = np.dtype(x.dtype), np.dtype(dtype)
-    if src == dst:
-        return x
-    s_int, d_int = np.issubdtype(src, np.integer), np.issubdtype(dst, np.integer)
-    if s_int and d_int:
-        s_max, d_max = int(np.iinfo(src).max), int(np.iinfo(dst).max)
-        if s_max > d_max:
-            y = jnp.floor_divide(x, (s_max + 1) // (d_max + 1))
-            return _saturate(y, dst) if saturate else y.astype(dst)
-        return x.astype(dst) * jnp.asarray((d_max + 1) // (s_max + 1), dst)
-    if not s_int and not d_int:
-        return x.astype(dst)
-    if s_int:
-        return x.astype(dst) * jnp.asarray(1.0 / np.iinfo(src).max, dst)
-    y = x * jnp.asarray(np.iinfo(dst).max + 0.5, x.dtype)
-    return _saturate(y, dst) if saturate else y.astype(dst)
-
-
-def _saturate(x, dst):
-    info = np.iinfo(dst)
-    return jnp.clip(x, info.min, info.max).astype(dst)
-
-
-@defined("image.convert_image_dtype")
-def convert_image_dtype(image, dtype, saturate=False, name=None):
-    """Rescales between integer ranges and [0, 1) floats as TF does."""
-    image = convert_to_tensor(image)
-    dtype = dtypes.as_dtype(dtype)
-    if not (dtype.is_floating or dtype.is_integer):
-        raise AttributeError("dtype must be either floating point or integer")
-    if not (image.dtype.is_floating or image.dtype.is_integer):
-        raise AttributeError("image dtype must be either floating point or integer")
-    return _convert(image, dtype=dtype.as_numpy_dtype, saturate=bool(saturate))
-
-
-def _in_float(image, fn):
-    """Applies `fn` in float32 (or the image's float dtype) and converts back."""
-    orig = image.dtype
-    x = image if orig.is_floating else convert_image_dtype(image, dtypes.float32)
-    return convert_image_dtype(fn(x), orig)
-
-
-_GRAY = (0.2989, 0.5870, 0.1140)
-
-
-@primitive(name="RgbToGrayscale")
-def _gray(x):
-    return jnp.tensordot(x, jnp.asarray(_GRAY, x.dtype), [[-1], [-1]])[..., None]
-
-
-@defined("image.rgb_to_grayscale")
-def rgb_to_grayscale(images, name=None):
-    return _in_float(convert_to_tensor(images), _gray)
-
-
-_to_rgb = Primitive(lambda x: jnp.concatenate([x, x, x], axis=-1), "Tile")
-
-
-@defined("image.grayscale_to_rgb")
-def grayscale_to_rgb(images, name=None):
-    return _to_rgb(convert_to_tensor(images))
-
-
-_add = Primitive(jnp.add, "AddV2")
-
-
-@defined("image.adjust_brightness")
-def adjust_brightness(image, delta):
-    """Adds `delta` in float (ints go through [0, 1) and back, saturating)."""
-    image = convert_to_tensor(image)
-
-    def shift(x):
-        return _add(x, convert_to_tensor(delta, dtype=x.dtype))
-    return _in_float(image, shift)
 
 
 # -- random flips ---------------------------------------------------------------

@@ -14,8 +14,9 @@ import numpy as np
 
 from jaxtape._src.framework import dtypes
 from jaxtape._src.framework.convert import convert_to_tensor
-from jaxtape._src.framework.messages import dims, dtype_not_allowed, op_error
+from jaxtape._src.framework.messages import dims, op_error
 from jaxtape._src.framework.tensor import Tensor
+from jaxtape._src.ops.support import kernel_dtypes
 from jaxtape._src.ops.support.args import host_int, tensor
 from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import primitive
@@ -36,7 +37,7 @@ def _complex_transform(op, rank, inverse, *names):
     def transform(input, name=None):  # noqa: A002 - TF's argument name
         x = tensor(input)
         if not x.dtype.is_complex:
-            raise dtype_not_allowed(op, x.dtype, "complex64, complex128", attr="Tcomplex")
+            raise kernel_dtypes.reject(op, x.dtype, "Tcomplex")
         if x.ndim < rank:
             raise op_error(f"Input must have rank of at least {rank} but got: {dims(x._value.shape)}", op)
         return _fft(x, rank=rank, inverse=inverse)
@@ -176,6 +177,10 @@ def frame(signal, frame_length, frame_step, pad_end=False, pad_value=0, axis=-1,
     if x.ndim < 1:
         raise ValueError(f"Shape {x.shape} must have rank at least 1")
     length, step = host_int(frame_length), host_int(frame_step)
+    if step == 0:  # TF divides by the step before anything checks it
+        raise op_error("Integer division by zero", "FloorDiv")
+    if length < 0:  # TF's frame indices come from a Range over the length
+        raise op_error(f"Requires start <= limit when delta > 0: 0/{length}", "Range")
     ax = host_int(axis) % x.ndim
     n = x._value.shape[ax]
     if pad_end:

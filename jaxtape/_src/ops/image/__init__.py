@@ -1,0 +1,1 @@
+"""`tf.image`: resizing, flips and crops (`geometry`); dtype conversion and colour (`color`)."""

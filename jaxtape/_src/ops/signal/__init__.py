@@ -1,0 +1,1 @@
+"""`tf.signal`: FFTs, shifts, framing and windows (`fft`); cosine transforms (`dct`)."""
