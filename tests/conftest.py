@@ -26,3 +26,30 @@ def backward_mode(request):
         yield request.param
     finally:
         backward.config["force"] = None
+
+
+# Each xdist worker holds TF, JAX and Keras (up to 4.2 GB resident, measured
+# over a whole run on 2 workers) and starts subprocesses of its own (0.2-1.2 GB
+# each, four at once in tests/distribute): `-n auto` runs one worker per usable
+# CPU, at most 4 and at most one per 5 GiB of available memory
+# (PYTEST_XDIST_AUTO_NUM_WORKERS overrides).
+WORKER_CAP, WORKER_BYTES = 4, 5 * 2 ** 30
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config):
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own hook reads it
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    workers = min(cpus, WORKER_CAP)
+    try:
+        with open("/proc/meminfo") as f:
+            available = next(int(line.split()[1]) * 1024 for line in f
+                             if line.startswith("MemAvailable:"))
+        workers = min(workers, available // WORKER_BYTES)
+    except (OSError, StopIteration, ValueError):
+        pass
+    return max(1, workers)

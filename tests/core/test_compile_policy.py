@@ -242,3 +242,18 @@ def test_compilation_cache_is_written_in_a_fresh_process(tmp_path):
                          text=True, check=True).stdout.split()
     assert out == ["True", os.path.join(str(tmp_path), "jaxtape", "xla")]
     assert any(os.scandir(out[1]))
+
+
+def test_a_varying_kernel_called_with_constants_inside_a_function_body():
+    """A kernel in the quick tier met by a tf.function body's own constants
+    (no tracer among its arguments) must not pass compiler options to a nested jit."""
+    for n in range(1, 12):  # `add` meets many shapes: it becomes a `Varying` kernel
+        a = tf.constant(np.ones(n, np.float32))
+        a + a
+
+    @tf.function
+    def f(x):
+        c = tf.constant(np.ones(13, np.float32))
+        return x + (c + c)
+
+    np.testing.assert_array_equal(f(tf.ones(13)).numpy(), np.full(13, 3.0, np.float32))

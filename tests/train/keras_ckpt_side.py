@@ -1,10 +1,12 @@
 """Both sides of test_keras_checkpoint.py: `python keras_ckpt_side.py jax DIR`.
 
 Keras picks one backend per process, so the jaxtape side runs here with Keras
-on JAX and, between writing and reading, runs this file again as the TF side
-(`tf DIR`, real TF + Keras). Each side writes a checkpoint per model kind with
-`CheckpointManager`, restores the other side's into a differently initialized
-model, and pickles what it saw to DIR/<side>.pkl.
+on JAX and starts this file again as the TF side (`tf DIR`, real TF + Keras)
+at once, so that the two imports and writes overlap. Each side writes a
+checkpoint per model kind with `CheckpointManager`; the TF side then waits
+for a line on its stdin (the jaxtape side's writes are done) before it
+restores them. Each restores the other side's into a differently initialized
+model and pickles what it saw to DIR/<side>.pkl.
 """
 import os
 import pickle
@@ -12,6 +14,11 @@ import subprocess
 import sys
 
 SIDE, DIR = sys.argv[1], sys.argv[2]
+if SIDE == "jax":  # the TF side starts first: its import is the longer one
+    env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_ENABLE_ONEDNN_OPTS="0",
+               TF_CPP_MIN_LOG_LEVEL="3")
+    TF_SIDE = subprocess.Popen([sys.executable, __file__, "tf", DIR], env=env,
+                               stdin=subprocess.PIPE, text=True)
 if SIDE == "tf":
     import tensorflow as tf
     tf.config.set_visible_devices([], "GPU")
@@ -124,15 +131,14 @@ def deferred(writer):
 
 out = {}
 other = "tf" if SIDE == "jax" else "jax"
+out["wrote"] = {kind: write(kind) for kind in MODELS}
 if SIDE == "jax":
-    out["wrote"] = {kind: write(kind) for kind in MODELS}
-    env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_ENABLE_ONEDNN_OPTS="0",
-               TF_CPP_MIN_LOG_LEVEL="3")
-    subprocess.run([sys.executable, __file__, "tf", DIR], env=env, check=True)
-    out["read"] = {kind: read(kind, other) for kind in MODELS}
-else:
-    out["read"] = {kind: read(kind, other) for kind in MODELS}
-    out["wrote"] = {kind: write(kind) for kind in MODELS}
+    TF_SIDE.communicate("written\n")  # the TF side reads ours, then writes its pickle
+    if TF_SIDE.returncode != 0:
+        sys.exit(f"the TF side failed with status {TF_SIDE.returncode}")
+elif sys.stdin.readline() != "written\n":
+    sys.exit("the jaxtape side ended before its checkpoints were written")
+out["read"] = {kind: read(kind, other) for kind in MODELS}
 out["partial"] = partial(other)
 if SIDE == "jax":  # TF + Keras 3 creates a second kernel here instead (README: Differences)
     out["deferred"] = deferred(other)

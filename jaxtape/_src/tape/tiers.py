@@ -89,7 +89,13 @@ class Varying:
         if self.calls >= config["window"]:
             self._review()
         if n == 0 or (n + 1 < config["promote_at"] and not _big(k)):
-            return self.quick(*args)
+            try:
+                return self.quick(*args)
+            except ValueError:
+                # All-constant arguments under an outer trace (a tf.function body's
+                # own constants): a nested jit takes no compiler options. The full
+                # tier computes the same; an error of `fn` itself is raised again.
+                return self.full(*args)
         return self.full(*args)
 
     def _review(self):
