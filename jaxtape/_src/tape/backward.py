@@ -163,7 +163,9 @@ def build_plan(nodes, targets, sources):
         step = _new_step(Step, (node.prim, node.skey, node.static, tuple(mask), tuple(arg_slots),
                                 tuple(out_slots), tuple(in_slots), node.out_avals))
         steps.append(step)
-        key.append((node.prim, node.skey, step.mask, step.arg_slots, step.out_slots,
+        # Flat, seven entries a step (unambiguous): no tuple per step for the
+        # garbage collector to walk while the plan is alive.
+        key.extend((node.prim, node.skey, step.mask, step.arg_slots, step.out_slots,
                     step.in_slots, node.out_avals))
     for t in targets:
         if t._id not in ct_slot:
