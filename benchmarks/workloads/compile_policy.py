@@ -326,6 +326,29 @@ def fresh_env(tmp, framework):
     return env
 
 
+# What `fresh_runs` calls each framework's cell.
+_LABELS = {"tensorflow": "TF eager", "torch": "PyTorch eager"}
+
+
+def fresh_runs(script, args, samples, frameworks, others=("tensorflow", "torch")):
+    """`fresh_samples` of `script` (its argv: the framework's module name, then
+    `args`) per cell: jaxtape with its compilation cache (in a fresh directory)
+    and without, then each of `others` that is wanted and installed."""
+    runs = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        if "jaxtape" in frameworks:
+            env = fresh_env(tmp, "jaxtape")
+            runs["jaxtape"] = fresh_samples(script, ["jaxtape", *args], samples,
+                                            dict(env, XDG_CACHE_HOME=tmp))
+            runs["jaxtape, compilation cache off"] = fresh_samples(
+                script, ["jaxtape", *args], samples, dict(env, JAXTAPE_COMPILATION_CACHE="0"))
+        for name in others:
+            if wants(frameworks, name):
+                runs[_LABELS[name]] = fresh_samples(script, [name, *args], samples,
+                                                    fresh_env(tmp, name))
+    return runs
+
+
 def fresh_samples(script, args, samples, env):
     """`samples` runs of `script` (its last line of output is JSON) in fresh
     interpreters, after one discarded run: that run fills the bytecode cache
@@ -365,19 +388,8 @@ def _in_process(size, frameworks):
 def build_first_gradient(size, frameworks):
     if size != "full":
         return _in_process(size, frameworks)
-    samples = 5
     out = unavailable(frameworks)
-    runs = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        if "jaxtape" in frameworks:
-            env = fresh_env(tmp, "jaxtape")
-            runs["jaxtape"] = fresh_samples(_FRESH, ["jaxtape"], samples, dict(env, XDG_CACHE_HOME=tmp))
-            runs["jaxtape, compilation cache off"] = fresh_samples(
-                _FRESH, ["jaxtape"], samples, dict(env, JAXTAPE_COMPILATION_CACHE="0"))
-        if wants(frameworks, "tensorflow"):
-            runs["TF eager"] = fresh_samples(_FRESH, ["tensorflow"], samples, fresh_env(tmp, "tf"))
-        if wants(frameworks, "torch"):
-            runs["PyTorch eager"] = fresh_samples(_FRESH, ["torch"], samples, fresh_env(tmp, "torch"))
+    runs = fresh_runs(_FRESH, [], 5, frameworks)
     for name, rs in runs.items():
         out[name] = _stats([r["first"] for r in rs])
         out[name + ": import"] = _stats([r["import"] for r in rs])

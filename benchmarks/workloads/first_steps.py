@@ -15,11 +15,10 @@ where TF runs precompiled kernels.
 from __future__ import annotations
 
 import math
-import tempfile
 
 from benchmarks.workloads import mlp
-from benchmarks.workloads.base import Ratio, Workload, unavailable, wants
-from benchmarks.workloads.compile_policy import _stats, fresh_env, fresh_samples
+from benchmarks.workloads.base import Ratio, Workload, unavailable
+from benchmarks.workloads.compile_policy import _stats, fresh_runs
 
 LR, B1, B2, EPS = 1e-3, 0.9, 0.999, 1e-7
 STEPS = 10
@@ -34,13 +33,8 @@ def adam_training(tf, size):
     t = [0]
 
     def step():
-        w1, b1, w2, b2, w3, b3 = variables
         with tf.GradientTape() as tape:
-            h = tf.nn.relu(tf.matmul(x, w1) + b1)
-            h = tf.nn.relu(tf.matmul(h, w2) + b2)
-            logits = tf.matmul(h, w3) + b3
-            loss = tf.reduce_mean(
-                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+            loss = mlp.tape_loss(tf, variables, x, y)
         grads = tape.gradient(loss, variables)
         t[0] += 1
         lr = LR * math.sqrt(1 - B2 ** t[0]) / (1 - B1 ** t[0])
@@ -113,19 +107,8 @@ def _in_process(size, frameworks):
 def build(size, frameworks):
     if size != "full":
         return _in_process(size, frameworks)
-    samples = 3
     out = unavailable(frameworks)
-    runs = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        if "jaxtape" in frameworks:
-            env = fresh_env(tmp, "jaxtape")
-            runs["jaxtape"] = fresh_samples(_FRESH, ["jaxtape", str(STEPS)], samples,
-                                            dict(env, XDG_CACHE_HOME=tmp))
-            runs["jaxtape, compilation cache off"] = fresh_samples(
-                _FRESH, ["jaxtape", str(STEPS)], samples, dict(env, JAXTAPE_COMPILATION_CACHE="0"))
-        if wants(frameworks, "tensorflow"):
-            runs["TF eager"] = fresh_samples(_FRESH, ["tensorflow", str(STEPS)], samples,
-                                             fresh_env(tmp, "tensorflow"))
+    runs = fresh_runs(_FRESH, [str(STEPS)], 3, frameworks, others=("tensorflow",))
     for name, rs in runs.items():
         out[name] = _stats([r["steps"][0] for r in rs])
         out[f"{name}: first {STEPS}"] = _stats([sum(r["steps"]) for r in rs])

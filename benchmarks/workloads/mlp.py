@@ -34,6 +34,15 @@ def problem(size):
     return params, x, labels
 
 
+def tape_loss(tf, variables, x, y):
+    """The model's loss as a TF user writes it (call it under a tape)."""
+    w1, b1, w2, b2, w3, b3 = variables
+    h = tf.nn.relu(tf.matmul(x, w1) + b1)
+    h = tf.nn.relu(tf.matmul(h, w2) + b2)
+    logits = tf.matmul(h, w3) + b3
+    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+
+
 def tape_step(tf, size):
     """The step as a TF user writes it; runs on jaxtape and TensorFlow alike."""
     params, x_np, y_np = problem(size)
@@ -41,13 +50,8 @@ def tape_step(tf, size):
     x, y = tf.constant(x_np), tf.constant(y_np)
 
     def step():
-        w1, b1, w2, b2, w3, b3 = variables
         with tf.GradientTape() as tape:
-            h = tf.nn.relu(tf.matmul(x, w1) + b1)
-            h = tf.nn.relu(tf.matmul(h, w2) + b2)
-            logits = tf.matmul(h, w3) + b3
-            loss = tf.reduce_mean(
-                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+            loss = tape_loss(tf, variables, x, y)
         grads = tape.gradient(loss, variables)
         for v, g in zip(variables, grads):
             v.assign_sub(LR * g)
