@@ -10,7 +10,11 @@ variables' creation) to the loss's value after the update, import excluded
 for both frameworks, and "first 10" is steps 1-10 in all. Every variable
 shape meets every update op for the first time on step 1, so there jaxtape
 compiles (or reads from its compilation cache) a kernel per op and shape
-where TF runs precompiled kernels.
+where TF runs precompiled kernels. With `JAXTAPE_QUICK_FIRST=1` those
+start in XLA's quick tier, the full tier compiled in the background from
+step 2 (`jaxtape._src.tape.tiers`); each process waits for those after its
+timed steps, so the discarded first run leaves both tiers in the cache, as
+a user's earlier, longer run would.
 """
 from __future__ import annotations
 
@@ -64,6 +68,8 @@ for _ in range(steps):
     end = time.perf_counter()
     times.append(end - start)
     start = end
+if framework == "jaxtape":  # untimed: the full-tier compiles still queued reach the cache,
+    tf._src.tape.tiers.wait()  # as a user's earlier (longer) run leaves them there
 print(json.dumps({"import": t1 - t0, "steps": times}))
 """
 
@@ -128,4 +134,5 @@ WORKLOAD = Workload(
          "import excluded for both frameworks (the ': import' rows). Adam is written with "
          "tf.Variable slots and tensor ops, the same code on both (TF's tf.optimizers is "
          "Keras). Each framework's first process is discarded (bytecode; for 'jaxtape' its "
-         "persistent compilation cache, a user's second run).")
+         "persistent compilation cache, a user's second run: each jaxtape process waits, "
+         "untimed, for its background full-tier compiles, so both tiers are cached).")

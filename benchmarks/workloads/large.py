@@ -14,8 +14,10 @@ sample is a single call, so a full garbage-collector pass lands in the
 samples it interrupts; the target compares the mean over the samples with
 the mean of the same calls run with the collector off (the median alone
 hides pauses that hit only some calls), and the note counts the
-generation-2 collections seen during the timed calls. jaxtape's cells run
-in a worker process holding jaxtape alone (see `LONG_WORKER`).
+collections of each generation seen during jaxtape's calls and the share
+of their time those took (what separates collection work from noise in
+that ratio). jaxtape's cells run in a worker process holding jaxtape alone
+(see `LONG_WORKER`).
 """
 from __future__ import annotations
 
@@ -183,28 +185,30 @@ LONG_OPS = 5000
 
 
 class Collections:
-    """Counts generation-2 collections (and their time) while `active`."""
+    """Counts the collections of each generation during the wrapped calls,
+    with the time they took and the calls' own time: whether a mean above
+    the collector-off one is collection work or noise."""
 
     def __init__(self):
-        self.count, self.seconds, self._start = 0, 0.0, 0.0
+        self.counts, self.seconds, self.call_seconds, self._start = [0, 0, 0], 0.0, 0.0, 0.0
         self.calls = 0
 
     def callback(self, phase, info):
-        if info["generation"] != 2:
-            return
         if phase == "start":
             self._start = time.perf_counter()
         else:
-            self.count += 1
+            self.counts[info["generation"]] += 1
             self.seconds += time.perf_counter() - self._start
 
     def wrap(self, fn):
         def call():
             gc.callbacks.append(self.callback)
+            start = time.perf_counter()
             try:
                 result = fn()
                 sync(result)
             finally:
+                self.call_seconds += time.perf_counter() - start
                 gc.callbacks.remove(self.callback)
             self.calls += 1
             return result
@@ -213,8 +217,11 @@ class Collections:
     def text(self) -> str:
         if not self.calls:
             return ""
-        return (f"jaxtape: {self.count} generation-2 collections in {self.calls} calls, "
-                f"{self.seconds * 1e3:.0f} ms in all.")
+        young, middle, full = self.counts
+        share = self.seconds / self.call_seconds if self.call_seconds else 0.0
+        return (f"jaxtape: {young} young, {middle} middle and {full} full (generation-2) "
+                f"collections in {self.calls} calls, {self.seconds * 1e3:.0f} ms in all: "
+                f"{share:.1%} of those calls' time.")
 
 
 class MeanRatio(Difference):
@@ -280,7 +287,8 @@ cells = {"on": collections.wrap(_long_chain(jaxtape, ops)),
 print("started", flush=True)
 for line in sys.stdin:
     grad = cells[line.strip()]()
-    print(collections.count, collections.seconds, float(grad), flush=True)
+    print(*collections.counts, collections.seconds, collections.call_seconds, float(grad),
+          flush=True)
 """
 _long_workers = []
 
@@ -309,11 +317,12 @@ def _long_worker_cells(ops, collections):
         def call():
             proc.stdin.write(name + "\n")
             reply = proc.stdout.readline().split()
-            if len(reply) != 3:
+            if len(reply) != 6:
                 raise RuntimeError(f"long-tape worker failed on {name!r} (see its stderr)")
-            count, seconds, grad = reply
+            *counts, seconds, call_seconds, grad = reply
             if name == "on":
-                collections.count, collections.seconds = int(count), float(seconds)
+                collections.counts = [int(c) for c in counts]
+                collections.seconds, collections.call_seconds = float(seconds), float(call_seconds)
                 collections.calls += 1
             return np.float32(grad)  # the gradient, for the smoke test's check
         return call
@@ -324,7 +333,7 @@ def _build_long(collections):
     def build(size, frameworks):
         import jax
         ops = LONG_OPS if size == "full" else 20
-        collections.count, collections.seconds, collections.calls = 0, 0.0, 0
+        collections.__init__()
         out = unavailable(frameworks)
         if "jaxtape" in frameworks:
             out["jaxtape"], out["jaxtape, collector off"] = _long_worker_cells(ops, collections)

@@ -5,6 +5,16 @@ objects, JAX buffers (host memory on CPU) and TensorFlow's C++ tape alike,
 so the frameworks are measured the same way, each tape in a fresh
 interpreter. tracemalloc adds the Python heap alone for jaxtape, where the
 tape's nodes live.
+
+What one saved value costs beyond its buffer (measured 2026-12-01 with
+RSS, mallinfo2 and heaptrack, 10,000 values in a fresh interpreter): a
+live `jax.Array` on CPU ~2,080 B (its Python object 696 B, the PjRt
+buffer and array ~530 B, two async events 256 B, creation traceback and
+user context ~110 B, the rest small blocks); a TF EagerTensor ~650 B. The
+tapes add ~290 B (jaxtape: node, Tensor, id) and ~590 B (TF) an op. Both
+tapes keep every intermediate `y` (TF's Mul gradient reads both inputs),
+so with one jax.Array per saved value the 4 KB tape's floor is
+(4096 + 2080) / 5330 = 1.16x TF even with a zero-byte tape.
 """
 from __future__ import annotations
 

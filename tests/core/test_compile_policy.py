@@ -171,10 +171,12 @@ def test_kernels_meeting_new_shapes_move_to_the_quick_tier_and_back(monkeypatch)
     x = tf.constant(np.ones(3, np.float32))
     for _ in range(20):  # one shape over a whole window: back to the plain jit
         prim(x, x)
+        tiers.wait()  # its full tier, queued at its `promote_at`th sighting, is compiled
     assert not isinstance(prim._fwd[()], tiers.Varying)
 
 
 def test_a_varying_kernel_compiles_no_shape_twice(monkeypatch):
+    monkeypatch.setitem(tiers.config, "quick_first", False)  # a plain jit turning `Varying`
     monkeypatch.setitem(tiers.config, "varying_after", 3)
     monkeypatch.setitem(tiers.config, "quick", {"xla_backend_optimization_level": 0})
     compiles = []
@@ -234,14 +236,21 @@ def test_compilation_cache_is_written_in_a_fresh_process(tmp_path):
               "    t.watch(x)\n"
               "    y = tf.reduce_sum(tf.sin(x) * x)\n"
               "t.gradient(y, x).numpy()\n"
-              "print(c.state['dir'] == jax.config.jax_compilation_cache_dir, c.state['dir'])\n")
+              "print(c.state['dir'] == jax.config.jax_compilation_cache_dir, c.state['dir'])\n"
+              # A kernel's second sighting queues a background compile; exit at once.
+              "from jaxtape._src.tape import tiers\n"
+              "tiers.config['quick_first'] = True\n"
+              "tf.cos(x); tiers.gradient_done(); tf.cos(x)\n"
+              "print(tiers.pending() >= 0)\n")
     env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path), JAX_PLATFORMS="cpu")
     env.pop("JAXTAPE_COMPILATION_CACHE", None)
     env.pop("JAX_COMPILATION_CACHE_DIR", None)
-    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                         text=True, check=True).stdout.split()
-    assert out == ["True", os.path.join(str(tmp_path), "jaxtape", "xla")]
+    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                         text=True, check=True)
+    out = run.stdout.split()
+    assert out == ["True", os.path.join(str(tmp_path), "jaxtape", "xla"), "True"]
     assert any(os.scandir(out[1]))
+    assert "Traceback" not in run.stderr and "Fatal" not in run.stderr  # a clean exit
 
 
 def test_a_varying_kernel_called_with_constants_inside_a_function_body():
@@ -257,3 +266,129 @@ def test_a_varying_kernel_called_with_constants_inside_a_function_body():
         return x + (c + c)
 
     np.testing.assert_array_equal(f(tf.ones(13)).numpy(), np.full(13, 3.0, np.float32))
+
+
+# -- quick first, the full tier later (tiers.Varying young, backward._quick_then_full) --
+
+class _Compiles:
+    """XLA compiles seen by jax.monitoring, by thread: the caller's or the compile thread."""
+
+    def __init__(self):
+        self.threads = []
+
+    def __call__(self, event, _, **kw):
+        if event.endswith("backend_compile_duration"):
+            import threading  # noqa: PLC0415 - only here
+            self.threads.append(threading.current_thread().name)
+
+    def __enter__(self):
+        jax.monitoring.register_event_duration_secs_listener(self)
+        return self
+
+    def __exit__(self, *exc):
+        jax.monitoring.unregister_event_duration_listener(self)
+
+
+class _Served:
+    """Stands for a tier's jit in a `Varying`, counting the calls it serves."""
+
+    def __init__(self, jitted):
+        self.jitted, self.calls = jitted, 0
+
+    def __call__(self, *args):
+        self.calls += 1
+        return self.jitted(*args)
+
+    def lower(self, *args):
+        return self.jitted.lower(*args)
+
+
+@pytest.fixture
+def quick_first(monkeypatch):
+    monkeypatch.setitem(tiers.config, "quick", {"xla_backend_optimization_level": 0})
+    monkeypatch.setitem(tiers.config, "quick_first", True)
+    monkeypatch.setitem(tiers.config, "full_at", 2)
+    monkeypatch.setitem(tiers.config, "background", True)
+    yield
+    tiers.wait()
+
+
+def _young(prim, a):
+    """The young `Varying` of `prim`'s forward after its first call, its tiers counted."""
+    out = prim(a, a)
+    young = prim._fwd[()]
+    assert isinstance(young, tiers.Varying) and young.young
+    young.quick, young.full = _Served(young.quick), _Served(young.full)
+    return out, young
+
+
+def test_a_new_kernel_runs_quick_then_full_compiled_in_the_background(quick_first):
+    prim, a = _fresh_kernel(), np.linspace(-1, 1, 5).astype(np.float32)
+    want = np.tanh(a * a) + a
+    with _Compiles() as compiles:
+        out, young = _young(prim, a)  # first sighting: the quick tier, on this thread
+        np.testing.assert_allclose(out.numpy(), want, rtol=1e-6)
+        prim(a, a)  # again within the same step (no gradient since): still quick only
+        assert compiles.threads == ["MainThread"] and tiers.pending() == 0
+        tiers.gradient_done()  # a training loop's next step
+        np.testing.assert_allclose(prim(a, a).numpy(), want, rtol=1e-6)  # full queued
+        assert young.quick.calls == 2 and young.full.calls == 0
+        tiers.wait()
+        assert tiers.pending() == 0
+        assert compiles.threads == ["MainThread", "jaxtape-compile"]
+        np.testing.assert_allclose(prim(a, a).numpy(), want, rtol=1e-6)  # served by the full tier
+        assert young.quick.calls == 2 and young.full.calls == 1
+        assert prim._fwd[()] is young.full  # handed back: the plain jit from now on
+        prim(a, a)
+        assert len(compiles.threads) == 2  # the full code compiled in the background served it
+        b = np.ones(3, np.float32)
+        prim(b, b)  # a new shape after the hand-back: the plain jit compiles it, as before
+        assert len(compiles.threads) == 3
+
+
+def test_full_tier_at_a_later_sighting_on_the_callers_thread(quick_first, monkeypatch):
+    monkeypatch.setitem(tiers.config, "background", False)
+    monkeypatch.setitem(tiers.config, "full_at", 3)
+    prim, a = _fresh_kernel(), np.ones(4, np.float32)
+    with _Compiles() as compiles:
+        _, young = _young(prim, a)
+        tiers.gradient_done()
+        prim(a, a)
+        assert young.quick.calls == 1 and compiles.threads == ["MainThread"]
+        prim(a, a)  # the third sighting compiles the full tier on this call
+        assert young.full.calls == 1 and compiles.threads == ["MainThread"] * 2
+        assert tiers.pending() == 0 and prim._fwd[()] is young.full
+
+
+def test_a_big_argument_queues_its_full_tier_at_the_first_sighting(quick_first, monkeypatch):
+    monkeypatch.setitem(tiers.config, "big", 8)
+    prim = _fresh_kernel()
+    small, big = np.ones(2, np.float32), np.ones(16, np.float32)
+    with _Compiles() as compiles:
+        _, young = _young(prim, small)
+        prim(big, big)  # quick now, full queued at once: quick code on big tensors is slow
+        tiers.wait()
+        assert compiles.threads.count("jaxtape-compile") == 1
+        prim(big, big)
+        assert young.full.calls == 1 and young.quick.calls == 1  # (the first call was uncounted)
+        assert prim._fwd[()] is young  # the small shape, seen once, still has quick code only
+
+
+def test_a_first_gradient_compiles_quick_and_a_training_loop_swaps_in_the_full_tier(
+        policy, quick_first, monkeypatch):
+    monkeypatch.setitem(backward.config, "first_whole", True)
+    ops, prims = (True, False, True), _fresh_arithmetic()
+    np.testing.assert_allclose(_chain_grad(ops, 3, prims), [2.25] * 3)
+    assert len(policy) == 1  # the quick program (one `_compile`), served the first call
+    (key, program), = backward._compiled.items()
+    assert not hasattr(program, "lower")  # the quick-then-full wrapper, not a plain jit
+    with _Compiles() as compiles:
+        np.testing.assert_allclose(_chain_grad(ops, 3, prims), [2.25] * 3)  # full queued
+        assert len(policy) == 2
+        tiers.wait()
+        assert compiles.threads.count("jaxtape-compile") >= 1
+        before = compiles.threads.count("MainThread")
+        np.testing.assert_allclose(_chain_grad(ops, 3, prims), [2.25] * 3)
+        assert hasattr(backward._compiled[key], "lower")  # the full tier's plain jit now
+        assert compiles.threads.count("MainThread") == before  # no compile on the caller
+

@@ -2,7 +2,11 @@
 
 A fresh process otherwise compiles every kernel of its first gradient again
 (about 20 XLA compiles for a small MLP: most of the first call). With the
-cache a later process reads them from disk instead.
+cache a later process reads them from disk instead. The quick and the
+full compile tier (`tape/tiers.py`) are cached apart (compile options are
+part of the key); a full-tier compile still queued when a process exits
+is dropped, so that process's successor compiles it again (in the
+background, from its second step).
 
 Where: `$JAXTAPE_COMPILATION_CACHE` when it names a directory, else
 `$XDG_CACHE_HOME/jaxtape/xla`, else `~/.cache/jaxtape/xla`. Off:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
 import itertools
 import operator
 import time
@@ -45,8 +46,13 @@ from jaxtape._src.tape.primitive import TRAINABLE, Primitive
 # (its first gradient, a training loop's first step) compiles whole at once
 # when `compile_s` per new kernel is at least the whole plan's predicted
 # compile: one compile instead of one per kernel (`first_whole`: False,
-# never). Never above `compile_max_steps` steps (a 10,000-op
-# tape stays step by step). `cache_size` bounds the compiled programs and
+# never), in the quick tier where there is one (a first gradient may be the
+# only one), the full tier compiled in the background from its
+# `tiers.config["full_at"]`th call (a training loop) and swapped in when
+# ready (`_quick_then_full`); the compile the ski-rental rule decides is
+# the full tier's, at once (that structure has proved that it recurs).
+# Never above `compile_max_steps` steps (a 10,000-op tape stays step by
+# step). `cache_size` bounds the compiled programs and
 # `stats_size` the structures whose cost is tracked (a hash and three numbers
 # each). A structure met with more than `quick_plan_after` shape signatures
 # compiles each new one whole in the quick tier (see `tiers`; None: never),
@@ -303,26 +309,44 @@ def shapes_of(values):
         return tuple([(getattr(v, "shape", None), getattr(v, "dtype", type(v))) for v in values])
 
 
-def _compile(plan, options=None):
+def _program(plan):
     steps, n_cts, tslots, sslots = plan.steps, plan.n_cts, plan.target_slots, plan.source_slots
 
     def program(values, seeds):
         return run_plan(steps, n_cts, tslots, sslots, values, seeds,
                         _call_compiled, operator.add, zeros_array)
 
+    return program
+
+
+def _compile(plan, options=None, program=None):
+    """`jax.jit` of the plan's program; `program` shares one (its trace and
+    lowering) between the quick and the full tier."""
+    program = program or _program(plan)
     return jax.jit(program, compiler_options=options) if options else jax.jit(program)
 
 
-def _quick_then_full(plan, key, options):
-    """The plan compiled in the quick tier (see `tiers`), replaced by the
-    full tier once its shapes have come back `promote_after` times."""
-    quick = _compile(plan, options)
-    calls = [0]
+def _quick_then_full(plan, key, options, full_at):
+    """The plan compiled in the quick tier (see `tiers`); at its `full_at`th
+    call the full tier is compiled (in the background: `tiers.promote`)
+    while the quick program serves, and replaces it in `_compiled` once ready."""
+    plan = dataclasses.replace(plan, values=[])  # held in `_compiled`: not the tensors
+    fn = _program(plan)
+    quick = _compile(plan, options, fn)
+    state = {"calls": 0, "full": None, "ready": False}
 
     def program(values, seeds):
-        calls[0] += 1
-        if calls[0] == config["promote_after"] and key in _compiled:
-            _compiled[key] = _compile(plan)
+        if state["ready"]:
+            if _compiled.get(key) is program:
+                _compiled[key] = state["full"]  # same LRU position; the plain jit from now on
+            return state["full"](values, seeds)
+        state["calls"] += 1
+        if state["calls"] == full_at:
+            full = state["full"] = _compile(plan, None, fn)
+            # (Not learnt from: the compile thread's time includes its queue.)
+            tiers.promote(full, (values, seeds), functools.partial(state.__setitem__, "ready", True))
+            if state["ready"]:  # compiled on this thread: this call pays it
+                return program(values, seeds)
         return quick(values, seeds)
 
     return program
@@ -363,6 +387,7 @@ def run(plan, seeds, recorded):
     pass (then it runs as recorded primitives).
     """
     force = config["force"]
+    tiers.gradient_done()
     if recorded or force == "recorded":
         return run_recorded(plan, seeds)
     return [None if g is None else Tensor(g)
@@ -405,9 +430,22 @@ def run_eager(plan, seeds, force=None):
         if force == "compiled" or (n >= config["compile_after"] and (
                 stats.step_s() >= predicted_compile_s(plan) * backoff
                 or (n >= config["compile_by"] * backoff
-                    and n >= (run - stats.first + 1) * config["dense"]))) or (
-                n == 1 and config["first_whole"] and _mostly_new_kernels(plan)):
+                    and n >= (run - stats.first + 1) * config["dense"]))):
             stats.compiles += 1
+            program = _compiled.touch(key, _compile(plan))
+            start = _clock()
+            out = program(values, list(seeds))
+            _learn_compile_cost(plan, _clock() - start)
+            return out
+        if n == 1 and config["first_whole"] and _mostly_new_kernels(plan):
+            stats.compiles += 1
+            options = tiers.quick_options() if tiers.config["quick_first"] else None
+            if options is not None:
+                # Quick first: a first gradient may be the only one; a training
+                # loop's second step starts the full tier's compile (`tiers`).
+                program = _compiled.touch(key, _quick_then_full(
+                    plan, key, options, tiers.config["full_at"]))
+                return program(values, list(seeds))
             program = _compiled.touch(key, _compile(plan))
             start = _clock()
             out = program(values, list(seeds))
@@ -428,7 +466,8 @@ def run_eager(plan, seeds, force=None):
                 kinds += 1
                 _shape_kinds.touch(h, (kinds, first))
                 if kinds > config["quick_plan_after"] and kinds >= (run - first + 1) * config["dense"]:
-                    program = _compiled.touch(key, _quick_then_full(plan, key, options))
+                    program = _compiled.touch(key, _quick_then_full(
+                        plan, key, options, config["promote_after"]))
                     return program(values, list(seeds))
             stats = None  # the first run pays kernel compiles a repeat will not
     start = _clock() if stats is not None else 0.0
@@ -498,3 +537,15 @@ def _used_values(prim, values, seeds):
     closed = jax.make_jaxpr(prim.fn)(*arrays)
     return dependence.used_inputs(closed.jaxpr, range(len(closed.jaxpr.outvars)),
                                  discrete=False)[:len(values)]
+
+
+# -- for tape/deferred.py, which runs a pending forward and a plan as one program --
+
+call_compiled = _call_compiled
+
+
+def is_compiled(plan, seeds):
+    """Whether `run_eager` holds this plan compiled whole for these seed arrays'
+    shapes (its policy judged that the structure recurs and compiling pays)."""
+    values = [v._value if isinstance(v, Tensor) else v for v in plan.values]
+    return (plan.key, shapes_of(values), shapes_of(seeds)) in _compiled

@@ -17,7 +17,7 @@ from jaxtape._src.framework.nest import flatten_with_tree, pack_like
 from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import is_tensor
 from jaxtape._src.framework.variables import Variable
-from jaxtape._src.tape import jacobians, stack
+from jaxtape._src.tape import deferred, jacobians, stack
 from jaxtape._src.tape.gradients import UnconnectedGradients, gradient
 from jaxtape._src.tape.primitive import TRAINABLE
 
@@ -42,12 +42,16 @@ class TapeData(stack.Recorder):
     ids: set = dataclasses.field(default_factory=set)
     nodes: list = dataclasses.field(default_factory=list)
     variables: dict = dataclasses.field(default_factory=dict)
+    segment: object = None  # its pending ops (`deferred.Segment`), or None
 
     def watch_variable(self, var):
         if var._id not in self.variables:
             self.variables[var._id] = var
             if var._value.dtype in TRAINABLE:
                 self.ids.add(var._id)
+
+
+deferred.recorders.add(TapeData)
 
 
 def _watchables(structure):
@@ -168,7 +172,7 @@ class GradientTape:
             grads = gradient(
                 recording.nodes, recording.ids, flatten_with_tree(target)[0], flat_sources,
                 None if output_gradients is None else flatten_with_tree(output_gradients)[0],
-                unconnected_gradients)
+                unconnected_gradients, recording, self._persistent)
             return pack_like(sources, tree_util.tree_unflatten(tree, grads))
 
         return self._compute_once(compute)

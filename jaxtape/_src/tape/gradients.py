@@ -21,10 +21,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxtape._src.framework.convert import convert_to_tensor
-from jaxtape._src.framework.messages import dtype_mismatch, incompatible_shapes
+from jaxtape._src.framework.messages import dtype_mismatch, incompatible_shapes, op_error
 from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor, is_tensor
-from jaxtape._src.tape import backward
+from jaxtape._src.tape import backward, deferred, tiers
 from jaxtape._src.tape.primitive import TRAINABLE, Primitive
 
 
@@ -84,25 +84,44 @@ def detach_unwatched(ids, targets, sources):
     return ([fresh.get(t._id, t) for t in targets], [fresh.get(s._id, s) for s in sources])
 
 
-def gradient(nodes, ids, flat_targets, flat_sources, output_gradients, unconnected_gradients):
+def gradient(nodes, ids, flat_targets, flat_sources, output_gradients, unconnected_gradients,
+             recording=None, persistent=True):
     """d(sum of targets)/d(source): one Tensor (or None) per flat source.
 
     nodes, ids: the recording; flat_*: leaves of the caller's structures;
     output_gradients: None or one cotangent (or None) per target.
+    recording, persistent: the tape's `TapeData`, whose pending forward
+    (`deferred`) may run together with the backward pass as one program.
     """
     mode = unconnected_mode(unconnected_gradients)
     targets = [as_tensor(t) for t in flat_targets]
     sources = [as_source(s) for s in flat_sources]
     targets, sources = detach_unwatched(ids, targets, sources)
+    key = None
+    if recording is not None and recording.segment is not None and output_gradients is None:
+        key = deferred.gradient_key(recording, targets, sources)
+        if key is not None:
+            raw = deferred.gradient(recording, persistent, key, targets, sources)
+            if raw is not None:
+                tiers.gradient_done()  # as `backward.run` would: a training loop's step boundary
+                return _finish(sources, [None if g is None else Tensor(g) for g in raw], mode)
     seeds = []
     for i, t in enumerate(targets):
         og = None if output_gradients is None or i >= len(output_gradients) else output_gradients[i]
         if og is None:
             seeds.append(Tensor(_ones(t._value.shape, t._value.dtype)))
         else:
-            seeds.append(tf_convention(_seed(og, t)))
+            seeds.append(tf_convention(_seed(og, t, nodes)))
     plan = backward.build_plan(nodes, targets, sources)
-    raw = backward.run(plan, seeds, _recorded_by_active_tape(plan.values, seeds))
+    recorded = _recorded_by_active_tape(plan.values, seeds)
+    raw = backward.run(plan, seeds, recorded)
+    if key is not None and not recorded:
+        deferred.observe(key, plan, seeds)
+    return _finish(sources, raw, mode)
+
+
+def _finish(sources, raw, mode):
+    """The gradients in TF's convention, None or zeros where unconnected."""
     out = []
     for s, g in zip(sources, raw):
         if s._value.dtype not in TRAINABLE:
@@ -130,7 +149,7 @@ def tf_convention(g):
 _broadcast_to = Primitive(lambda x, *, shape: jnp.broadcast_to(x, shape), "BroadcastTo")
 
 
-def _seed(output_gradient, target):
+def _seed(output_gradient, target, nodes=()):
     """An `output_gradients` entry as the target's cotangent.
 
     TF multiplies it into the first backward op, so a broadcastable one (a
@@ -147,9 +166,41 @@ def _seed(output_gradient, target):
         except ValueError:
             shape = None
         if shape != target._value.shape:
-            raise incompatible_shapes("Mul", og._value.shape, target._value.shape)
+            raise _seed_shape_error(og._value.shape, target, nodes)
         og = _broadcast_to(og, shape=tuple(shape))
     return og
+
+
+
+# TF's gradients of these broadcasting ops reshape `reduce_sum(grad op other, rx)` to x's
+# shape, the op (None: grad itself) being the first their backward computes.
+_RESHAPED_GRADIENTS = {"Mul": "Mul", "RealDiv": "RealDiv", "AddV2": None, "Sub": None}
+
+
+def _seed_shape_error(og_shape, target, nodes):
+    """TF's error for an `output_gradients` entry that does not broadcast to its target.
+
+    TF does not check the seed: the target's first backward op fails on it. For
+    the broadcasting binary ops that is its gradient's Reshape (or the op it
+    applies to the seed first); for other ops, a Mul's text.
+    """
+    node = next((n for n in reversed(nodes) if target._id in n.out_ids), None)
+    first = _RESHAPED_GRADIENTS.get(getattr(node and node.prim, "name", None), "")
+    if first == "" or len(node.args) != 2:
+        return incompatible_shapes("Mul", og_shape, target._value.shape)
+    sx, sy = (tuple(np.shape(a._value)) for a in node.args)
+    shape = og_shape
+    if first is not None:
+        try:
+            shape = jnp.broadcast_shapes(og_shape, sy)
+        except ValueError:
+            return incompatible_shapes(first, og_shape, sy)
+    out = target._value.shape  # rx: the axes where x was broadcast (BroadcastGradientArgs)
+    padded = (1,) * (len(out) - len(sx)) + sx
+    rx = {i for i, (d, o) in enumerate(zip(padded, out)) if d == 1 and (o != 1 or i < len(out) - len(sx))}
+    values = int(np.prod([d for i, d in enumerate(shape) if i not in rx]))
+    return op_error(f"Input to reshape is a tensor with {values} values, but the requested shape has "
+                    f"{int(np.prod(sx))}", "Reshape")
 
 
 def _recorded_by_active_tape(values, seeds):

@@ -16,18 +16,19 @@ from jaxtape._src.framework.errors import InternalError
 from jaxtape._src.framework.messages import dims, dtype_mismatch, op_error
 from jaxtape._src.framework.tensor import Tensor, is_tensor
 from jaxtape._src.ops.math.cast import cast
-from jaxtape._src.ops.math.tf_gradients import with_tangent
+from jaxtape._src.ops.math.tf_gradients import TFGradPrimitive, with_tangent
 from jaxtape._src.ops.support import kernel_dtypes
 from jaxtape._src.ops.support.args import elementwise, tensor
 from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import Primitive
 
 
-# TF's Maximum/Minimum propagate NaN, and their gradient goes to x where
-# x >= y (x <= y), ties included, else to y: a NaN x gets none.
-_maximum = with_tangent(lambda x, y: jnp.where((x >= y) | jnp.isnan(x), x, y),
+# TF's Maximum/Minimum propagate NaN and give y at a tie (so max(0, -0) is -0);
+# their gradient goes to x where x >= y (x <= y), ties included, else to y: a
+# NaN x gets none.
+_maximum = with_tangent(lambda x, y: jnp.where((x > y) | jnp.isnan(x), x, y),
                         lambda p, t, out: jnp.where(p[0] >= p[1], t[0], t[1]))
-_minimum = with_tangent(lambda x, y: jnp.where((x <= y) | jnp.isnan(x), x, y),
+_minimum = with_tangent(lambda x, y: jnp.where((x < y) | jnp.isnan(x), x, y),
                         lambda p, t, out: jnp.where(p[0] <= p[1], t[0], t[1]))
 def _pow_tangent(p, t, out):
     x, y = p
@@ -41,6 +42,11 @@ def _pow_tangent(p, t, out):
 
 
 _pow = with_tangent(jnp.power, _pow_tangent)
+# TF's RealDiv gradients grad / y and grad * ((-x / y) / y), in that order: JAX's
+# -x / y^2 overflows y^2 (NaN where TF gives -inf, 0 where TF's 0 * inf is NaN).
+# The barrier keeps XLA from rewriting (a / y) / y as a / (y * y).
+_real_div = with_tangent(jnp.true_divide, lambda p, t, out: t[0] / p[1] + t[1] * (
+    jax.lax.optimization_barrier(-p[0] / p[1]) / p[1]))
 # TF's NextAfter gradient: the incoming gradient to x1, zero to x2.
 _nextafter = with_tangent(jnp.nextafter, lambda p, t, out: t[0] + t[1] * 0)
 
@@ -74,6 +80,32 @@ _divide_no_nan = with_tangent(_div_no_nan, lambda p, t, out: _div_no_nan(t[0], p
 _multiply_no_nan = with_tangent(_mul_no_nan, lambda p, t, out: _mul_no_nan(t[0], p[1]) + p[0] * t[1])
 
 
+def _sum_to(g, shape):
+    """`g` summed over the axes that broadcasting added to `shape`."""
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, d in enumerate(shape) if d == 1 and g.shape[lead + i] != 1)
+    return jnp.sum(g, axis=axes).reshape(shape) if axes else g
+
+
+@jax.custom_vjp
+def _multiply_no_nan_tf_grad(x, y):
+    return _mul_no_nan(x, y)
+
+
+def _mnn_fwd(x, y):
+    return _mul_no_nan(x, y), (x, y)
+
+
+def _mnn_bwd(res, g):
+    # TF's MulNoNanGrad: (mul_no_nan(g, y), mul_no_nan(x, g)); y's is 0 where the upstream is 0,
+    # even for a NaN or infinite x, which no rule linear in the tangent can give.
+    x, y = res
+    return _sum_to(_mul_no_nan(g, y), x.shape), _sum_to(_mul_no_nan(x, g), y.shape)
+
+
+_multiply_no_nan_tf_grad.defvjp(_mnn_fwd, _mnn_bwd)
+
+
 def _squared_difference(x, y):
     d = x - y
     return jnp.real(d * jnp.conj(d)).astype(d.dtype) if jnp.iscomplexobj(d) else d * d
@@ -93,9 +125,9 @@ _PRIMS = {
     "TruncateMod": Primitive(jnp.fmod, "TruncateMod", differentiable=False),
     "Maximum": Primitive(_maximum, "Maximum"),
     "Minimum": Primitive(_minimum, "Minimum"),
-    "RealDiv": Primitive(jnp.true_divide, "RealDiv"),
+    "RealDiv": Primitive(_real_div, "RealDiv"),
     "DivNoNan": Primitive(_divide_no_nan, "DivNoNan"),
-    "MulNoNan": Primitive(_multiply_no_nan, "MulNoNan"),
+    "MulNoNan": TFGradPrimitive(_multiply_no_nan, _multiply_no_nan_tf_grad, "MulNoNan"),
     "SquaredDifference": Primitive(_squared_difference, "SquaredDifference"),
     "Atan2": Primitive(jnp.arctan2, "Atan2"),
     "NextAfter": Primitive(_nextafter, "NextAfter"),
@@ -137,7 +169,9 @@ def fast_binary(op, slow=None, strict=True):
 
     def call(x, y, name=None):
         if type(x) is Tensor and type(y) is Tensor:
-            xv, yv = x._value, y._value
+            # A deferred tensor's aval (see tape/deferred.py): reading `_value` would run it.
+            xv = x._value if x._pending is None else x._pending[0]
+            yv = y._value if y._pending is None else y._pending[0]
             dtype = xv.dtype
             if dtype == yv.dtype and xv.shape == yv.shape:
                 ok = shortcut.get(dtype)
@@ -167,9 +201,17 @@ truncatemod = defined("truncatemod", doc="Remainder with the sign of `x` (C's `%
 pow = defined("math.pow", "pow")(fast_binary("Pow"))  # noqa: A001 - TF's name
 maximum = defined("math.maximum", "maximum")(fast_binary("Maximum"))
 minimum = defined("math.minimum", "minimum")(fast_binary("Minimum"))
+
+
+def _mul_no_nan_operands(x, y):
+    """TF's multiply_no_nan conversion: `y` takes `x`'s dtype (a float64 `y` after a Python `x` raises)."""
+    x = tensor(x)
+    return apply_binary(x, convert_to_tensor(y, dtype=x.dtype, name="y"), "MulNoNan")
+
+
 multiply_no_nan = defined("math.multiply_no_nan",
                           doc="`x * y`, but 0 wherever `y` is 0 (even if `x` is inf or NaN).")(
-    fast_binary("MulNoNan"))
+    fast_binary("MulNoNan", slow=_mul_no_nan_operands))
 squared_difference = defined("math.squared_difference")(fast_binary("SquaredDifference"))
 nextafter = defined("math.nextafter")(fast_binary("NextAfter"))
 

@@ -1,0 +1,404 @@
+"""Deferred execution of recorded ops: a taped op costs Python, not a dispatch.
+
+JAX dispatches each eager op in several microseconds, more than a whole
+taped op may cost. So while exactly one GradientTape records (no
+ForwardAccumulator, no `tf.function` trace), an op whose output aval is
+already known for its input avals is not run: its result is a pending
+`Tensor` (no `_value` yet, see `framework.tensor.Tensor`) and the op is
+appended to the tape's `Segment`, with its inputs as positions in the
+segment or as concrete leaves. The first sighting of an op with given input avals always runs
+eagerly (it learns the output aval), so shape and dtype errors are raised
+at the op that causes them, as in eager TF.
+
+A pending value runs when something needs it:
+
+* reading `_value` (NumPy conversion, printing, `bool()`, an op that is not
+  deferred, a variable assign, another thread) runs the whole segment op by
+  op with the same jitted kernels eager execution uses (the same results,
+  only later), or, once its structure recurs as `backward` requires of a
+  plan before compiling it, as one jitted program of its live outputs
+  (`_forward_run`). An op whose segment keeps being run with it alone
+  while the tape records (the next op wrapper read its value at once)
+  stops deferring at those input avals (`_alone`);
+* `tape.gradient` on a segment holding the whole recording, once the plain
+  backward pass of that structure has been compiled whole by `backward`'s
+  policy (it recurs: a training loop), runs the pending forward and the
+  backward plan as one jitted program (`gradient`): the forward is replayed
+  from each primitive's `fn`, the backward is `backward.run_plan` over the
+  plan `backward.build_plan` makes, and only the pending tensors still alive
+  after the tape is released are outputs.
+
+`config["on"]` (env `JAXTAPE_DEFER=0`: off) switches it; off, every op runs
+at once as before.
+"""
+from __future__ import annotations
+
+import itertools
+import operator
+import os
+import threading
+import time
+import weakref
+
+import jax
+import jax.numpy as jnp
+
+from jaxtape._src.framework.state import local
+from jaxtape._src.framework.tensor import Tensor, _next_id
+from jaxtape._src.tape import backward, primitive
+from jaxtape._src.tape.primitive import NO_STATIC, TRAINABLE, Node
+
+# max_ops: a segment that long runs (bounds what a pending segment holds);
+# alone: how often an op's segment may run with it alone, read while its tape
+# records, before the op stops deferring at those input avals (see `_alone`).
+config = {"on": os.environ.get("JAXTAPE_DEFER", "1") != "0", "max_ops": 1000, "alone": 16}
+
+# Recorder classes whose ops may defer (GradientTape's recording registers itself):
+# not custom_gradient's watcher nor tracing's capture tape.
+recorders = set()
+
+# One segment runs at a time: a pending tensor may be read from another thread.
+_lock = threading.RLock()
+
+
+class Segment:
+    """The deferred ops of one tape, in order.
+
+    flat: per op `prim, skey, n, *ins`, one flat list (no tuple per op for
+    the garbage collector to walk, and `tuple(flat)` is the structure's
+    key); `ins` holds, per input, its position in the segment (>= 0) or
+    `~i` for `leaves[i]` (a concrete tensor). statics: per op. outs: a weak
+    reference per op to its pending tensor: the segment keeps no result
+    alive. start: how many nodes the tape held when it began.
+    """
+
+    __slots__ = ("start", "flat", "statics", "outs", "leaves", "leaf_avals", "leaf_pos", "done")
+
+    def __init__(self, start):
+        self.start = start
+        self.flat = []
+        self.statics = []
+        self.outs = []
+        self.leaves = []
+        self.leaf_avals = []
+        self.leaf_pos = {}
+        self.done = False
+
+    def flush(self, whole=True):
+        """Runs every op and fills the pending tensors: with the eager kernels,
+        or as one compiled program once this structure recurs (`_forward_run`;
+        not with `whole=False`)."""
+        with _lock:
+            if self.done:
+                return
+            flat = self.flat
+            stats = None
+            if len(self.outs) == 1:
+                tapes = local.tapes
+                if tapes and getattr(tapes[-1], "segment", None) is self:  # read while recording
+                    _alone(flat[0], (flat[1], *[self.leaf_avals[~i] for i in flat[3:]]))
+            elif whole:
+                stats = _forward_run(self)
+                if stats is None:
+                    return
+            start = _clock()
+            leaves = [leaf._value for leaf in self.leaves]
+            vals = []
+            k = 0
+            for w in self.outs:
+                prim, skey, n = flat[k], flat[k + 1], flat[k + 2]
+                if n == 2:  # binary ops, the commonest: no list
+                    i, j = flat[k + 3], flat[k + 4]
+                    out = prim._fwd[skey](vals[i] if i >= 0 else leaves[~i],
+                                          vals[j] if j >= 0 else leaves[~j])
+                else:
+                    out = prim._fwd[skey](*[vals[i] if i >= 0 else leaves[~i]
+                                            for i in flat[k + 3:k + 3 + n]])
+                k += 3 + n
+                vals.append(out)
+                t = w()
+                if t is not None:
+                    t._value = out
+                    t._pending = None
+            self._release()
+            if stats is not None:
+                stats[1] += _clock() - start
+
+    def fill(self, positions, values):
+        for p, v in zip(positions, values):
+            t = self.outs[p]()
+            if t is not None:
+                t._value = v
+                t._pending = None
+        self._release()
+
+    def _release(self):
+        self.done = True
+        # Fresh lists, not None: an op its own thread is deferring meanwhile
+        # appends to them harmlessly, then runs itself (see `defer`).
+        self.flat, self.statics, self.outs = [], [], []
+        self.leaves, self.leaf_avals, self.leaf_pos = [], [], {}
+
+
+def ops(flat):
+    """`(prim, skey, ins)` per op of a segment's flat structure."""
+    k = 0
+    while k < len(flat):
+        n = flat[k + 2]
+        yield flat[k], flat[k + 1], flat[k + 3:k + 3 + n]
+        k += 3 + n
+
+
+# Forced segments (no gradient) run op by op until their structure has
+# recurred as `backward` requires of a plan before compiling it whole: seen
+# `compile_after` times and its op-by-op runs have cost what compiling is
+# predicted to (`compile_s` + `compile_s_per_step` per op, scaled as
+# `backward` learned), or seen `compile_by` times while recurring densely.
+_forward = backward.LRU()  # (structure, leaf avals) -> {output positions: jitted program}
+_forward_stats = backward.LRU("stats_size")  # hash of that -> [sightings, op-by-op seconds, first]
+_flushes = itertools.count()
+_clock = time.perf_counter
+
+
+def _forward_run(seg):
+    """Runs `seg` as one program if its structure earned it (returns None);
+    else the stats its op-by-op run adds its time to."""
+    key = (tuple(seg.flat), tuple(seg.leaf_avals))
+    progs = _forward.get(key)
+    if progs is None:
+        run = next(_flushes)
+        h = hash(key)
+        stats = _forward_stats.touch(h, None) or [0, 0.0, run]
+        _forward_stats[h] = stats
+        stats[0] += 1
+        n = stats[0]
+        c = backward.config
+        predicted = backward._cost["scale"] * (c["compile_s"] + c["compile_s_per_step"] * len(seg.outs))
+        if n < c["compile_after"] or not (
+                stats[1] >= predicted or (n >= c["compile_by"] and n >= (run - stats[2] + 1) * c["dense"])):
+            return stats
+        progs = _forward.touch(key, {})
+    alive = tuple([i for i, w in enumerate(seg.outs) if w() is not None])
+    program = progs.get(alive)
+    if program is None:
+        flat, statics = key[0], tuple(seg.statics)
+
+        def forward(leaf_values):
+            vals = _replay(flat, statics, leaf_values)
+            return [vals[p] for p in alive]
+
+        program = progs[alive] = jax.jit(forward)
+    seg.fill(alive, program([leaf._value for leaf in seg.leaves]))
+    return None
+
+
+def _replay(flat, statics, leaf_values):
+    """The segment's values, traced: each op's `fn` on its inputs."""
+    vals = []
+    for (prim, _, ins), static in zip(ops(flat), statics):
+        args = [vals[j] if j >= 0 else leaf_values[~j] for j in ins]
+        vals.append(prim.fn(*args, **static) if static else prim.fn(*args))
+    return vals
+
+
+# Primitives with an input-aval key marked by `_alone` (see `forget`).
+_marked = weakref.WeakSet()
+
+
+def _alone(prim, key):
+    """A segment of `prim` alone (at input avals `key`) was run by a read
+    while its tape records: the next op needed its value at once (an op
+    wrapper reading `_value`), so deferring it only cost time. After
+    `config["alone"]` such runs it stops deferring at these avals."""
+    counts = prim.alone
+    if len(counts) >= 4096:
+        counts.clear()
+    n = counts[key] = counts.get(key, 0) + 1
+    if n >= config["alone"] and key in prim.out_avals:
+        prim.out_avals[key] = False
+        _marked.add(prim)
+
+
+def forget():
+    """Undoes every `_alone` mark (tests start from a clean state)."""
+    for prim in list(_marked):
+        prim.alone.clear()
+        for key in [k for k, v in prim.out_avals.items() if v is False]:
+            del prim.out_avals[key]
+    _marked.clear()
+
+
+def defer(prim, skey, static, args):
+    """The op's pending result; or its aval key when it must run now to
+    learn its output aval (`Primitive.__call__` stores it); or None when it cannot defer."""
+    st = local
+    tapes = st.tapes
+    if len(tapes) != 1 or st.accumulators or st.tracing or not config["on"]:
+        return None
+    tape = tapes[0]
+    if type(tape) not in recorders:
+        return None
+    seg = tape.segment
+    if seg is None or seg.done:
+        seg = tape.segment = Segment(len(tape.nodes))
+    ids = tape.ids
+    leaf_pos = seg.leaf_pos
+    leaf_avals = seg.leaf_avals
+    followed = False
+    key = [skey]
+    ins = []
+    for a in args:
+        if type(a) is not Tensor:
+            return None
+        p = a._pending
+        if p is None:
+            i = leaf_pos.get(id(a))
+            if i is None:
+                try:
+                    aval = a._value.aval
+                except AttributeError:  # not a jax.Array
+                    return None
+                i = leaf_pos[id(a)] = len(leaf_avals)
+                seg.leaves.append(a)
+                leaf_avals.append(aval)
+            key.append(leaf_avals[i])
+            ins.append(~i)
+        elif p[1] is seg:
+            key.append(p[0])
+            ins.append(p[2])
+        else:
+            return None  # pending in another segment: runs now, which runs that one
+        if not followed and a._id in ids:
+            followed = True
+    if not followed:
+        return None
+    key = tuple(key)
+    aval = prim.out_avals.get(key)
+    if aval is None:
+        return key
+    if aval is False:  # run alone every time (see `_alone`)
+        return None
+    outs = seg.outs
+    pos = len(outs)
+    t = _new(Tensor)
+    t._id = _next_id()
+    t._pending = (aval, seg, pos)
+    seg.flat += (prim, skey, len(ins), *ins)
+    static = static or NO_STATIC
+    seg.statics.append(static)
+    outs.append(_ref(t))
+    tape.nodes.append(Node((prim, skey, static, None, t._id, *args)))
+    if aval.dtype in TRAINABLE:
+        ids.add(t._id)
+    if pos + 1 >= config["max_ops"]:
+        seg.flush()
+    elif seg.done:  # run by another thread's read while this op was being added
+        t._value = prim._fwd[skey](*[a._value for a in args])
+        t._pending = None
+    return t
+
+
+_new = object.__new__
+_ref = weakref.ref
+
+
+primitive.defer_hook = defer
+
+# Gradient programs of pending segments, per structure: a list of
+# (output positions, jitted program); an empty list: the structure's plain
+# backward has been compiled by `backward`'s policy, so its next sighting compiles.
+_programs = backward.LRU()
+
+
+def gradient_key(recording, targets, sources):
+    """What a fused gradient program of `recording`'s pending segment depends
+    on, or None when the segment cannot run as one (see `gradient`)."""
+    seg = recording.segment
+    if seg is None or seg.done or seg.start or len(recording.nodes) != len(seg.outs):
+        return None
+    if local.tapes or local.accumulators:  # the backward pass would be recorded
+        return None
+    tpos = []
+    for t in targets:
+        p = t._pending
+        if p is None or p[1] is not seg:
+            return None
+        tpos.append(p[2])
+    leaves = seg.leaves
+    classes = {}
+    leaf_cls = tuple([classes.setdefault(leaf._id, len(classes)) for leaf in leaves])
+    ids = recording.ids
+    scls = []
+    for s in sources:
+        c = classes.get(s._id)
+        if c is None or s._pending is not None:
+            return None
+        scls.append(c)
+    return (tuple(seg.flat), tuple(seg.leaf_avals), leaf_cls,
+            tuple([leaf._id in ids for leaf in leaves]), tuple(tpos), tuple(scls))
+
+
+def gradient(recording, persistent, key, targets, sources):
+    """The raw gradients (arrays or None, one per source) computed with the
+    pending forward in one program, or None (not compiled yet: the caller
+    runs the plain path, then `observe`). `sources` are detached already."""
+    progs = _programs.get(key)
+    if progs is None:
+        # Op by op: the structure's fused gradient program, not a forward one,
+        # is what compiles once it recurs (see `observe`).
+        recording.segment.flush(whole=False)
+        return None
+    _programs.touch(key, progs)
+    seg = recording.segment
+    with _lock:
+        if seg.done:  # run by another thread meanwhile
+            return None
+        if not persistent:
+            # The recording is released after this call: what only it holds is dead now.
+            recording.nodes.clear()
+        alive = frozenset([i for i, w in enumerate(seg.outs) if w() is not None])
+        for outs, program in progs:
+            if alive <= outs:
+                break
+        else:
+            outs = tuple(sorted(alive))
+            program = _compile(seg, key[4], [t._pending[0] for t in targets], sources, outs)
+            progs.append((frozenset(outs), program))
+        grads, values = program([leaf._value for leaf in seg.leaves])
+        seg.fill(sorted(outs), values)
+    return grads
+
+
+def observe(key, plan, seeds):
+    """After a plain gradient of a pending segment: its structure gets a
+    fused program once `backward` has compiled its backward pass whole."""
+    if key not in _programs and backward.is_compiled(plan, [s._value for s in seeds]):
+        _programs.touch(key, [])
+
+
+def _compile(seg, tpos, seed_avals, sources, outs):
+    """The forward of `seg` and the backward plan as one jitted program of the
+    leaves; `tpos`: the targets' positions, `seed_avals`: their avals.
+
+    The plan is built from nodes rebuilt over stand-in tensors for the
+    segment's positions (the tape's own nodes may be gone already)."""
+    flat, statics, leaves = tuple(seg.flat), tuple(seg.statics), seg.leaves
+    stand = [Tensor(None) for _ in statics]
+    nodes = [Node((prim, skey, static, None, stand[i]._id,
+                   *[stand[j] if j >= 0 else leaves[~j] for j in ins]))
+             for i, ((prim, skey, ins), static) in enumerate(zip(ops(flat), statics))]
+    plan = backward.build_plan(nodes, [stand[p] for p in tpos], sources)
+    position = {id(t): i for i, t in enumerate(stand)}
+    refs = tuple([position[id(v)] if id(v) in position else ~seg.leaf_pos[id(v)] for v in plan.values])
+    steps, n_cts, tslots, sslots = plan.steps, plan.n_cts, plan.target_slots, plan.source_slots
+    outs = tuple(sorted(outs))
+
+    def program(leaf_values):
+        vals = _replay(flat, statics, leaf_values)
+        values = [vals[r] if r >= 0 else leaf_values[~r] for r in refs]
+        seeds = [jnp.ones(a.shape, a.dtype) for a in seed_avals]
+        grads = backward.run_plan(steps, n_cts, tslots, sslots, values, seeds,
+                                  backward.call_compiled, operator.add, backward.zeros_array)
+        return grads, [vals[p] for p in outs]
+
+    return jax.jit(program)

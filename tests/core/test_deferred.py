@@ -1,0 +1,209 @@
+"""Deferred execution (`tape/deferred.py`) against running every op at once.
+
+Each test runs the same program with deferral on and off: values must be
+bitwise equal where the same kernels run (a segment run op by op) and
+within float tolerance where the fused forward + backward program ran.
+"""
+import gc
+import threading
+import weakref
+
+import numpy as np
+import pytest
+
+import jaxtape as tf
+from jaxtape._src.tape import backward, deferred
+
+
+@pytest.fixture
+def defer_on():
+    saved = deferred.config["on"]
+    deferred.config["on"] = True
+    deferred.forget()  # other tests' single-op tapes may have marked these ops
+    yield
+    deferred.config["on"] = saved
+
+
+def both(fn, *args):
+    """`fn(*args)` with deferral off, then on (a fresh call each)."""
+    saved = deferred.config["on"]
+    try:
+        deferred.config["on"] = False
+        off = fn(*args)
+        deferred.config["on"] = True
+        on = fn(*args)
+    finally:
+        deferred.config["on"] = saved
+    return off, on
+
+
+def _chain(x, m, n=30):
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = x
+        for _ in range(n):
+            y = y * m
+    return tape, y
+
+
+def test_ops_defer_and_metadata_does_not_run_them(defer_on):
+    x, m = tf.constant([1.5, 2.0]), tf.constant([1.01, 0.99])
+    _chain(x, m)  # first sightings run eagerly (they learn the output avals)
+    tape, y = _chain(x, m)
+    assert y._pending is not None
+    assert y.shape == [2] and y.dtype == tf.float32 and y.ndim == 2 - 1
+    assert y._pending is not None  # metadata ran nothing
+    value = y.numpy()  # a read runs the segment op by op: the eager kernels
+    assert y._pending is None
+    deferred.config["on"] = False
+    _, eager = _chain(x, m)
+    np.testing.assert_array_equal(value, eager.numpy())
+
+
+def test_recurring_chain_runs_fused_and_agrees(defer_on):
+    x, m = tf.constant(np.float32(1.5)), tf.constant(np.float32(1.01))
+
+    def run(calls):
+        out = []
+        for _ in range(calls):
+            tape, y = _chain(x, m, 40)
+            out.append((tape.gradient(y, x).numpy(), y.numpy()))
+        return out
+
+    deferred._programs.clear()
+    off, on = both(run, backward.config["compile_by"] + 4)
+    assert any(progs for progs in deferred._programs.values())  # the fused program ran
+    for (g0, y0), (g1, y1) in zip(off, on):
+        np.testing.assert_allclose(g1, g0, rtol=1e-6)
+        np.testing.assert_allclose(y1, y0, rtol=1e-6)
+
+
+def test_fused_gradient_keeps_none_persistence_and_variables(defer_on):
+    c = tf.constant([1, 2])
+
+    def run(calls):
+        v = tf.Variable([0.5, -1.0])
+        w = tf.Variable([2.0, 3.0])  # read, but the target does not depend on it
+        out = []
+        for _ in range(calls):
+            with tf.GradientTape(persistent=True) as tape:
+                h = v * v
+                z = h * tf.constant([3.0, 4.0]) + v
+                _ = w * w
+            g = tape.gradient(z, [v, w, c])
+            g2 = tape.gradient(z, [v, w], unconnected_gradients="zero")
+            out.append([None if t is None else t.numpy() for t in g + g2] + [h.numpy()])
+            v.assign_sub(0.01 * g[0])
+        return out
+
+    off, on = both(run, backward.config["compile_by"] + 4)
+    for a, b in zip(off, on):
+        assert [t is None for t in a] == [t is None for t in b] == [False, True, True, False, False, False]
+        for s, t in zip(a, b):
+            if s is not None:
+                np.testing.assert_allclose(t, s, rtol=1e-6)
+
+
+def test_errors_are_raised_at_the_op(defer_on):
+    x, m = tf.constant([1.0, 2.0]), tf.constant([3.0, 4.0])
+    _chain(x, m, 3)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = x * m
+        assert y._pending is not None
+        with pytest.raises(tf.errors.InvalidArgumentError):
+            y * tf.constant([1.0, 2.0, 3.0])  # new avals: run now, so it fails here
+
+
+def test_nested_tapes_functions_and_stop_recording(defer_on):
+    x, m = tf.constant(1.5), tf.constant(1.25)
+
+    def second_order():
+        with tf.GradientTape() as outer:
+            outer.watch(x)
+            with tf.GradientTape() as inner:
+                inner.watch(x)
+                y = x * x * m
+            g = inner.gradient(y, x)
+        return g.numpy(), outer.gradient(g, x).numpy()
+
+    @tf.function
+    def f(t):
+        return t * m
+
+    def others():
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = x * m
+            y2 = f(y)  # a pending input to a traced function
+            with tape.stop_recording():
+                z = y2 * m  # not recorded
+            late = tf.constant(2.0)
+            tape.watch(late)  # watch after use is fine
+            u = y2 * late + z
+        return [t.numpy() if t is not None else None for t in tape.gradient(u, [x, late])]
+
+    for _ in range(3):
+        off, on = both(second_order)
+        np.testing.assert_array_equal(off, on)
+        off, on = both(others)
+        assert [t is None for t in off] == [t is None for t in on] == [False, False]
+        for a, b in zip(off, on):
+            if a is not None:
+                np.testing.assert_allclose(b, a, rtol=1e-6)
+
+
+def test_threads_and_memory(defer_on):
+    x, m = tf.constant([1.5]), tf.constant([1.01])
+    _chain(x, m)
+    tape, y = _chain(x, m)
+    seen = []
+    t = threading.Thread(target=lambda: seen.append(y.numpy()))  # read from another thread
+    t.start()
+    t.join()
+    deferred.config["on"] = False
+    np.testing.assert_array_equal(seen[0], _chain(x, m)[1].numpy())
+    deferred.config["on"] = True
+    # A segment keeps no result alive, and a long loop under one tape stays bounded.
+    tape, y = _chain(x, m)
+    mid = weakref.ref(tape._tape.nodes[5].args[0])
+    tape.gradient(y, x)
+    del tape
+    gc.collect()
+    assert mid() is None
+    saved = deferred.config["max_ops"]
+    deferred.config["max_ops"] = 64
+    try:
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = x
+            for _ in range(200):
+                y = y * m
+            seg = tape._tape.segment
+            assert seg is not None and len(seg.outs) < 64
+    finally:
+        deferred.config["max_ops"] = saved
+
+
+def test_a_recurring_forced_segment_runs_as_one_program(defer_on):
+    x, m = tf.constant([1.5, 2.0]), tf.constant([1.01, 0.99])
+    deferred._forward.clear()
+    deferred._forward_stats.clear()
+
+    def run(calls):
+        out = []
+        for _ in range(calls):
+            tape, y = _chain(x, m, 20)
+            del tape  # only `y` is still alive: the program outputs it alone
+            out.append(y.numpy())  # a read, no gradient
+        return out
+
+    off, on = both(run, backward.config["compile_by"] + 2)
+    assert [alive for progs in deferred._forward.values() for alive in progs] == [(19,)]
+    np.testing.assert_allclose(on, off, rtol=1e-6)
+    deferred._forward.clear()
+    tape, y = _chain(x, m, 20)
+    for _ in range(backward.config["compile_by"] + 2):  # a gradient's forward is never compiled alone
+        tape, y = _chain(x, m, 20)
+        tape.gradient(y, x)
+    assert not deferred._forward
