@@ -307,6 +307,8 @@ CATALOGUE = [
     ("expm_not_square", lambda tf: tf.linalg.expm(m(tf))),
     ("logdet_not_square", lambda tf: tf.linalg.logdet(m(tf))),
     ("lstsq_shapes", lambda tf: tf.linalg.lstsq(m(tf), tf.ones((3, 1)))),
+    ("lstsq_shapes_tall", lambda tf: tf.linalg.lstsq(tf.ones((2, 3, 2)), tf.ones((2, 2, 1)))),
+    ("lstsq_shapes_not_fast", lambda tf: tf.linalg.lstsq(m(tf), tf.ones((3, 1)), fast=False)),
     # --- tf.image
     ("resize_rank2", lambda tf: tf.image.resize(m(tf), (4, 4))),
     ("resize_method", lambda tf: tf.image.resize(tf.ones((4, 4, 1)), (2, 2), method="foo")),
@@ -383,6 +385,8 @@ CATALOGUE = [
     ("gradient_list_with_float", lambda tf: tape_gradient(tf, lambda y: y, lambda x: [x, 2.])),
     ("gradient_output_gradients_shape", lambda tf: tape_gradient(
         tf, lambda y: y, lambda x: x, output_gradients=tf.ones(3))),
+    ("gradient_output_gradients_shape_rows", lambda tf: tape_gradient(
+        tf, lambda y: y, lambda x: x, output_gradients=tf.ones((2, 1)))),
     ("gradient_output_gradients_dtype", lambda tf: tape_gradient(
         tf, lambda y: y, lambda x: x, output_gradients=tf.constant(1., tf.float64))),
     ("gradient_output_gradients_count", lambda tf: tape_gradient(
@@ -454,11 +458,6 @@ CATALOGUE = [
 
 # Entries jaxtape does not match yet: id -> why (each one fails, so its fix is noticed).
 KNOWN = {
-    "multiply_no_nan_python_scalar": "TF's multiply_no_nan converts y to x's dtype (a float64 y "
-                                     "after a Python x raises ValueError); jaxtape computes",
-    "lstsq_shapes": "TF's lstsq fails inside MatrixTriangularSolve with its own text",
-    "gradient_output_gradients_shape": "TF's text comes from the target's first backward op "
-                                       "(here MulGrad's Reshape); jaxtape checks the seed itself",
 }
 # Entries whose TF text is not reproducible: compared by exception type only.
 TYPE_ONLY = {

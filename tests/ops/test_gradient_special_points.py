@@ -6,10 +6,12 @@ ops (`f(x)`, `f(features)`), two-input ops (`f(x, y)`) and reductions
 export has a recipe in `RECIPES` or a reason in `NOT_SWEPT`, so a new export
 fails `test_every_export_is_swept_or_excused` until it gets one.
 
-Each op is one TF call and one jaxtape call: all special points of an op
-(0, -0, +-1, bounds, ties, values near float32 overflow, NaN, +-inf) are
-packed into one tensor, tiled along a leading axis of 4 that carries the
-upstream gradients 1, 0, inf and NaN (`output_gradients`). Compared: forward
+All special points of an op (0, -0, +-1, bounds, ties, values near float32
+overflow, NaN, +-inf) are packed into one tensor, tiled along a leading axis
+of 4 that carries the upstream gradients 1, 0, inf and NaN
+(`output_gradients`), and up to `PACK` ops run in one tape program
+(`run_pack`), each on inputs of its own: one backward pass, and one
+`tf.function` compile, for all of them. Compared: forward
 values, first-order gradients and which are None (NaN equals NaN, the signs
 of zeros separately), second order for a sample (one-input ops with a TF
 formula of their own, and `SECOND_ORDER`), and for ops with a TF gradient
@@ -22,6 +24,7 @@ found; JAXTAPE_SWEEP_FULL=1 adds the dearest cases (`FULL_ONLY`).
 """
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import pickle
@@ -68,34 +71,72 @@ def leaves(x):
     return [x]
 
 
-def run_op(tf, fn, arrays, second=False, function=False):
-    """Outputs, gradients (None or arrays) and, with `second`, the gradient of
-    the summed first-order gradients, of `fn(tf, *tensors)`."""
-    def body(*ts):
-        with tf.GradientTape(persistent=True) as outer:
-            outer.watch(ts)
+def _run(tf, pack, second, function):
+    """`run_op`'s results for each (fn, arrays) of `pack`, all in one tape
+    program (raises what a backward pass raises; an op that raises gives its
+    case the exception's name). Each case has its own inputs, so its
+    gradients are those of a program of its own."""
+    counts = [len(arrays) for _, arrays in pack]
+    bounds = [(sum(counts[:i]), sum(counts[:i + 1])) for i in range(len(pack))]
+    errors = {}  # case -> the name of what its op raised (at trace time inside tf.function)
+
+    def body(*flat):
+        ts = list(flat)
+        # The outer tape only for second order: without one the gradient takes the
+        # eager path a plain first-order program takes (a recorded backward is another).
+        with tf.GradientTape(persistent=True) if second else contextlib.nullcontext() as outer:
+            if second:
+                outer.watch(ts)
             with tf.GradientTape() as tape:
                 tape.watch(ts)
-                outs = [o for o in leaves(fn(tf, *ts)) if o is not None and o.dtype.is_floating]
-            ups = [tf.constant(upstream_like(o)) for o in outs]
-            grads = tape.gradient(outs, list(ts), output_gradients=ups) if outs else [None] * len(ts)
-            if second:
-                firsts = [g for g in grads if g is not None]
-                total = tf.add_n([tf.reduce_sum(g[:1]) for g in firsts]) if firsts else None
-        seconds = outer.gradient(total, list(ts)) if second and total is not None else None
+                outs = []
+                for i, ((fn, _), (a, b)) in enumerate(zip(pack, bounds)):
+                    try:
+                        outs.append([o for o in leaves(fn(tf, *ts[a:b])) if o is not None and o.dtype.is_floating])
+                    except Exception as e:  # noqa: BLE001 - the error is the outcome compared
+                        outs.append([])
+                        errors[i] = type(e).__name__
+            every = [o for case in outs for o in case]
+            ups = [tf.constant(upstream_like(o)) for o in every]
+            flat_grads = tape.gradient(every, ts, output_gradients=ups) if every else [None] * len(ts)
+            grads = [flat_grads[a:b] for a, b in bounds]
+            firsts = [g for case in grads for g in case if g is not None] if second else []
+            total = tf.add_n([tf.reduce_sum(g[:1]) for g in firsts]) if firsts else None
+        flat_seconds = outer.gradient(total, ts) if total is not None else None
+        # A case without first-order gradients has no second order (None), as alone.
+        seconds = [flat_seconds[a:b] if flat_seconds is not None and any(g is not None for g in case) else None
+                   for case, (a, b) in zip(grads, bounds)]
         return outs, grads, seconds
 
-    tensors = [tf.constant(np.asarray(a)) for a in arrays]
+    tensors = [tf.constant(np.asarray(a)) for _, arrays in pack for a in arrays]
     if function:
         body = tf.function(body, autograph=False)
-    try:
-        outs, grads, seconds = body(*tensors)
-    except Exception as e:  # noqa: BLE001 - the error is the outcome compared
-        return type(e).__name__
+    outs, grads, seconds = body(*tensors)
 
     def host(xs):
         return None if xs is None else [None if x is None else np.asarray(x) for x in xs]
-    return host(outs), host(grads), host(seconds)
+    return [errors.get(i) or (host(o), host(g), host(s))
+            for i, (o, g, s) in enumerate(zip(outs, grads, seconds))]
+
+
+def run_op(tf, fn, arrays, second=False, function=False):
+    """Outputs, gradients (None or arrays) and, with `second`, the gradient of
+    the summed first-order gradients, of `fn(tf, *tensors)`; or the name of
+    the exception it raises."""
+    try:
+        return _run(tf, [(fn, arrays)], second, function)[0]
+    except Exception as e:  # noqa: BLE001 - the error is the outcome compared
+        return type(e).__name__
+
+
+def run_pack(tf, pack, second=False, function=False):
+    """`run_op` for each (fn, arrays) of `pack`, in one program: one backward
+    pass (and in tf.function one trace and compile) for all, which is most
+    of the jaxtape side's cost. If it raises, each case runs alone."""
+    try:
+        return _run(tf, pack, second, function)
+    except Exception:  # noqa: BLE001 - which case raised is found alone
+        return [run_op(tf, fn, arrays, second, function) for fn, arrays in pack]
 
 
 def mismatch(got, want, signs=False, rtol=1e-5, atol=1e-6):
@@ -341,8 +382,8 @@ _REASONS = {
         get_static_value is_tensor as_dtype as_string broadcast_dynamic_shape broadcast_static_shape
         executing_eagerly device decode_csv debugging.is_numeric_tensor math.bincount math.confusion_matrix
         nn.dropout signal.hamming_window signal.hann_window""",
-    "not swept yet (convolutions, pools in 2-D/3-D, solvers, colour spaces): special points of their "
-    "own to choose": """
+    "swept by tests/ops/test_gradient_special_points_nn.py (convolutions, pools in 2-D/3-D, solvers, "
+    "colour spaces: special points of their own)": """
         nn.conv1d nn.conv1d_transpose nn.conv2d nn.conv2d_transpose nn.conv3d nn.convolution
         nn.depthwise_conv2d nn.avg_pool nn.avg_pool2d nn.avg_pool3d nn.max_pool nn.max_pool2d nn.max_pool3d
         linalg.solve linalg.lstsq linalg.lu linalg.lu_matrix_inverse linalg.lu_reconstruct linalg.lu_solve
@@ -425,28 +466,52 @@ QUICK_XLA = "--xla_backend_optimization_level=0 --xla_cpu_use_fusion_emitters=fa
 WORKERS = 2
 
 
-def jaxtape_side(part, parts):
+# Cases per `run_pack` program: large enough to share most of the fixed cost
+# of a backward pass and a tf.function compile, small enough that a pack that
+# raises (then run case by case) costs little.
+PACK = 24
+
+
+def run_cases(tf, cases, function=False):
+    """{label: run_op result} for `cases` (`cases()` rows), in packs of `PACK`
+    (those with second order apart); with `function`, only the cases with a
+    TF formula of their own, each pack one `tf.function`."""
+    got = {}
+    for second in (False, True):
+        group = [c for c in cases if c[4] == second and (c[5] or not function)]
+        for i in range(0, len(group), PACK):
+            chunk = group[i:i + PACK]
+            results = run_pack(tf, [(fn, arrays) for _, _, fn, arrays, _, _ in chunk], second, function)
+            got.update((label, result) for (label, *_), result in zip(chunk, results))
+    return got
+
+
+def jaxtape_side(part, parts, cases=cases):
     """{label: (eager result, tf.function result or None)} for every `parts`-th case from `part`."""
-    return {label: (run_op(jaxtape, fn, arrays, second),
-                    run_op(jaxtape, fn, arrays, second, function=True) if formula else None)
-            for label, _, fn, arrays, second, formula in cases()[part::parts]}
+    mine = cases()[part::parts]
+    eager, function = run_cases(jaxtape, mine), run_cases(jaxtape, mine, function=True)
+    return {label: (eager[label], function.get(label)) for label, *_ in mine}
 
 
-def start_jaxtape_side(path, part):
+def start_jaxtape_side(path, part, module=__name__):
     env = dict(os.environ, JAX_PLATFORMS="cpu", XLA_FLAGS=f"{os.environ.get('XLA_FLAGS', '')} {QUICK_XLA}")
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    return subprocess.Popen([sys.executable, "-m", "tests.ops.test_gradient_special_points", "--jaxtape",
+    module = "tests.ops." + module.rsplit(".", 1)[-1]  # run from the root: `-m tests.ops.<file>`
+    return subprocess.Popen([sys.executable, "-m", module, "--jaxtape",
                              str(path), str(part), str(WORKERS)], cwd=root, env=env)
 
 
-def sweep(tmp_path):
-    """{label: {aspect: description}}: jaxtape's differences from TF, eager and in tf.function."""
+def sweep(tmp_path, cases=cases, module=__name__):
+    """{label: {aspect: description}}: jaxtape's differences from TF, eager and in tf.function.
+
+    `cases` and `module` (whose `--jaxtape` entry point runs `jaxtape_side` on the same
+    cases) let another sweep file reuse this harness."""
     from tests.difftest import real_tf
     paths = [tmp_path / f"jaxtape_side{part}.pickle" for part in range(WORKERS)]
-    children = [start_jaxtape_side(path, part) for part, path in enumerate(paths)]
+    children = [start_jaxtape_side(path, part, module) for part, path in enumerate(paths)]
     try:
         tf = real_tf()
-        want = {label: run_op(tf, fn, arrays, second) for label, _, fn, arrays, second, _ in cases()}
+        want = run_cases(tf, cases())
     finally:
         codes = [child.wait(timeout=600) for child in children]
     assert codes == [0] * WORKERS, "the jaxtape side failed (its traceback is above)"
@@ -475,65 +540,43 @@ _WHY = {
     "SILU": "TF is mathematically wrong: its s * (1 + b x (1 - s)) is inf * 0 = NaN where b x is infinite; "
             "the limit is kept (README)",
     "SOFTSIGN": "TF raises LookupError: no gradient for SoftsignGrad; jaxtape gives the second derivative",
-    "LINALG_RAISE": "not fixed yet: TF raises InvalidArgumentError for a batch with a NaN, inf or singular "
-                    "matrix; jaxtape computes (ops/linalg: not this sweep's files)",
-    "OTHER": "not fixed yet: TF's gradient formula differs at zeros, NaN or inf (the op is in ops/linalg, "
-             "clip.py or image.py: not this sweep's files)",
-    "NANRED": "not fixed yet: TF's segment and pool max/min skip NaN and start from the lowest float, and "
-              "split ties at -inf differently; XLA propagates NaN",
+    "LINALG_RAISE": "TF is wrong here: its det and slogdet gradients go through MatrixInverse, which raises "
+                    "InvalidArgumentError for a batch with a singular or NaN matrix, where the gradient exists "
+                    "(the adjugate; README)",
+    "OTHER": "not fixed yet: TF's formulas give NaN where jaxtape's keep inf or a finite value: "
+             "CholeskyGrad's triangular solves under an infinite upstream (cholesky, logdet), expm's Pade "
+             "squarings shared by the whole batch (one NaN, inf or overflowing matrix makes every result NaN)",
     "SPECIAL": "not fixed yet: TF's (Eigen's) special-function kernel differs at the edge of its domain (a = "
                "0, x <= 0, NaN, inf)",
     "INFUP": "not fixed yet: TF's gradient formula differs under an infinite or NaN upstream or at overflow "
              "(a product where JAX's rule has a quotient, or the reverse)",
     "SECOND": "not fixed yet: TF's second-order formula (the gradient of its gradient kernel) differs at this"
               " point",
-    "CUMLSE": "not fixed yet: TF's CumulativeLogsumexp kernel treats rows with NaN and inf its own way",
+    "CUMLSE": "not fixed yet: TF's CumulativeLogsumexp kernel scans with max/min that skip NaN one way: a "
+              "NaN after a number counts as that running value again (+log 2), before any number it is "
+              "skipped, inf then inf or NaN gives NaN; its gradient is its own formula (log of the upstream "
+              "split by sign, scanned back), NaN at an infinite input",
     "SORT": "not fixed yet: TF's sort puts NaN first (it sorts with top_k); XLA's last",
     "FTZ": "not fixed yet: XLA:CPU flushes float32 subnormals (1e-38) to zero; TF keeps them",
-    "MASKED": "not fixed yet: TF's y gradient is mul_no_nan(x, upstream), 0 where the upstream is 0 even for a "
-              "NaN x; a rule that reads the upstream needs a custom_vjp twin (tf_gradients.tf_grad_primitive)",
     "FRESNEL": "not fixed yet: float32 accuracy of fresnel's derivative (TF's Eigen series against XLA's) and"
                " its value at overflow",
 }
 # (case, aspect) -> why jaxtape differs from TF there; aspects: value, grad, grad2 (second order),
 # outcome (one raises), *_sign (zeros' signs only), function_* (inside tf.function).
 KNOWN = {
-    ("abs", "grad_sign"): _WHY["SIGN"],
-    ("abs", "function_grad_sign"): _WHY["SIGN"],
     ("linalg.qr", "value_sign"): _WHY["SIGN"],
     ("linalg.qr", "grad_sign"): _WHY["SIGN"],
-    ("math.bessel_i0", "grad_sign"): _WHY["SIGN"],
-    ("math.bessel_i0", "function_grad_sign"): _WHY["SIGN"],
-    ("math.bessel_i1", "value_sign"): _WHY["SIGN"],
-    ("math.bessel_i1e", "value_sign"): _WHY["SIGN"],
-    ("math.erfinv", "value_sign"): _WHY["SIGN"],
-    ("math.maximum", "value_sign"): _WHY["SIGN"],
-    ("math.maximum", "function_value_sign"): _WHY["SIGN"],
-    ("math.minimum", "value_sign"): _WHY["SIGN"],
-    ("math.minimum", "function_value_sign"): _WHY["SIGN"],
     ("math.reciprocal", "grad2_sign"): _WHY["SIGN"],
     ("math.reciprocal", "function_grad2_sign"): _WHY["SIGN"],
     ("math.reduce_min", "value_sign"): _WHY["SIGN"],
     ("math.reduce_variance", "grad_sign"): _WHY["SIGN"],
+    ("math.reduce_std", "grad_sign"): _WHY["SIGN"],
+    ("math.reduce_std", "function_grad_sign"): _WHY["SIGN"],
     ("math.rsqrt", "grad_sign"): _WHY["SIGN"],
     ("math.rsqrt", "function_grad_sign"): _WHY["SIGN"],
-    ("math.sign", "value_sign"): _WHY["SIGN"],
     ("math.softmax", "grad_sign"): _WHY["SIGN"],
-    ("math.special.dawsn", "value_sign"): _WHY["SIGN"],
     ("math.sqrt", "grad2_sign"): _WHY["SIGN"],
     ("math.sqrt", "function_grad2_sign"): _WHY["SIGN"],
-    ("math.xdivy", "value_sign"): _WHY["SIGN"],
-    ("math.xdivy", "grad_sign"): _WHY["SIGN"],
-    ("math.xdivy", "function_value_sign"): _WHY["SIGN"],
-    ("math.xdivy", "function_grad_sign"): _WHY["SIGN"],
-    ("math.xlog1py", "value_sign"): _WHY["SIGN"],
-    ("math.xlog1py", "grad_sign"): _WHY["SIGN"],
-    ("math.xlog1py", "function_value_sign"): _WHY["SIGN"],
-    ("math.xlog1py", "function_grad_sign"): _WHY["SIGN"],
-    ("math.xlogy", "value_sign"): _WHY["SIGN"],
-    ("math.xlogy", "grad_sign"): _WHY["SIGN"],
-    ("math.xlogy", "function_value_sign"): _WHY["SIGN"],
-    ("math.xlogy", "function_grad_sign"): _WHY["SIGN"],
     ("sort", "grad_sign"): _WHY["SIGN"],
     ("math.cumprod", "grad"): _WHY["CUMPROD"],
     ("math.cumprod[exclusive_reverse]", "grad"): _WHY["CUMPROD"],
@@ -550,61 +593,31 @@ KNOWN = {
     ("math.softsign", "function_outcome"): _WHY["SOFTSIGN"],
     ("linalg.det", "outcome"): _WHY["LINALG_RAISE"],
     ("linalg.det[singular]", "outcome"): _WHY["LINALG_RAISE"],
-    ("linalg.eigh", "outcome"): _WHY["LINALG_RAISE"],
-    ("linalg.eigvalsh", "outcome"): _WHY["LINALG_RAISE"],
-    ("linalg.inv", "outcome"): _WHY["LINALG_RAISE"],
     ("linalg.slogdet", "outcome"): _WHY["LINALG_RAISE"],
     ("linalg.slogdet[singular]", "outcome"): _WHY["LINALG_RAISE"],
-    ("image.per_image_standardization", "grad"): _WHY["OTHER"],
     ("linalg.cholesky", "grad"): _WHY["OTHER"],
     ("linalg.expm", "value"): _WHY["OTHER"],
     ("linalg.expm", "grad"): _WHY["OTHER"],
-    ("linalg.global_norm", "grad"): _WHY["OTHER"],
     ("linalg.logdet", "grad"): _WHY["OTHER"],
-    ("linalg.norm[euclidean]", "grad"): _WHY["OTHER"],
-    ("linalg.norm[1]", "grad"): _WHY["OTHER"],
-    ("linalg.norm[inf]", "grad"): _WHY["OTHER"],
-    ("linalg.svd", "grad"): _WHY["OTHER"],
-    ("math.segment_max", "value"): _WHY["NANRED"],
-    ("math.segment_max", "grad"): _WHY["NANRED"],
-    ("math.segment_min", "value"): _WHY["NANRED"],
-    ("math.segment_min", "grad"): _WHY["NANRED"],
-    ("math.unsorted_segment_max", "value"): _WHY["NANRED"],
-    ("math.unsorted_segment_max", "grad"): _WHY["NANRED"],
-    ("math.unsorted_segment_min", "value"): _WHY["NANRED"],
-    ("math.unsorted_segment_min", "grad"): _WHY["NANRED"],
-    ("nn.max_pool1d", "value"): _WHY["NANRED"],
-    ("nn.max_pool1d", "grad"): _WHY["NANRED"],
     ("math.bessel_i0e", "grad"): _WHY["SPECIAL"],
     ("math.bessel_i1e", "grad"): _WHY["SPECIAL"],
-    ("math.betainc", "grad"): _WHY["SPECIAL"],
-    ("math.digamma", "grad"): _WHY["SPECIAL"],
-    ("math.igamma", "value"): _WHY["SPECIAL"],
     ("math.igamma", "grad"): _WHY["SPECIAL"],
-    ("math.igammac", "value"): _WHY["SPECIAL"],
     ("math.igammac", "grad"): _WHY["SPECIAL"],
     ("math.polygamma", "value"): _WHY["SPECIAL"],
     ("math.polygamma", "grad"): _WHY["SPECIAL"],
-    ("math.special.expint", "value"): _WHY["SPECIAL"],
-    ("math.special.expint", "function_value"): _WHY["SPECIAL"],
+    ("math.special.expint", "value"): _WHY["FTZ"],
+    ("math.special.expint", "function_value"): _WHY["FTZ"],
     ("math.zeta", "value"): _WHY["SPECIAL"],
     ("math.zeta", "grad"): _WHY["SPECIAL"],
     ("math.zeta", "function_value"): _WHY["SPECIAL"],
     ("math.zeta", "function_grad"): _WHY["SPECIAL"],
-    ("asinh", "grad"): _WHY["INFUP"],
-    ("divide", "grad"): _WHY["INFUP"],
     ("linalg.l2_normalize", "grad"): _WHY["INFUP"],
     ("math.log", "grad"): _WHY["INFUP"],
     ("math.log1p", "grad"): _WHY["INFUP"],
-    ("math.multiply_no_nan", "grad"): _WHY["MASKED"],
-    ("math.multiply_no_nan", "function_grad"): _WHY["MASKED"],
-    ("math.reduce_std", "grad"): _WHY["INFUP"],
     ("math.tanh", "grad"): _WHY["INFUP"],
     ("math.tanh", "function_grad"): _WHY["INFUP"],
-    ("math.truediv", "grad"): _WHY["INFUP"],
     ("nn.gelu[approximate]", "grad"): _WHY["INFUP"],
     ("nn.sparse_softmax_cross_entropy_with_logits", "grad"): _WHY["INFUP"],
-    ("realdiv", "grad"): _WHY["INFUP"],
     ("math.lgamma", "grad2"): _WHY["SECOND"],
     ("math.log", "grad2"): _WHY["SECOND"],
     ("math.log_sigmoid", "grad2"): _WHY["SECOND"],

@@ -1,12 +1,17 @@
 """Clipping and norms (`tf.clip_by_value`, `tf.clip_by_norm`, `tf.norm`, `tf.clip_by_global_norm`)."""
 from __future__ import annotations
 
+import functools
+
 import jax.numpy as jnp
 
 from jaxtape._src.framework.messages import dtype_mismatch, dtype_not_allowed
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.framework.tensor_shape import TensorShape
 from jaxtape._src.ops.math.arithmetic import _maximum, _minimum
+from jaxtape._src.ops.math.reduce import _max
+from jaxtape._src.ops.math.tf_gradients import TFGradPrimitive, tf_sqrt
+from jaxtape._src.ops.math.unary import _real_abs
 from jaxtape._src.ops.support import kernel_dtypes
 from jaxtape._src.ops.support.args import axis_tuple, elementwise, number_as, tensor
 from jaxtape._src.ops.support.define import defined
@@ -38,15 +43,20 @@ def _bound(x, bound, op):
     return bound
 
 
-@primitive(name="Norm")
-def _norm(x, *, ord, axis, keepdims):
+def _norm_value(x, *, ord, axis, keepdims, sqrt=jnp.sqrt):
     if ord == "euclidean" or ord == "fro":
-        return jnp.sqrt(jnp.sum(jnp.real(x * jnp.conj(x)), axis=axis, keepdims=keepdims))
+        return sqrt(jnp.sum(jnp.real(x * jnp.conj(x)), axis=axis, keepdims=keepdims))
     if axis is not None and len(axis) == 2:
         return _matrix_norm(x, ord, axis, keepdims)
-    if ord == jnp.inf:
-        return jnp.max(jnp.abs(x), axis=axis, keepdims=keepdims)
-    return jnp.sum(jnp.abs(x) ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
+    # TF's AbsGrad is sign(x): a zero entry gets no gradient (JAX's abs gives it 1).
+    magnitude = jnp.abs(x) if jnp.iscomplexobj(x) else _real_abs(x)
+    if ord == jnp.inf:  # reduce_max with TF's gradient (ties share it; a NaN row gives NaN)
+        return _max(magnitude, axis, keepdims)
+    return jnp.sum(magnitude ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
+
+
+# TF's composition: sqrt(reduce_sum(x * conj(x))), whose SqrtGrad gives 0 under a zero upstream.
+_norm = TFGradPrimitive(_norm_value, functools.partial(_norm_value, sqrt=tf_sqrt), "Norm")
 
 
 def _matrix_norm(x, ord, axis, keepdims):
@@ -131,10 +141,13 @@ def _tensor_list(t_list):
     return [None if t is None else tensor(t) for t in t_list]
 
 
-@primitive(name="GlobalNorm")
-def _global_norm(*xs):
+def _global_norm_value(*xs, sqrt=jnp.sqrt):
     total = sum(jnp.sum(jnp.real(x * jnp.conj(x))) for x in xs)
-    return jnp.sqrt(total)
+    return sqrt(total)
+
+
+_global_norm = TFGradPrimitive(_global_norm_value, functools.partial(_global_norm_value, sqrt=tf_sqrt),
+                               "GlobalNorm")
 
 
 @defined("linalg.global_norm")

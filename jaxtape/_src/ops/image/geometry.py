@@ -10,6 +10,7 @@ JAX. All methods but nearest neighbour return float32, as TF's does.
 from __future__ import annotations
 
 import enum
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -22,6 +23,8 @@ from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.framework.tensor_shape import TensorShape
 from jaxtape._src.ops import random as random_ops
+from jaxtape._src.ops.math.arithmetic import _maximum
+from jaxtape._src.ops.math.tf_gradients import TFGradPrimitive, tf_sqrt
 from jaxtape._src.ops.support.args import host_int, static_shape
 from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import Primitive, primitive
@@ -295,14 +298,19 @@ def pad_to_bounding_box(image, offset_height, offset_width, target_height, targe
 
 # -- values ---------------------------------------------------------------------
 
-@primitive(name="PerImageStandardization")
-def _standardize(x):
+def _standardize_value(x, sqrt=jnp.sqrt):
     x = x.astype(jnp.float32)
     axes = (-3, -2, -1)
     n = np.prod(x.shape[-3:])
     mean = jnp.mean(x, axis=axes, keepdims=True)
-    std = jnp.sqrt(jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True))
-    return (x - mean) / jnp.maximum(std, jax.lax.rsqrt(jnp.float32(n)))
+    std = sqrt(jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True))
+    return (x - mean) / _maximum(std, jax.lax.rsqrt(jnp.float32(n)))
+
+
+# TF's composition: reduce_std's SqrtGrad gives 0 where maximum sends the upstream to the floor
+# (a constant image), where JAX's sqrt at 0 gives NaN.
+_standardize = TFGradPrimitive(_standardize_value, functools.partial(_standardize_value, sqrt=tf_sqrt),
+                               "PerImageStandardization")
 
 
 @defined("image.per_image_standardization")

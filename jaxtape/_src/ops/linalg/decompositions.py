@@ -12,7 +12,9 @@ import jax.numpy as jnp
 from jax import lax
 
 from jaxtape._src.framework import dtypes
-from jaxtape._src.ops.linalg.matrices import adjoint_of, as_matrix
+from jaxtape._src.framework.messages import op_error
+from jaxtape._src.ops.linalg.matrices import adjoint_of, as_matrix, nan_gradient_unless_finite
+from jaxtape._src.ops.linalg.solve import check_invertible
 from jaxtape._src.ops.support.args import tensor
 from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import primitive
@@ -23,7 +25,7 @@ Lu = collections.namedtuple("Lu", ("lu", "p"))
 
 @primitive(name="Cholesky")
 def _cholesky(x):
-    return jnp.linalg.cholesky(x)
+    return jnp.linalg.cholesky(nan_gradient_unless_finite(x))
 
 
 @defined("linalg.cholesky")
@@ -50,7 +52,7 @@ def _svd(x, *, full_matrices):
 
 @primitive(name="SvdValues")
 def _svd_values(x):
-    return jnp.linalg.svd(x, compute_uv=False)
+    return jnp.linalg.svd(nan_gradient_unless_finite(x), compute_uv=False)
 
 
 @defined("linalg.svd")
@@ -97,15 +99,29 @@ def _eigvalsh(x):
     return jnp.linalg.eigvalsh(_lower_hermitian(x), symmetrize_input=False)
 
 
+def _eig_input(tensor):
+    """The input matrix; TF's solver fails on a NaN in the triangle it reads (eager only)."""
+    x = as_matrix(tensor, "SelfAdjointEigV2")
+    if not isinstance(x._value, jax.core.Tracer) and x._value.size and bool(_has_nan_lower(x._value)):
+        raise op_error("Self-adjoint eigen decomposition was not successful. The input might not be valid.",
+                       "SelfAdjointEigV2")
+    return x
+
+
+@jax.jit
+def _has_nan_lower(x):
+    return jnp.any(jnp.isnan(jnp.tril(x)))
+
+
 @defined("linalg.eigh")
 def eigh(tensor, name=None):  # noqa: F811
     """(eigenvalues ascending, eigenvectors) of a Hermitian matrix's lower triangle."""
-    return _eigh(as_matrix(tensor, "SelfAdjointEigV2"))
+    return _eigh(_eig_input(tensor))
 
 
 @defined("linalg.eigvalsh")
 def eigvalsh(tensor, name=None):  # noqa: F811
-    return _eigvalsh(as_matrix(tensor, "SelfAdjointEigV2"))
+    return _eigvalsh(_eig_input(tensor))
 
 
 @primitive(name="Lu", multiple_results=True, differentiable=False)  # TF registers no gradient
@@ -117,6 +133,7 @@ def _lu(x, *, index_dtype):
 @defined("linalg.lu")
 def lu(input, output_idx_type=dtypes.int32, name=None):  # noqa: A002
     x = as_matrix(input, "Lu")
+    check_invertible(x, "Input is not invertible.", "Lu")
     return Lu(*_lu(x, index_dtype=dtypes.as_dtype(output_idx_type).as_numpy_dtype))
 
 

@@ -5,7 +5,7 @@ import collections
 
 import jax.numpy as jnp
 
-from jaxtape._src.ops.linalg.matrices import as_matrix
+from jaxtape._src.ops.linalg.matrices import as_matrix, nan_gradient_unless_finite
 from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import Primitive, primitive
 
@@ -33,7 +33,7 @@ def slogdet(input, name=None):  # noqa: A002
 @primitive(name="Logdet")
 def _logdet(x):
     # TF: twice the log of the Cholesky factor's diagonal (a Hermitian PD input).
-    chol = jnp.linalg.cholesky(x)
+    chol = jnp.linalg.cholesky(nan_gradient_unless_finite(x))
     return 2.0 * jnp.sum(jnp.log(jnp.real(jnp.diagonal(chol, axis1=-2, axis2=-1))), axis=-1)
 
 

@@ -13,6 +13,7 @@ from jax import lax
 
 from jaxtape._src.framework.messages import dims, op_error
 from jaxtape._src.framework.tensor import Tensor
+from jaxtape._src.ops.linalg.matmul import matmul
 from jaxtape._src.ops.linalg.matrices import adjoint_of, as_matrix
 from jaxtape._src.ops.support.args import binary, number_as, tensor
 from jaxtape._src.ops.support.define import defined
@@ -21,11 +22,13 @@ from jaxtape._src.tape.primitive import primitive
 
 @jax.jit
 def _singular(x):
+    # TF's kernels test each pivot with `abs(pivot) > 0`: a NaN one fails it too.
     lu_, _, _ = lax.linalg.lu(x)
-    return jnp.any(jnp.diagonal(lu_, axis1=-2, axis2=-1) == 0)
+    return jnp.any(~(jnp.abs(jnp.diagonal(lu_, axis1=-2, axis2=-1)) > 0))
 
 
-def _check_invertible(x, message, op):
+def check_invertible(x, message, op):
+    """TF's error where a matrix of the batch has a zero (or NaN) LU pivot; eager only."""
     if not isinstance(x._value, jax.core.Tracer) and x._value.size and bool(_singular(x._value)):
         raise op_error(message, op)
 
@@ -38,7 +41,7 @@ def _inv(x, *, adjoint):
 @defined("linalg.inv")
 def inv(input, adjoint=False, name=None):  # noqa: A002
     x = as_matrix(input, "MatrixInverse")
-    _check_invertible(x, "Input is not invertible.", "MatrixInverse")
+    check_invertible(x, "Input is not invertible.", "MatrixInverse")
     return _inv(x, adjoint=bool(adjoint))
 
 
@@ -53,7 +56,7 @@ def solve(matrix, rhs, adjoint=False, name=None):
     a, b = binary(a, rhs, "MatrixSolve")
     if b.ndim < 2 or b._value.shape[-2] != a._value.shape[-1] or a.ndim != b.ndim:
         raise op_error("Input matrix and rhs are incompatible.", "MatrixSolve")
-    _check_invertible(a, "Input matrix is not invertible.", "MatrixSolve")
+    check_invertible(a, "Input matrix is not invertible.", "MatrixSolve")
     return _solve(a, b, adjoint=bool(adjoint))
 
 
@@ -122,7 +125,9 @@ def lu_matrix_inverse(lower_upper, perm, validate_args=False, name=None):
 
 @primitive(name="Pinv")
 def _pinv(x, *, rcond):
-    return jnp.linalg.pinv(x, rtol=rcond)
+    # TF's pinv goes through an SVD, which turns a matrix with NaN or inf into NaN.
+    finite = jnp.all(jnp.isfinite(x), axis=(-2, -1), keepdims=True)
+    return jnp.where(finite, jnp.linalg.pinv(x, rtol=rcond), jnp.nan)
 
 
 @defined("linalg.pinv")
@@ -148,13 +153,25 @@ def _lstsq(a, b, l2, *, fast):
     return jnp.matmul(adjoint_of(a), jsl.cho_solve((jnp.linalg.cholesky(gram), True), b))
 
 
+def _lstsq_shape_error(a, b, fast):
+    """TF's error for rows that do not match: its fast path is Python ops, so the
+    first op of the branch taken for the shapes fails with its own text."""
+    if not fast:
+        raise op_error("Input matrix and rhs are incompatible.", "MatrixSolveLs")
+    m, n = a._value.shape[-2:]
+    if m >= n:  # A^H b fails first
+        matmul(a, b, adjoint_a=True)
+    sb = b._value.shape  # the Cholesky solve with the m x m Gram matrix fails first
+    raise op_error(f"In[0] mismatch In[1] shape: {m} vs. {sb[-2] if len(sb) >= 2 else sb[-1]}: "
+                   f"{dims(a._value.shape[:-1] + (m,))} {dims(sb)} 1 0", "MatrixTriangularSolve")
+
+
 @defined("linalg.lstsq")
 def lstsq(matrix, rhs, l2_regularizer=0.0, fast=True, name=None):
     """Least squares via Cholesky of the regularized normal equations (TF's fast path)."""
     a = as_matrix(matrix, "MatrixSolveLs", square=False)
     a, b = binary(a, rhs, "MatrixSolveLs")
     if b.ndim < 2 or b._value.shape[-2] != a._value.shape[-2]:
-        raise op_error("Incompatible shapes: matrix and rhs must have the same number of rows.",
-                       "MatrixSolveLs")
+        _lstsq_shape_error(a, b, bool(fast))
     l2 = number_as(l2_regularizer, a.dtype)
     return _lstsq(a, b, Tensor(jax.lax.stop_gradient(l2._value)), fast=bool(fast))

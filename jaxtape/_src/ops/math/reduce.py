@@ -12,7 +12,7 @@ from jax.scipy.special import logsumexp
 
 from jaxtape._src.framework import dtypes
 from jaxtape._src.framework.messages import dims, dtype_mismatch, dtype_not_allowed, op_error
-from jaxtape._src.ops.math.tf_gradients import with_tangent
+from jaxtape._src.ops.math.tf_gradients import TFGradPrimitive, tf_sqrt, with_tangent
 from jaxtape._src.ops.support import kernel_dtypes
 from jaxtape._src.ops.support.args import host_int, reduction_axes, tensor
 from jaxtape._src.ops.support.define import defined, kernel_input, reduction
@@ -102,6 +102,12 @@ def _std(x, axis, keepdims):
     return jnp.sqrt(_variance(x, axis, keepdims))
 
 
+def _std_tf_grad(x, axis, keepdims):
+    # TF's reduce_std is sqrt(reduce_variance): its SqrtGrad is 0 where the upstream
+    # is 0, so a zero variance under a zero upstream gives 0, not JAX's 0 * inf.
+    return tf_sqrt(_variance(x, axis, keepdims))
+
+
 def _euclidean_norm(x, axis, keepdims):
     if jnp.issubdtype(x.dtype, jnp.integer):
         sq = jnp.sum(x.astype(jnp.float64 if x.dtype.itemsize > 4 else jnp.float32) ** 2,
@@ -160,8 +166,16 @@ reduce_logsumexp = reduction("Sum", _logsumexp, "math.reduce_logsumexp", "reduce
                              doc="log(sum(exp(x))) over `axis`, computed stably; float only.")
 reduce_variance = reduction("Mean", _variance, "math.reduce_variance", convert=_real_or_complex,
                             doc="Population variance over `axis`; real for complex input.")
-reduce_std = reduction("Mean", _std, "math.reduce_std", convert=_real_or_complex,
-                       doc="Population standard deviation over `axis`.")
+_std_prim = TFGradPrimitive(_std, _std_tf_grad, "Mean")
+
+
+@defined("math.reduce_std", primitive=_std_prim)
+def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
+    """Population standard deviation over `axis`."""
+    x = _real_or_complex(input_tensor, "Mean")
+    return _std_prim(x, axis=reduction_axes(axis, x.ndim, "Mean"), keepdims=bool(keepdims))
+
+
 reduce_euclidean_norm = reduction("EuclideanNorm", _euclidean_norm, "math.reduce_euclidean_norm",
                                   convert=_sum_input)
 

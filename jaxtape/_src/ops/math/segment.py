@@ -7,11 +7,14 @@ empty segments get TF's fill values: 0 for sorted max/min, the dtype's lowest
 """
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from jaxtape._src.framework.messages import dims, dtype_not_allowed, named_by, op_error
+from jaxtape._src.ops.math.tf_gradients import with_tangent
 from jaxtape._src.ops.support import kernel_dtypes
 from jaxtape._src.ops.support.args import host_array, host_int, tensor
 from jaxtape._src.ops.support.define import defined
@@ -42,12 +45,61 @@ def _segment(data, ids, *, kind, num_segments, sorted_ids):
         member = flat_ids[None, :] == jnp.arange(num_segments)[:, None]
         member = member.reshape(member.shape + (1,) * (flat.ndim - 1))
         return jnp.prod(jnp.where(member, flat[None], jnp.ones((), flat.dtype)), axis=1)
-    out = _SEGMENT[kind](flat, flat_ids, num_segments, indices_are_sorted=sorted_ids)
     if kind in ("max", "min"):
-        fill = 0 if sorted_ids else (_finite_lowest(flat.dtype) if kind == "max"
-                                     else _finite_highest(flat.dtype))
-        out = jnp.where(count > 0, out, jnp.asarray(fill, flat.dtype))
-    return out
+        if jnp.issubdtype(flat.dtype, jnp.floating):
+            return _extreme(kind, num_segments, sorted_ids)(flat, flat_ids)
+        return _extreme_value(flat, flat_ids, kind, num_segments, sorted_ids)
+    return _SEGMENT[kind](flat, flat_ids, num_segments, indices_are_sorted=sorted_ids)
+
+
+def _extreme_value(flat, flat_ids, kind, num_segments, sorted_ids):
+    """TF's segment max (min): NaN rows skipped unless a segment holds only NaN; the
+    unsorted kernels start from the dtype's lowest (highest) value, so an all -inf
+    segment gives that; empty segments get the fill value."""
+    floating = jnp.issubdtype(flat.dtype, jnp.floating)
+    nan = jnp.isnan(flat) if floating else None
+    data = jnp.where(nan, -jnp.inf if kind == "max" else jnp.inf, flat) if floating else flat
+    out = _SEGMENT[kind](data, flat_ids, num_segments, indices_are_sorted=sorted_ids)
+    count = _segment_count(flat_ids, num_segments, out.ndim)
+    if not sorted_ids:
+        out = (jnp.maximum(out, _finite_lowest(flat.dtype)) if kind == "max"
+               else jnp.minimum(out, _finite_highest(flat.dtype)))
+    if floating:
+        if not sorted_ids:  # on ties the unsorted kernels keep the later row (0 after -0)
+            rows = jnp.arange(flat.shape[0]).reshape((-1,) + (1,) * (flat.ndim - 1))
+            tie = flat == jnp.take(out, flat_ids, axis=0, mode="fill", fill_value=jnp.nan)
+            last = jax.ops.segment_max(jnp.where(tie, rows, -1), flat_ids, num_segments)
+            out = jnp.where(last >= 0, jnp.take_along_axis(flat, jnp.maximum(last, 0), axis=0), out)
+        numbers = _segment_count(flat_ids, num_segments, out.ndim, ~nan)
+        out = jnp.where((count > 0) & (numbers == 0), jnp.nan, out)
+    fill = 0 if sorted_ids else (_finite_lowest(flat.dtype) if kind == "max" else _finite_highest(flat.dtype))
+    return jnp.where(count > 0, out, jnp.asarray(fill, flat.dtype))
+
+
+def _segment_count(flat_ids, num_segments, ndim, member=None):
+    """Rows per segment (those where `member`), shaped to broadcast against the output."""
+    ones = jnp.ones(flat_ids.shape, jnp.int32) if member is None else member.astype(jnp.int32)
+    count = jax.ops.segment_sum(ones, flat_ids, num_segments)
+    return count.reshape(count.shape + (1,) * (ndim - count.ndim))
+
+
+@functools.lru_cache(maxsize=None)
+def _extreme(kind, num_segments, sorted_ids):
+    """Float segment max (min) with TF's gradient (_SegmentMinOrMaxGrad): the upstream
+    split evenly among the rows equal to their segment's result; NaN rows get none."""
+    def value(flat, flat_ids):
+        return _extreme_value(flat, flat_ids, kind, num_segments, sorted_ids)
+
+    def tangent(primals, tangents, out):
+        flat, flat_ids = primals
+        # Dropped (negative) ids gather NaN, which equals no row.
+        picked = jnp.take(out, flat_ids, axis=0, mode="fill", fill_value=jnp.nan)
+        selected = flat == picked
+        num = jax.ops.segment_sum(selected.astype(flat.dtype), flat_ids, num_segments)
+        total = jax.ops.segment_sum(jnp.where(selected, tangents[0], 0), flat_ids, num_segments)
+        return total / num
+
+    return with_tangent(value, tangent)
 
 
 _segment_prim = Primitive(_segment, "Segment")

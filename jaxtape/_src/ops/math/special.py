@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 import jax.scipy.special as jss
+from jax import lax
 
 from jaxtape._src.framework.messages import dims, op_error
 from jaxtape._src.ops.math.tf_gradients import with_tangent
@@ -18,23 +19,60 @@ from jaxtape._src.tape.primitive import Primitive
 
 _detach = Primitive(lambda x: x, "StopGradient", differentiable=False)
 
+
+def _plus_zero(fn, at_zero_input=True):
+    """`fn` giving +0 where TF's kernel does: at x = -0, or (not `at_zero_input`)
+    wherever the result is a zero (dawsn's at -3e38 and -inf). The derivative
+    is `fn`'s: only the zero's sign changes, by adding its negation."""
+    def f(x):
+        y = fn(x)
+        where = (x == 0) if at_zero_input else (y == 0)
+        return jnp.where(where, y + lax.stop_gradient(-y), y)
+    return f
+
+
+_i1 = _plus_zero(jss.i1)
+
 erf = elementwise("Erf", jss.erf, "math.erf")
 erfc = elementwise("Erfc", jss.erfc, "math.erfc")
-erfinv = elementwise("Erfinv", jss.erfinv, "math.erfinv")
+erfinv = elementwise("Erfinv", _plus_zero(jss.erfinv), "math.erfinv")
 # TF's NdtriGrad sqrt(2 pi) exp(y^2 / 2): infinite at 0 and 1, where JAX's gives 0.
 _ndtri = with_tangent(jss.ndtri, lambda p, t, y: t[0] * jnp.sqrt(jnp.asarray(2 * jnp.pi, y.dtype))
                       * jnp.exp(y * y / 2))
 ndtri = elementwise("Ndtri", _ndtri, "math.ndtri")
 lgamma = elementwise("Lgamma", jss.gammaln, "math.lgamma")
-digamma = elementwise("Digamma", jss.digamma, "math.digamma")
+
+
+def _tf_polygamma_of(n):
+    """x -> polygamma(n, x) as TF's kernel at +inf (0; -0 for even n, where JAX's
+    gives NaN), differentiated by TF's PolygammaGrad polygamma(n + 1, x)."""
+    def at_inf(x):
+        return jnp.where(x == jnp.inf, jnp.asarray(-0.0 if n % 2 == 0 else 0.0, x.dtype),
+                         jss.polygamma(n, jnp.where(x == jnp.inf, 1, x)))
+    # Differentiable to the order the sweep checks (second), then JAX's rule.
+    return with_tangent(at_inf, lambda p, t, y: t[0] * _tf_polygamma_of(n + 1)(p[0])) if n < 3 else at_inf
+
+
+# TF's DigammaGrad polygamma(1, x): 0 at +inf, where JAX's rule gives NaN.
+digamma = elementwise("Digamma", with_tangent(jss.digamma, lambda p, t, y: t[0] * _tf_polygamma_of(1)(p[0])),
+                      "math.digamma")
 # d/dx i0 = i1, as TF's gradient; JAX's rule through exp(|x|) * i0e(x) gives 1 at 0.
-bessel_i0 = elementwise("BesselI0", with_tangent(jss.i0, lambda p, t, out: t[0] * jss.i1(p[0])),
+bessel_i0 = elementwise("BesselI0", with_tangent(jss.i0, lambda p, t, out: t[0] * _i1(p[0])),
                         "math.bessel_i0", "math.special.bessel_i0")
 bessel_i0e = elementwise("BesselI0e", jss.i0e, "math.bessel_i0e", "math.special.bessel_i0e")
-bessel_i1 = elementwise("BesselI1", jss.i1, "math.bessel_i1", "math.special.bessel_i1")
-bessel_i1e = elementwise("BesselI1e", jss.i1e, "math.bessel_i1e", "math.special.bessel_i1e")
-dawsn = elementwise("Dawsn", jss.dawsn, "math.special.dawsn")
-expint = elementwise("Expint", jss.expi, "math.special.expint")
+bessel_i1 = elementwise("BesselI1", _i1, "math.bessel_i1", "math.special.bessel_i1")
+bessel_i1e = elementwise("BesselI1e", _plus_zero(jss.i1e), "math.bessel_i1e", "math.special.bessel_i1e")
+dawsn = elementwise("Dawsn", _plus_zero(jss.dawsn, at_zero_input=False), "math.special.dawsn")
+
+
+def _expint(x):
+    # TF's Expint is -inf at 0 and NaN for x < 0 (JAX's expi is Ei there: finite).
+    return jnp.where(x == 0, jnp.asarray(-jnp.inf, x.dtype), jnp.where(x < 0, jnp.nan, jss.expi(x)))
+
+
+# TF's ExpintGrad exp(x) / x, also where the value is NaN.
+expint = elementwise("Expint", with_tangent(_expint, lambda p, t, y: t[0] * (jnp.exp(p[0]) / p[0])),
+                     "math.special.expint")
 # TF's SpenceGrad log(x) / (1 - x), -1 at x = 1; JAX's rule is 0 or NaN at x <= 1 and x >= 2.
 spence = elementwise("Spence", with_tangent(jss.spence, lambda p, t, y: t[0] * jnp.where(
     p[0] == 1, -1, jnp.log(p[0]) / (1 - p[0])).astype(y.dtype)), "math.special.spence")
@@ -46,24 +84,31 @@ erfcinv = elementwise(
     prim=Primitive(lambda x: -_ndtri(0.5 * x) / jnp.sqrt(jnp.asarray(2, x.dtype)), "Erfcinv"))
 
 
+# Where x is 0 these give x itself, -0 for -0, as TF's kernels.
 def _xlogy(x, y):
     safe = jnp.where(x == 0, jnp.ones_like(y), y)
-    return jnp.where(x == 0, jnp.zeros_like(x), x * jnp.log(safe))
+    return jnp.where(x == 0, x, x * jnp.log(safe))
 
 
 def _xlog1py(x, y):
     safe = jnp.where(x == 0, jnp.zeros_like(y), y)
-    return jnp.where(x == 0, jnp.zeros_like(x), x * jnp.log1p(safe))
+    return jnp.where(x == 0, x, x * jnp.log1p(safe))
 
 
 def _xdivy(x, y):
     safe = jnp.where(x == 0, jnp.ones_like(y), y)
-    return jnp.where(x == 0, jnp.zeros_like(x), x / safe)
+    return jnp.where(x == 0, x, x / safe)
 
 
-def _nan_unless_positive(fn):
-    # TF's incomplete gamma is NaN for a <= 0, where JAX returns a limit.
-    return lambda a, x: jnp.where(a > 0, fn(a, x), jnp.nan)
+def _nan_unless_positive(fn, lower):
+    # TF's incomplete gamma is NaN for a <= 0, where JAX returns a limit; its P
+    # is 0 at x = 0 for any a, and P is 0 (Q 1) for an infinite a with x > 0.
+    def f(a, x):
+        y = fn(a, x)
+        edge = jnp.where((x == 0) & lower, jnp.zeros_like(y), jnp.nan)  # where a <= 0 or NaN
+        infinite_a = (a == jnp.inf) & (x > 0) & (lower | (x < jnp.inf))
+        return jnp.where(infinite_a, jnp.asarray(0 if lower else 1, y.dtype), jnp.where(a > 0, y, edge))
+    return f
 
 
 def _polygamma(a, x):
@@ -94,16 +139,25 @@ xlog1py = binary("Xlog1py", with_tangent(_xlog1py, _x_times(_xlog1py, lambda x, 
                  "math.xlog1py", doc="x * log1p(y), and 0 where x is 0.")
 xdivy = binary("Xdivy", with_tangent(_xdivy, _x_times(_xdivy, lambda x, y: _xdivy(-x, y * y))),
                "math.xdivy", doc="x / y, and 0 where x is 0.")
-igamma = binary("Igamma", _nan_unless_positive(jss.gammainc), "math.igamma",
+igamma = binary("Igamma", _nan_unless_positive(jss.gammainc, True), "math.igamma",
                 doc="Regularized lower incomplete gamma P(a, x).")
-igammac = binary("Igammac", _nan_unless_positive(jss.gammaincc), "math.igammac",
+igammac = binary("Igammac", _nan_unless_positive(jss.gammaincc, False), "math.igammac",
                  doc="Regularized upper incomplete gamma Q(a, x).")
 polygamma = binary("Polygamma", _polygamma, "math.polygamma", convert=_first_without_gradient,
                    doc="The `a`-th derivative of digamma at `x`; no gradient for `a`, as TF.")
 zeta = binary("Zeta", jss.zeta, "math.zeta", convert=_first_without_gradient,
               doc="Hurwitz zeta(x, q); no gradient for `x`, as TF.")
 
-_betainc = Primitive(jss.betainc, "Betainc")
+
+def _betainc_dx(p, t, y):
+    # TF's BetaincGrad in x: exp(xlog1py(b - 1, -x) + xlogy(a - 1, x) - log B(a, b)), finite at
+    # x = 1 for b = 1 (JAX's rule: 0 * -inf = NaN); `a` and `b` get none (detached).
+    a, b, x = p
+    log_beta = jss.gammaln(a) + jss.gammaln(b) - jss.gammaln(a + b)
+    return t[2] * jnp.exp(_xlog1py(b - 1, -x) + _xlogy(a - 1, x) - log_beta)
+
+
+_betainc = Primitive(with_tangent(jss.betainc, _betainc_dx), "Betainc")
 
 
 @defined("math.betainc", primitive=_betainc)

@@ -66,3 +66,8 @@ class TFGradPrimitive(Primitive):
 def tf_grad_primitive(fn, grad_of_output, name):
     """A primitive computing `fn` whose VJP is `grad_of_output(y, g)`, 0 where `g` is 0."""
     return TFGradPrimitive(fn, zero_where_no_gradient(fn, grad_of_output), name)
+
+
+# TF's Sqrt with its SqrtGrad (0 where the upstream is 0), for the reverse-mode
+# twins of adapters that compose a square root (norms, standard deviations).
+tf_sqrt = zero_where_no_gradient(jnp.sqrt, lambda y, g: g * 0.5 / jnp.conj(y))

@@ -19,13 +19,18 @@ from jaxtape._src.ops.support.define import defined, elementwise
 from jaxtape._src.tape.primitive import Primitive
 
 
+def _sign(x):
+    # TF's Sign is +0 at -0 (XLA's keeps the sign of the zero).
+    return jnp.where(x == 0, jnp.zeros_like(x), jnp.sign(x))
+
+
 @jax.custom_jvp
 def _real_abs(x):
     return jnp.abs(x)
 
 
 # TF's AbsGrad is sign(x) * dy: 0 at x = 0, where JAX's rule gives 1.
-_real_abs.defjvp(lambda p, t: (jnp.abs(p[0]), jnp.sign(p[0]) * t[0]))
+_real_abs.defjvp(lambda p, t: (jnp.abs(p[0]), _sign(p[0]) * t[0]))
 _abs = Primitive(_real_abs, "Abs")
 _complex_abs = Primitive(jnp.abs, "ComplexAbs")
 
@@ -65,7 +70,9 @@ cosh = elementwise("Cosh", jnp.cosh, "math.cosh", "cosh")
 # NaN for an infinite upstream at 0 (tanh) and a finite slope for x < 1 (acosh).
 tanh = elementwise("Tanh", with_tangent(jnp.tanh, lambda p, t, y: t[0] * (1 - y * y)),
                    "math.tanh", "nn.tanh", "tanh")
-asinh = elementwise("Asinh", jnp.arcsinh, "math.asinh", "asinh")
+# TF's AsinhGrad g / cosh(y): JAX's 1 / sqrt(x^2 + 1) overflows at |x| ~ 3e38 (inf * 0 = NaN).
+asinh = elementwise("Asinh", with_tangent(jnp.arcsinh, lambda p, t, y: t[0] / jnp.cosh(y)), "math.asinh",
+                    "asinh")
 acosh = elementwise("Acosh", with_tangent(jnp.arccosh, lambda p, t, y: t[0] / jnp.sinh(y)),
                     "math.acosh", "acosh")
 atanh = elementwise("Atanh", jnp.arctanh, "math.atanh", "atanh")
@@ -73,7 +80,7 @@ sigmoid = elementwise("Sigmoid", jax.nn.sigmoid, "math.sigmoid", "nn.sigmoid", "
 log_sigmoid = elementwise("Softplus", jax.nn.log_sigmoid, "math.log_sigmoid",
                           doc="log(sigmoid(x)) computed as -softplus(-x), stable for large |x|.")
 # TF's SignGrad is zeros (not None); JAX's rule for sign is zeros too.
-sign = elementwise("Sign", jnp.sign, "math.sign", "sign",
+sign = elementwise("Sign", _sign, "math.sign", "sign",
                    doc="-1, 0 or 1 elementwise; x / |x| for complex.")
 floor = elementwise("Floor", jnp.floor, "math.floor", "floor", differentiable=False)
 ceil = elementwise("Ceil", jnp.ceil, "math.ceil", differentiable=False)

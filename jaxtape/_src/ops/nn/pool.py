@@ -3,11 +3,14 @@ generic `max_pool`/`avg_pool`, on `lax.reduce_window`.
 
 As in TF: the 1-D forms are the 2-D ops over an inserted height-1 dimension
 (so their errors name MaxPool/AvgPool); SAME average pooling divides by the
-number of real (unpadded) elements in each window; the max-pool gradient
-goes to the first maximum of each window (JAX's select-and-scatter picks
-the first on ties, as TF's kernel does); CPU kernels accept NHWC only.
+number of real (unpadded) elements in each window; float max pooling
+follows TF's CPU kernels at ties, NaN and infinities, value and gradient
+(`_float_max_pool`); CPU kernels accept NHWC only.
 """
 from __future__ import annotations
+
+import functools
+import itertools
 
 import jax.numpy as jnp
 import numpy as np
@@ -16,6 +19,7 @@ from jax import lax
 from jaxtape._src.framework.errors import UnimplementedError
 from jaxtape._src.framework.messages import op_error
 from jaxtape._src.ops.array.shape import expand_dims, squeeze
+from jaxtape._src.ops.math.tf_gradients import with_tangent
 from jaxtape._src.ops.nn import window
 from jaxtape._src.ops.nn.dtype_checks import FLOAT_KERNELS, FLOAT_TYPES, check_dtype
 from jaxtape._src.ops.support.args import tensor
@@ -32,12 +36,75 @@ def _full_padding(padding):
 
 @primitive(name="MaxPool")
 def _max_pool(x, *, ksize, strides, padding):
-    # A concrete NumPy identity lets JAX see the max monoid (and differentiate it).
     if jnp.issubdtype(x.dtype, jnp.floating):
-        init = np.array(-np.inf, x.dtype)
-    else:
-        init = np.array(np.iinfo(x.dtype).min, x.dtype)
+        return _float_max_pool(ksize, strides, padding, x.ndim == 5)(x)
+    init = np.array(np.iinfo(x.dtype).min, x.dtype)
     return lax.reduce_window(x, init, lax.max, ksize, strides, _full_padding(padding))
+
+
+def _window_views(x, ksize, strides, padding, fill):
+    """For each window offset in TF's scan order (row-major), `x`'s element at
+    that offset of every window, and whether it is a real (unpadded) cell."""
+    pads = _full_padding(padding)
+    if isinstance(pads, str):
+        pads = lax.padtype_to_pads(x.shape, ksize, strides, pads)
+    config = [(lo, hi, 0) for lo, hi in pads]
+    padded = lax.pad(x, np.array(fill, x.dtype), config)
+    real = lax.pad(jnp.ones(x.shape, bool), False, config)
+    counts = [(n + lo + hi - k) // s + 1 for n, (lo, hi), k, s in zip(x.shape, pads, ksize, strides)]
+    for offset in itertools.product(*(range(k) for k in ksize)):
+        limit = [o + (c - 1) * s + 1 for o, c, s in zip(offset, counts, strides)]
+        yield lax.slice(padded, offset, limit, strides), lax.slice(real, offset, limit, strides)
+
+
+@functools.lru_cache(maxsize=None)
+def _float_max_pool(ksize, strides, padding, is_3d):
+    """Float max pooling with TF's CPU kernels' NaN handling and gradients.
+
+    2-D (MaxPool, MaxPoolGrad): the value is the largest non-NaN element, at
+    least the dtype's lowest (a window of NaN or -inf gives lowest; ties keep
+    the first, so -0 before 0 gives -0); the gradient goes to one element per
+    window, found as TF's kernel scans it: the first real cell, replaced by
+    each later one greater than it (a NaN first cell keeps it). 3-D
+    (MaxPool3D, MaxPool3DGrad): the scan keeps each element not less than
+    the one before (NaN propagates until a number follows it; padding cells,
+    the dtype's lowest, take part), and the gradient goes to every element
+    within 1e-5 of the window's result (ties all get it; an inf or NaN
+    result gives none).
+    """
+    def views(x, fill):
+        return _window_views(x, ksize, strides, padding, fill)
+
+    def value(x):
+        if is_3d:  # padding cells hold the dtype's lowest and take part
+            acc = np.array(-np.inf, x.dtype)
+            for v, _ in views(x, jnp.finfo(x.dtype).min):
+                acc = jnp.where(v < acc, acc, v)
+            return acc
+        acc = np.array(jnp.finfo(x.dtype).min, x.dtype)
+        for v, real in views(x, 0):  # a later element only if greater: ties keep the first (-0 before 0)
+            acc = jnp.where(real & (acc < v), v, acc)
+        return acc
+
+    def tangent(primals, tangents, out):
+        (x,), (t,) = primals, tangents
+        picked = None
+        if is_3d:
+            for (v, real), (dt, _) in zip(views(x, 0), views(t, 0)):
+                near = real & (jnp.abs(v - out) < np.array(1e-5, x.dtype))
+                term = jnp.where(near, dt, jnp.zeros_like(dt))
+                picked = term if picked is None else picked + term
+            return picked
+        best = started = None
+        for (v, real), (dt, _) in zip(views(x, 0), views(t, 0)):
+            if best is None:
+                best, picked, started = v, jnp.where(real, dt, jnp.zeros_like(dt)), real
+                continue
+            take = real & (~started | (v > best))
+            best, picked, started = jnp.where(take, v, best), jnp.where(take, dt, picked), started | real
+        return picked
+
+    return with_tangent(value, tangent)
 
 
 @primitive(name="AvgPool")
