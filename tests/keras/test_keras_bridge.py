@@ -124,12 +124,33 @@ def test_float32_as_under_tf_and_no_float64_op_in_a_traced_step():
         print("variables", sorted({v.dtype for v in model.variables}))
         print("python values", tf.keras.Variable([1.0]).dtype, tf.keras.Variable(2).dtype,
               tf.keras.ops.convert_to_tensor(np.float32(1)).dtype)
+
+        # fit / evaluate / predict: Keras's own jitted steps, no float64 in them either
+        # (the cross-entropy's one-hot targets were float64 under x64).
+        from keras.src.backend.jax import trainer
+        programs, jit = [], trainer.jit
+
+        def recording_jit(fn, **kwargs):
+            jitted = jit(fn, **kwargs)
+            def call(*args):
+                programs.append(jitted.lower(*args).as_text())
+                return jitted(*args)
+            return call
+
+        trainer.jit = recording_jit
+        model = make_model()
+        model.compile(optimizer=tf.keras.optimizers.Adam(0.01), loss=loss_fn, metrics=["accuracy"])
+        model.fit(np.ones((8, 4), np.float32), np.tile(y, 2), batch_size=4, verbose=0)
+        model.evaluate(np.ones((4, 4), np.float32), y, verbose=0)
+        print("trainer steps", len(programs), "f64", sum(p.count("f64") for p in programs),
+              model.optimizer.iterations.dtype)
         """)
     assert "f64 0" in out
     assert "compiled f64 0 later compiles 0 traces 1" in out, out
     assert "updated 4 4.0 True True" in out, out
     assert "variables ['float32', 'int64', 'uint32']" in out or "variables ['float32'" in out, out
     assert "python values float32 int32 float32" in out
+    assert "trainer steps 3 f64 0 int64" in out, out
 
 
 def test_plain_import_keras_under_the_runner_is_the_bridged_keras(tmp_path):

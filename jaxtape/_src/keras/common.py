@@ -28,6 +28,25 @@ def unwrap_tree(tree):
     return jax.tree_util.tree_map(unwrap, tree)
 
 
+def values_of(variables) -> list:
+    """The variables' arrays, outside any StatelessScope (where `.value`'s
+    scope and autocast checks find nothing): a step reads some 30 of them."""
+    return [v.value if v._value is None else v._value for v in variables]
+
+
+def write_back(variables, values) -> None:
+    """Stores values that Keras's own stateless code computed for `variables`.
+
+    They come out of Keras's `assign` inside a StatelessScope, so their dtype
+    and shape are the variable's already; `_direct_assign` is the store
+    `assign` ends in (inside `tf.function` the capture sees it the same way),
+    without re-converting and re-checking each value (~17 Python calls per
+    variable, some 30 variables a train step).
+    """
+    for v, value in zip(variables, values):
+        v._direct_assign(value)
+
+
 def float32_defaults():
     """Context: Python numbers and lists become float32/int32 inside Keras, as
     under TF. jaxtape turns on JAX's x64 mode, which would make

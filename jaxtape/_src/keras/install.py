@@ -1,7 +1,7 @@
 """Installs the bridge on the real Keras module, once (see the package docstring)."""
 from __future__ import annotations
 
-from jaxtape._src.keras import initializers, layer_call, on_load, training, variables
+from jaxtape._src.keras import initializers, layer_call, on_load, trainer, training, variables
 from jaxtape._src.keras.backend import tf_keras
 
 from keras.src import backend as keras_backend
@@ -14,6 +14,7 @@ keras_dtypes.PYTHON_DTYPES_MAP.update({int: "int64", "int": "int64", complex: "c
 variables.install(keras_backend.Variable)
 layer_call.install()
 training.install()
+trainer.install()
 initializers.install()
 for hook in on_load:
     hook()

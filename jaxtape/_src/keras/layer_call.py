@@ -37,7 +37,7 @@ from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.keras.backend import keras
-from jaxtape._src.keras.common import bridged, float32_defaults, inside, lifted, unwrap_tree
+from jaxtape._src.keras.common import bridged, float32_defaults, inside, lifted, unwrap_tree, write_back
 from jaxtape._src.tape import dependence, stack
 from jaxtape._src.tape.primitive import Primitive, static_key
 
@@ -225,8 +225,7 @@ def call_as_op(layer, args, kwargs):
     else:
         outs = facts.prim(*reads, *inputs, **({} if facts.replay else static))
     out_tree, n_out = (facts.out_tree, facts.n_out) if facts.n_out is not None else op.last_out
-    for v, new in zip(non_trainable, outs[n_out:n_out + n_nontrain]):
-        v.assign(new._value)
+    write_back(non_trainable, [new._value for new in outs[n_out:n_out + n_nontrain]])
     layer._losses_override = list(outs[n_out + n_nontrain:])
     return jax.tree_util.tree_unflatten(out_tree, list(outs[:n_out]))
 

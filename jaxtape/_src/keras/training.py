@@ -27,7 +27,8 @@ from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.keras.backend import keras, tf_keras
-from jaxtape._src.keras.common import bridged, float32_defaults, inside, lifted, unwrap, unwrap_tree
+from jaxtape._src.keras.common import (bridged, float32_defaults, inside, lifted, unwrap, unwrap_tree,
+                                       values_of, write_back)
 from jaxtape._src.tape import stack
 from jaxtape._src.tape.primitive import Primitive
 
@@ -92,10 +93,9 @@ def _install_optimizers():
             update = cache.get(positions)
             if update is None:
                 update = cache[positions] = _jitted_update(self, positions, apply)
-            new_values, new_state = update([v.value for v in self.variables],
-                                           [v.value for v in variables], list(grads))
-            for v, value in zip((*variables, *self.variables), (*new_values, *new_state)):
-                v.assign(value)
+            state = self.variables
+            new_values, new_state = update(values_of(state), values_of(variables), list(grads))
+            write_back((*variables, *state), (*new_values, *new_state))
 
     BaseOptimizer.apply = bridged_apply
 
@@ -200,8 +200,7 @@ def _jitted_update_state(fn):
                     return ref().stateless_update_state(values, *args, **kwargs)
             update = cache[structure] = jax.jit(metric_update)
         variables = self.variables
-        for v, new in zip(variables, update([v.value for v in variables], args, kwargs)):
-            v.assign(new)
+        write_back(variables, update(values_of(variables), args, kwargs))
 
     update_state._jaxtape_bridged = True
     return update_state
