@@ -228,6 +228,20 @@ def test_compilation_cache_directory_and_switch(tmp_path):
     assert compilation_cache.enable({**home, "JAX_COMPILATION_CACHE_DIR": "/elsewhere"}) is None
 
 
+def test_the_cache_directory_is_trimmed_oldest_first_and_jax_runs_uncapped(tmp_path):
+    # JAX's own cap walks the whole directory on every write (~0.5 s a kernel at
+    # 10,000 entries): jaxtape leaves JAX uncapped and trims once per process.
+    assert jax.config.jax_compilation_cache_max_size == -1
+    for i in range(5):
+        f = tmp_path / f"e{i}"
+        f.write_bytes(b"x" * 100)
+        os.utime(f, (1000 + i, 1000 + i))
+    assert compilation_cache.trim(str(tmp_path), max_bytes=250) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e3", "e4"]
+    assert compilation_cache.trim(str(tmp_path), max_bytes=250) == 0
+    assert compilation_cache.trim(str(tmp_path / "missing")) == 0
+
+
 def test_compilation_cache_is_written_in_a_fresh_process(tmp_path):
     script = ("import numpy as np, jaxtape as tf, jax\n"
               "from jaxtape._src.config import compilation_cache as c\n"

@@ -71,7 +71,8 @@ def test_recurring_chain_runs_fused_and_agrees(defer_on):
         return out
 
     deferred._programs.clear()
-    off, on = both(run, backward.config["compile_by"] + 4)
+    deferred._sightings.clear()
+    off, on = both(run, deferred.config["fuse_after"] + 4)
     assert any(progs for progs in deferred._programs.values())  # the fused program ran
     for (g0, y0), (g1, y1) in zip(off, on):
         np.testing.assert_allclose(g1, g0, rtol=1e-6)

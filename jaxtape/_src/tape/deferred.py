@@ -49,9 +49,11 @@ from jaxtape._src.tape import backward, primitive
 from jaxtape._src.tape.primitive import NO_STATIC, TRAINABLE, Node
 
 # max_ops: a segment that long runs (bounds what a pending segment holds);
+# fuse_after: plain gradients of a structure before it runs fused (`observe`);
 # alone: how often an op's segment may run with it alone, read while its tape
 # records, before the op stops deferring at those input avals (see `_alone`).
-config = {"on": os.environ.get("JAXTAPE_DEFER", "1") != "0", "max_ops": 1000, "alone": 16}
+config = {"on": os.environ.get("JAXTAPE_DEFER", "1") != "0", "max_ops": 1000, "alone": 16,
+          "fuse_after": 16}
 
 # Recorder classes whose ops may defer (GradientTape's recording registers itself):
 # not custom_gradient's watcher nor tracing's capture tape.
@@ -291,7 +293,9 @@ def defer(prim, skey, static, args):
     if aval.dtype in TRAINABLE:
         ids.add(t._id)
     if pos + 1 >= config["max_ops"]:
-        seg.flush()
+        # Op by op: a long tape's bounded segments must not compile programs of
+        # `max_ops` ops (a persistent 10,000-op tape doubled its RSS doing so).
+        seg.flush(whole=False)
     elif seg.done:  # run by another thread's read while this op was being added
         t._value = prim._fwd[skey](*[a._value for a in args])
         t._pending = None
@@ -308,6 +312,11 @@ primitive.defer_hook = defer
 # (output positions, jitted program); an empty list: the structure's plain
 # backward has been compiled by `backward`'s policy, so its next sighting compiles.
 _programs = backward.LRU()
+# Plain gradients seen per structure not fused yet: fusing waits for
+# `fuse_after` of them, past a training loop's first steps (a first
+# sighting compiled whole is no sign that it recurs, and the fused program
+# is a second whole compile of the same step).
+_sightings = backward.LRU("stats_size")
 
 
 def gradient_key(recording, targets, sources):
@@ -372,8 +381,13 @@ def gradient(recording, persistent, key, targets, sources):
 def observe(key, plan, seeds):
     """After a plain gradient of a pending segment: its structure gets a
     fused program once `backward` has compiled its backward pass whole."""
-    if key not in _programs and backward.is_compiled(plan, [s._value for s in seeds]):
+    if key in _programs:
+        return
+    n = _sightings.touch(key, 0) + 1
+    _sightings[key] = n
+    if n >= config["fuse_after"] and backward.is_compiled(plan, [s._value for s in seeds]):
         _programs.touch(key, [])
+        _sightings.pop(key, None)
 
 
 def _compile(seg, tpos, seed_avals, sources, outs):
