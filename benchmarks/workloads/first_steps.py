@@ -134,5 +134,6 @@ WORKLOAD = Workload(
          "import excluded for both frameworks (the ': import' rows). Adam is written with "
          "tf.Variable slots and tensor ops, the same code on both (TF's tf.optimizers is "
          "Keras). Each framework's first process is discarded (bytecode; for 'jaxtape' its "
-         "persistent compilation cache, a user's second run: each jaxtape process waits, "
-         "untimed, for its background full-tier compiles, so both tiers are cached).")
+         "persistent compilation cache, a user's second run; with JAXTAPE_QUICK_FIRST=1 each "
+         "jaxtape process waits, untimed, for its background full-tier compiles, so both "
+         "tiers are cached).")
