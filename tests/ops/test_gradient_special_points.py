@@ -648,30 +648,40 @@ def test_every_export_is_swept_or_excused():
     assert not stale, f"no longer exported: {stale}"
 
 
-def test_special_points_sweep(tmp_path):
-    found = sweep(tmp_path)
+def assert_known(found, known, labels):
+    """Fails on a difference `known` does not list, and on a listed one (for a
+    case among `labels`) that is gone."""
     new = {f"{label} {aspect}": text for label, diffs in found.items() for aspect, text in diffs.items()
-           if (label, aspect) not in KNOWN}
-    labels = {case[0] for case in cases()}
-    gone = sorted(f"{label} {aspect}" for label, aspect in KNOWN
+           if (label, aspect) not in known}
+    gone = sorted(f"{label} {aspect}" for label, aspect in known
                   if label in labels and aspect not in found.get(label, {}))
     assert not new, "differences from TF (fix them, or list them in KNOWN with a reason):\n" + "\n".join(
         f"{k}: {v[:400]}" for k, v in new.items())
     assert not gone, f"fixed: remove from KNOWN: {gone}"
 
 
-if __name__ == "__main__":
-    if sys.argv[1:2] == ["--jaxtape"]:
+def test_special_points_sweep(tmp_path):
+    assert_known(sweep(tmp_path), KNOWN, {case[0] for case in cases()})
+
+
+def main(argv, cases=cases, module=__name__):
+    """A sweep module run as a script: one jaxtape side (`--jaxtape out part
+    parts`, what `start_jaxtape_side` starts), or the report of every difference."""
+    if argv[1:2] == ["--jaxtape"]:
         import warnings
         warnings.simplefilter("ignore")
-        with open(sys.argv[2], "wb") as f:
-            pickle.dump(jaxtape_side(int(sys.argv[3]), int(sys.argv[4])), f)
-    else:  # the report: every difference found
+        with open(argv[2], "wb") as f:
+            pickle.dump(jaxtape_side(int(argv[3]), int(argv[4]), cases), f)
+    else:
         import pathlib
         import tempfile
         import time
         t0 = time.time()
-        for label, diffs in sweep(pathlib.Path(tempfile.mkdtemp())).items():
+        for label, diffs in sweep(pathlib.Path(tempfile.mkdtemp()), cases, module).items():
             for aspect, text in diffs.items():
                 print(f"{label} {aspect}: {text[:300]}")
         print("seconds", time.time() - t0)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

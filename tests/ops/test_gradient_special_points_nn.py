@@ -12,7 +12,6 @@ then its output channels (so each filter slice's gradient sees one upstream).
 """
 from __future__ import annotations
 
-import pickle
 import sys
 
 import numpy as np
@@ -212,27 +211,9 @@ def test_swept_here_are_the_harness_excused():
 
 
 def test_special_points_sweep_nn(tmp_path):
-    found = sp.sweep(tmp_path, cases, __name__)
-    new = {f"{label} {aspect}": text for label, diffs in found.items() for aspect, text in diffs.items()
-           if (label, aspect) not in KNOWN}
-    gone = sorted(f"{label} {aspect}" for label, aspect in KNOWN if aspect not in found.get(label, {}))
-    assert not new, "differences from TF (fix them, or list them in KNOWN with a reason):\n" + "\n".join(
-        f"{k}: {v[:400]}" for k, v in new.items())
-    assert not gone, f"fixed: remove from KNOWN: {gone}"
+    # Every KNOWN entry here is for a case of this file: all are checked for staleness.
+    sp.assert_known(sp.sweep(tmp_path, cases, __name__), KNOWN, {label for label, _ in KNOWN})
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--jaxtape"]:
-        import warnings
-        warnings.simplefilter("ignore")
-        with open(sys.argv[2], "wb") as f:
-            pickle.dump(sp.jaxtape_side(int(sys.argv[3]), int(sys.argv[4]), cases), f)
-    else:  # the report: every difference found
-        import pathlib
-        import tempfile
-        import time
-        t0 = time.time()
-        for label, diffs in sp.sweep(pathlib.Path(tempfile.mkdtemp()), cases, __name__).items():
-            for aspect, text in diffs.items():
-                print(f"{label} {aspect}: {text[:300]}")
-        print("seconds", time.time() - t0)
+    sp.main(sys.argv, cases, __name__)

@@ -166,15 +166,9 @@ reduce_logsumexp = reduction("Sum", _logsumexp, "math.reduce_logsumexp", "reduce
                              doc="log(sum(exp(x))) over `axis`, computed stably; float only.")
 reduce_variance = reduction("Mean", _variance, "math.reduce_variance", convert=_real_or_complex,
                             doc="Population variance over `axis`; real for complex input.")
-_std_prim = TFGradPrimitive(_std, _std_tf_grad, "Mean")
-
-
-@defined("math.reduce_std", primitive=_std_prim)
-def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
-    """Population standard deviation over `axis`."""
-    x = _real_or_complex(input_tensor, "Mean")
-    return _std_prim(x, axis=reduction_axes(axis, x.ndim, "Mean"), keepdims=bool(keepdims))
-
+reduce_std = reduction("Mean", _std, "math.reduce_std", convert=_real_or_complex,
+                       primitive=TFGradPrimitive(_std, _std_tf_grad, "Mean"),
+                       doc="Population standard deviation over `axis`.")
 
 reduce_euclidean_norm = reduction("EuclideanNorm", _euclidean_norm, "math.reduce_euclidean_norm",
                                   convert=_sum_input)

@@ -99,14 +99,17 @@ def binary(op: str, fn: Callable | None, *names: str, differentiable: bool = Tru
 
 
 def reduction(op: str, fn: Callable, *names: str, differentiable: bool = True,
-              doc: str | None = None, convert: Callable = kernel_input, axis_op: str | None = None):
+              doc: str | None = None, convert: Callable = kernel_input, axis_op: str | None = None,
+              primitive: Primitive | None = None):
     """A reduction `f(input_tensor, axis=None, keepdims=False, name=None)`.
 
     fn(x, axis, keepdims): the JAX reduction; `axis` arrives as TF's kernels
     check it (a sorted tuple of dimensions, or None for all).
     axis_op: the TF op whose kernel rejects a bad axis, when not `op`.
+    primitive: the op computing `fn`, when it is not a plain `Primitive` (a
+    TF gradient formula's twin).
     """
-    prim = Primitive(fn, op, differentiable=differentiable)
+    prim = primitive or Primitive(fn, op, differentiable=differentiable)
 
     def op_fn(input_tensor, axis=None, keepdims=False, name=None):
         if convert is kernel_input:  # inlined: one frame less per reduction
