@@ -24,6 +24,11 @@ With ~10,000 entries (a test suite, a few benchmark runs) that cost about
 0.3 s to 4.9 s a call with the cache on). So JAX runs uncapped and each
 process trims the directory once, in a daemon thread after the import:
 oldest files (by modification time) go first beyond `MAX_BYTES`.
+
+jaxtape's own kernels are also kept in `kernels/` inside the directory,
+keyed by what each kernel is rather than by its lowered program, so a hit
+skips the trace and the lowering JAX's cache needs before it can look up
+(`framework/kernel_cache.py`); on and off with this cache, trimmed with it.
 """
 from __future__ import annotations
 
@@ -32,7 +37,10 @@ import threading
 
 import jax
 
+from jaxtape._src.framework import kernel_cache
+
 ENV = "JAXTAPE_COMPILATION_CACHE"
+KERNELS = "kernels"  # the kernel cache's subdirectory (`framework/kernel_cache.py`)
 OFF = ("0", "false", "off", "no")
 MAX_BYTES = 1 << 30  # least recently used entries go first beyond this
 
@@ -51,7 +59,9 @@ def directory(environ=os.environ) -> str | None:
 
 
 def enable(environ=os.environ) -> str | None:
-    """Turns the cache on unless switched off or configured by the user; the directory or None."""
+    """Turns the cache on unless switched off or configured by the user; the
+    directory or None. jaxtape's kernel cache (`framework/kernel_cache.py`) is on
+    exactly when this is, in its `KERNELS` subdirectory."""
     if jax.config.jax_compilation_cache_dir is not None or environ.get("JAX_COMPILATION_CACHE_DIR"):
         return None  # the user's own configuration wins
     path = directory(environ)
@@ -64,25 +74,32 @@ def enable(environ=os.environ) -> str | None:
     jax.config.update("jax_compilation_cache_dir", path)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     state["dir"] = path
+    kernel_cache.configure(os.path.join(path, KERNELS))
     threading.Thread(target=trim, args=(path,), name="jaxtape-cache-trim", daemon=True).start()
     return path
 
 
 def trim(path, max_bytes=MAX_BYTES) -> int:
-    """Deletes the oldest files of `path` until it holds at most `max_bytes`;
-    returns how many went. Errors (a file another process removed) are skipped."""
+    """Deletes the oldest files under `path` (its subdirectories included:
+    the kernel cache's) until it holds at most `max_bytes`; returns how many
+    went. Errors (a file another process removed) are skipped."""
     entries, total = [], 0
-    try:
-        with os.scandir(path) as it:
-            for e in it:
-                try:
-                    st = e.stat()
-                except OSError:
-                    continue
-                entries.append((st.st_mtime, st.st_size, e.path))
-                total += st.st_size
-    except OSError:
-        return 0
+    dirs = [path]
+    while dirs:
+        try:
+            with os.scandir(dirs.pop()) as it:
+                for e in it:
+                    try:
+                        if e.is_dir(follow_symlinks=False):
+                            dirs.append(e.path)
+                            continue
+                        st = e.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    entries.append((st.st_mtime, st.st_size, e.path))
+                    total += st.st_size
+        except OSError:
+            continue
     removed = 0
     for _, size, name in sorted(entries):
         if total <= max_bytes:
@@ -97,7 +114,9 @@ def trim(path, max_bytes=MAX_BYTES) -> int:
 
 
 def disable() -> None:
-    """Stops reading and writing the cache jaxtape enabled (for this process)."""
+    """Stops reading and writing the cache jaxtape enabled (for this process),
+    the kernel cache included."""
+    kernel_cache.configure(None)
     if state["dir"] is not None and jax.config.jax_compilation_cache_dir == state["dir"]:
         jax.config.update("jax_compilation_cache_dir", None)
         from jax.experimental.compilation_cache import compilation_cache  # noqa: PLC0415 - rarely used

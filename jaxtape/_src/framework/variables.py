@@ -13,10 +13,9 @@ import enum
 import itertools
 import operator
 
-import jax
 import numpy as np
 
-from jaxtape._src.framework import dtypes
+from jaxtape._src.framework import dtypes, kernel_cache
 from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.errors import invalid_argument
 from jaxtape._src.framework.messages import dims
@@ -46,8 +45,8 @@ creation_layouts: list = []
 # ... and the class `tf.Variable(...)` makes there (TF's MirroredVariable).
 creation_classes: list = []
 # Jitted updates take JAX's C++ dispatch path, a few µs cheaper than `+`/`-`.
-_add = jax.jit(operator.add)
-_sub = jax.jit(operator.sub)
+_add = kernel_cache.jit(operator.add)  # read from the kernel cache in a fresh process
+_sub = kernel_cache.jit(operator.sub)
 
 
 class Variable:

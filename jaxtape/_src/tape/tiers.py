@@ -68,6 +68,8 @@ import threading
 
 import jax
 
+from jaxtape._src.framework import kernel_cache
+
 config = {
     "varying_after": 8,   # traces (distinct shapes) before a kernel becomes `Varying`
     "window": 64,         # calls over which a `Varying` kernel measures its new-shape rate
@@ -204,6 +206,10 @@ def promote(full, args, done):
     tier of the same function has usually traced and lowered it already),
     the XLA compile `later`. A call of `full` on such arguments then finds
     the compiled program (JAX caches it per lowering): no compile on a call."""
+    cached = isinstance(full, kernel_cache.Kernel)
+    if cached and full.preload(args):
+        done()  # read from the kernel cache: nothing to lower or compile
+        return
     if not config["background"]:
         done()  # the caller's next call of `full` compiles it
         return
@@ -212,9 +218,13 @@ def promote(full, args, done):
     except Exception:  # noqa: BLE001 - the call itself raises it, or compiles as before
         done()
         return
+    avals = kernel_cache.avals_of(args) if cached else None
 
     def compile_full():
-        lowered.compile()
+        before = kernel_cache.compile_count()
+        compiled = lowered.compile()
+        if avals is not None and kernel_cache.compiled_afresh(before):
+            full.keep(avals, compiled)  # for the next process
         done()
     later(compile_full)
 
@@ -250,6 +260,9 @@ def _serve(q):
             q.task_done()
 
 
+kernel_cache.run_later[0] = later  # the kernel cache warms the jit for shapes it served here
+
+
 def pending():
     """How many background compiles are queued or running."""
     q = _work["queue"]
@@ -282,34 +295,58 @@ def _close(timeout=30.0):
     thread.join(timeout)
 
 
+# Traces of every kernel made by `jit` (one per kernel and new shape): what
+# the kernel cache saves, counted for tests and benchmarks.
+counts = {"traces": 0}
+
+
 def jit(fn, table, key, name=None):
     """`jax.jit(fn)`, stored as `table[key]` (returned), behind a young
     `Varying` while quick-first is on; a plain jit hands its slot to a
-    `Varying` once it has traced `config["varying_after"]` shapes."""
+    `Varying` once it has traced `config["varying_after"]` shapes. With the
+    kernel cache on, the slot first holds a `kernel_cache.Kernel`, which
+    looks each new shape up on disk and hands the slot back to the jit once
+    it has nothing left to serve; a trace of a new shape after that puts it
+    back, so the next new shape is looked up too."""
     traces = [0]
     traced = set()  # shape keys traced: a `Varying` starts from them
-    full = None
+    full = cached = None
     quick = []  # the quick tier's jit, made once: both tiers share traces and lowerings
 
     def quick_jit(options):
         if not quick:
-            quick.append(jax.jit(counted, compiler_options=options))
+            jitted = jax.jit(counted, compiler_options=options)
+            if kernel_cache.enabled():  # its code is cached too, keyed with the options
+                jitted = kernel_cache.Kernel(jitted, fn, None, None, kind=("quick", options))
+            quick.append(jitted)
         return quick[0]
 
-    def counted(*args):
+    def met(args):
+        # A new shape: traced here, or served by the kernel cache with no trace
+        # (counted alike, so a process that reads its kernels from the cache
+        # takes the same tiers as the one that compiled them).
         traces[0] += 1
         if len(traced) >= config["max_shapes"]:
             traced.clear()
         traced.add(_shape_key(args))
-        if traces[0] >= config["varying_after"] and table.get(key) is full:
+        slot = table.get(key)
+        if traces[0] >= config["varying_after"] and (slot is full or slot is cached is not None):
             options = quick_options()
-            if options is not None:
-                table[key] = Varying(full, quick_jit(options), table, key, traces, traced)
+            if options is not None:  # the cache's dispatcher stays the full tier
+                table[key] = Varying(cached or full, quick_jit(options), table, key, traces, traced)
+        elif cached is not None and slot is full:
+            table[key] = cached
+
+    def counted(*args):
+        counts["traces"] += 1
+        met(args)
         return fn(*args)
 
     counted.__name__ = name or getattr(fn, "__name__", "kernel")
     full = jax.jit(counted)
     options = quick_options() if config["quick_first"] else None
-    table[key] = full if options is None else Varying(full, quick_jit(options), table, key,
-                                                      traces, young=True)
+    if options is None and kernel_cache.enabled():
+        cached = kernel_cache.Kernel(full, fn, table, key, met)
+    table[key] = (cached or full) if options is None else Varying(
+        full, quick_jit(options), table, key, traces, young=True)
     return table[key]
