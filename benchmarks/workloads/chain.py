@@ -120,10 +120,15 @@ def build_cold(size, frameworks):
     return out
 
 
+# Warm-up past jaxtape's transient: the plan compiles whole by its 8th sighting
+# (`backward.config["compile_by"]`) and the pending forward fuses with it 16
+# plain gradients later (`deferred.config["fuse_after"]`). With 5 calls the
+# calibration call met a compile, so each sample was one call and the samples
+# mixed the step-by-step, compiling and fused phases (IQR +-83%).
 HOT = Workload(
     "chain", "chain, hot: 100 scalar multiplies + gradient, same structure every call",
     build_hot, targets=(Ratio("chain hot <= 0.5x TF eager", "jaxtape", "TF eager", 0.5),),
-    per=100, warmup=5)
+    per=100, warmup=30)
 
 COLD = Workload(
     "chain_cold", "chain, cold: 50-99 scalar adds/multiplies + gradient, new structure every call",

@@ -39,7 +39,8 @@ class Tensor:
     `_value` yet: the slot is unset and `_pending` is `(aval, segment,
     position)`. Reading `_value` then misses the slot and `__getattr__`
     runs the pending segment, so every reader works unchanged; metadata
-    (`shape`, `dtype`, `ndim`) reads the aval without running anything.
+    (`shape`, `dtype`, `ndim`, and `_meta`, which op wrappers read to check
+    their arguments) reads the aval without running anything.
     The cost: with `__getattr__` defined, CPython does not specialise
     attribute loads on tensors (~20 ns more per read, about 3% of an
     untaped `x * y`); a pending subclass swapped to `Tensor` when filled
@@ -70,9 +71,17 @@ class Tensor:
 
     @property
     def _meta(self):
-        """The value, or the aval of a pending one: what has `shape` and `dtype`."""
+        """What has `shape` and `dtype` without running anything: the aval of
+        the value (pending or not; a jax.Array's own `shape` and `dtype` are
+        Python properties over it, ~4x slower to read), or a host value itself."""
         p = self._pending
-        return self._value if p is None else p[0]
+        if p is not None:
+            return p[0]
+        v = self._value
+        try:
+            return v.aval
+        except AttributeError:  # a string tensor's NumPy array
+            return v
 
     # -- metadata -------------------------------------------------------
     @property

@@ -28,7 +28,8 @@ def _flip(fn):
     def reflected(self, other):
         t = type(other)
         if t is float or t is int:  # the common `2.0 * x`: a cached scalar
-            c = scalar_tensor(other, self._value.dtype)
+            # `_meta`: a deferred `self` stays pending (a Variable has no `_meta`).
+            c = scalar_tensor(other, (self._meta if type(self) is Tensor else self._value).dtype)
             if c is not None:
                 return fn(c, self)
         if not is_tensor(other):
@@ -44,7 +45,7 @@ def _compare_or_constant(self, other, op, compare_fn, mismatch):
     """
     x, y = binary(self, other, op)
     try:
-        np.broadcast_shapes(x._value.shape, y._value.shape)
+        np.broadcast_shapes(x._meta.shape, y._meta.shape)
     except ValueError:
         return Tensor(jnp.asarray(mismatch))
     return compare_fn(x, y)
@@ -94,7 +95,7 @@ def _invert(self):
 
 def _mul_checked(x, y):
     # TF's `*` on two bool tensors is a logical and; `multiply` has no bool kernel.
-    if type(x) is Tensor and x._value.dtype == np.bool_:
+    if type(x) is Tensor and x._meta.dtype == np.bool_:
         return compare.logical_and(x, y)
     return arithmetic.apply_binary(x, y, "Mul")
 

@@ -69,9 +69,10 @@ class Segment:
     flat: per op `prim, skey, n, *ins`, one flat list (no tuple per op for
     the garbage collector to walk, and `tuple(flat)` is the structure's
     key); `ins` holds, per input, its position in the segment (>= 0) or
-    `~i` for `leaves[i]` (a concrete tensor). statics: per op. outs: a weak
-    reference per op to its pending tensor: the segment keeps no result
-    alive. start: how many nodes the tape held when it began.
+    `~i` for `leaves[i]` (a concrete tensor; `leaf_pos` maps its `id` to
+    `~i`). statics: per op. outs: a weak reference per op to its pending
+    tensor: the segment keeps no result alive. start: how many nodes the
+    tape held when it began.
     """
 
     __slots__ = ("start", "flat", "statics", "outs", "leaves", "leaf_avals", "leaf_pos", "done")
@@ -85,6 +86,18 @@ class Segment:
         self.leaf_avals = []
         self.leaf_pos = {}
         self.done = False
+
+    def add_leaf(self, a):
+        """Adds concrete tensor `a` as a leaf: its input position `~i`, or None
+        when its value is not a jax.Array."""
+        try:
+            aval = a._value.aval
+        except AttributeError:
+            return None
+        i = self.leaf_pos[id(a)] = ~len(self.leaf_avals)
+        self.leaves.append(a)
+        self.leaf_avals.append(aval)
+        return i
 
     def flush(self, whole=True):
         """Runs every op and fills the pending tensors: with the eager kernels,
@@ -244,37 +257,61 @@ def defer(prim, skey, static, args):
     if seg is None or seg.done:
         seg = tape.segment = Segment(len(tape.nodes))
     ids = tape.ids
-    leaf_pos = seg.leaf_pos
-    leaf_avals = seg.leaf_avals
-    followed = False
-    key = [skey]
-    ins = []
-    for a in args:
-        if type(a) is not Tensor:
+    if len(args) == 2:
+        # Binary ops, the commonest, unrolled: the loop below builds its key
+        # and input positions in lists (measured: 28 bytecodes and 3 C calls
+        # more per op, of ~390 and ~17 per taped op).
+        a, b = args
+        if type(a) is not Tensor or type(b) is not Tensor:
             return None
         p = a._pending
         if p is None:
-            i = leaf_pos.get(id(a))
-            if i is None:
-                try:
-                    aval = a._value.aval
-                except AttributeError:  # not a jax.Array
-                    return None
-                i = leaf_pos[id(a)] = len(leaf_avals)
-                seg.leaves.append(a)
-                leaf_avals.append(aval)
-            key.append(leaf_avals[i])
-            ins.append(~i)
+            ia = seg.leaf_pos.get(id(a))
+            if ia is None and (ia := seg.add_leaf(a)) is None:
+                return None
+            ka = seg.leaf_avals[~ia]
         elif p[1] is seg:
-            key.append(p[0])
-            ins.append(p[2])
+            ka, ia = p[0], p[2]
         else:
             return None  # pending in another segment: runs now, which runs that one
-        if not followed and a._id in ids:
-            followed = True
-    if not followed:
-        return None
-    key = tuple(key)
+        p = b._pending
+        if p is None:
+            ib = seg.leaf_pos.get(id(b))
+            if ib is None and (ib := seg.add_leaf(b)) is None:
+                return None
+            kb = seg.leaf_avals[~ib]
+        elif p[1] is seg:
+            kb, ib = p[0], p[2]
+        else:
+            return None
+        if a._id not in ids and b._id not in ids:
+            return None
+        key = (skey, ka, kb)
+        ins = (ia, ib)
+    else:
+        key = [skey]
+        ins = []
+        followed = False
+        for a in args:
+            if type(a) is not Tensor:
+                return None
+            p = a._pending
+            if p is None:
+                i = seg.leaf_pos.get(id(a))
+                if i is None and (i := seg.add_leaf(a)) is None:
+                    return None
+                key.append(seg.leaf_avals[~i])
+                ins.append(i)
+            elif p[1] is seg:
+                key.append(p[0])
+                ins.append(p[2])
+            else:
+                return None
+            if not followed and a._id in ids:
+                followed = True
+        if not followed:
+            return None
+        key = tuple(key)
     aval = prim.out_avals.get(key)
     if aval is None:
         return key
@@ -285,11 +322,15 @@ def defer(prim, skey, static, args):
     t = _new(Tensor)
     t._id = _next_id()
     t._pending = (aval, seg, pos)
-    seg.flat += (prim, skey, len(ins), *ins)
     static = static or NO_STATIC
+    if len(ins) == 2:  # no star-unpacking: it builds a list first
+        seg.flat.extend((prim, skey, 2, ins[0], ins[1]))
+        tape.nodes.append(Node((prim, skey, static, None, t._id, args[0], args[1])))
+    else:
+        seg.flat.extend((prim, skey, len(ins), *ins))
+        tape.nodes.append(Node((prim, skey, static, None, t._id, *args)))
     seg.statics.append(static)
     outs.append(_ref(t))
-    tape.nodes.append(Node((prim, skey, static, None, t._id, *args)))
     if aval.dtype in TRAINABLE:
         ids.add(t._id)
     if pos + 1 >= config["max_ops"]:
@@ -403,7 +444,7 @@ def _compile(seg, tpos, seed_avals, sources, outs):
              for i, ((prim, skey, ins), static) in enumerate(zip(ops(flat), statics))]
     plan = backward.build_plan(nodes, [stand[p] for p in tpos], sources)
     position = {id(t): i for i, t in enumerate(stand)}
-    refs = tuple([position[id(v)] if id(v) in position else ~seg.leaf_pos[id(v)] for v in plan.values])
+    refs = tuple([position[id(v)] if id(v) in position else seg.leaf_pos[id(v)] for v in plan.values])
     steps, n_cts, tslots, sslots = plan.steps, plan.n_cts, plan.target_slots, plan.source_slots
     outs = tuple(sorted(outs))
 

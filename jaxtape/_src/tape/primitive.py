@@ -168,15 +168,15 @@ class Primitive:
             if diff and self.differentiable and self.jit and not local.tracing:
                 return self._call_keeping(args, static, diff)
         skey = static_key(static) if static else ()
-        fwd = self._fwd.get(skey)
-        if fwd is None:
-            self._fwd[skey] = self.bind_static(skey, static)
-            fwd = self._fwd[skey]
         learn = None
         if self.defers and local.tapes and defer_hook is not None:
             learn = defer_hook(self, skey, static, args)
             if type(learn) is Tensor:
                 return learn
+        fwd = self._fwd.get(skey)
+        if fwd is None:
+            self._fwd[skey] = self.bind_static(skey, static)
+            fwd = self._fwd[skey]
         n = len(args)
         if n == 2:  # binary ops, the commonest: no list, no star-unpacking
             a, b = args

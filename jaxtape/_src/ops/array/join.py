@@ -33,7 +33,7 @@ def concat(values, axis, name="concat"):
                        f"Tidx=DT_{index}]', KernelDef: 'goo.gle/debugstr   op: \"ConcatV2\" device_type: "
                        f"\"CPU\" constraint {{ name: \"T\" allowed_values {{ list {{ type: DT_QINT32 }} }} "
                        f"}} host_memory_arg: \"axis\"'", "ConcatV2")
-    first = xs[0]._value.shape
+    first = xs[0]._meta.shape
     n = len(first)
     axis = int(axis)
     if not -n <= axis < n:
@@ -41,7 +41,7 @@ def concat(values, axis, name="concat"):
                        f"but got {axis}", "ConcatV2")
     axis %= n
     for i, x in enumerate(xs[1:], 1):
-        s = x._value.shape
+        s = x._meta.shape
         if len(s) != n:
             raise op_error(f"ConcatOp : Ranks of all input tensors should match: shape[0] = "
                            f"{dims(first)} vs. shape[{i}] = {dims(s)}", "ConcatV2")
@@ -60,11 +60,11 @@ def stack(values, axis=0, name="stack"):
     rank = xs[0].ndim + 1
     if not -rank <= axis < rank:  # TF's Python check, before Pack's
         raise ValueError(f"Argument `axis` = {axis} not in range [{-rank}, {rank})")
-    shapes = {x._value.shape for x in xs}
+    shapes = {x._meta.shape for x in xs}
     if len(shapes) > 1:
-        i = next(i for i, x in enumerate(xs) if x._value.shape != xs[0]._value.shape)
+        i = next(i for i, x in enumerate(xs) if x._meta.shape != xs[0]._meta.shape)
         raise op_error(f"Shapes of all inputs must match: values[0].shape = "
-                       f"{dims(xs[0]._value.shape)} != values[{i}].shape = "
-                       f"{dims(xs[i]._value.shape)}", "Pack")
+                       f"{dims(xs[0]._meta.shape)} != values[{i}].shape = "
+                       f"{dims(xs[i]._meta.shape)}", "Pack")
     axis = single_axis(axis, xs[0].ndim + 1, "Pack")
     return _stack(*same_dtype(xs, "Pack"), axis=axis)

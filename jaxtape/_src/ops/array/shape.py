@@ -69,7 +69,7 @@ def reshape(tensor, shape, name=None):  # noqa: F811 - TF's argument names
     if shape_dtype is not dtypes.int32 and shape_dtype is not dtypes.int64:
         raise kernel_dtypes.reject("Reshape", shape_dtype, "Tshape", named)
     shape = static_shape(shape)
-    size = x._value.size
+    size = x._meta.size
     if shape.count(-1) > 1:
         first = shape.index(-1)
         raise op_error(f"Only one input size may be -1, not both {first} and "
@@ -78,7 +78,7 @@ def reshape(tensor, shape, name=None):  # noqa: F811 - TF's argument names
     if (-1 not in shape and known != size) or (-1 in shape and (known == 0 or size % known)):
         raise op_error(f"Input to reshape is a tensor with {size} values, but the requested "
                        f"shape {'requires a multiple of' if -1 in shape else 'has'} {known}", "Reshape", named)
-    if shape == x._value.shape:
+    if shape == x._meta.shape:
         return _identity(x)
     return _reshape(x, shape=shape)
 
@@ -96,7 +96,7 @@ def expand_dims(input, axis, name=None):  # noqa: A002
 @defined("squeeze", primitive=_squeeze)
 def squeeze(input, axis=None, name=None):  # noqa: A002
     x = tensor(input)
-    sizes = x._value.shape
+    sizes = x._meta.shape
     if axis is None:
         axes = tuple(i for i, d in enumerate(sizes) if d == 1)
     else:

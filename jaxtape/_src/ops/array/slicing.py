@@ -170,8 +170,8 @@ def getitem(x, key):
     if (isinstance(key, Tensor) and key.dtype == dtypes.bool) or (
             isinstance(key, np.ndarray) and key.dtype == np.bool_):
         return boolean_mask(x, key)
-    spec, dynamic = _parse_key(key, x._value.shape)
-    if not dynamic and all(s == ("s", 0, d, 1) for s, d in zip(spec, x._value.shape)) \
+    spec, dynamic = _parse_key(key, x._meta.shape)
+    if not dynamic and all(s == ("s", 0, d, 1) for s, d in zip(spec, x._meta.shape)) \
             and len(spec) == x.ndim:
         return x
     return _strided_slice(x, *dynamic, spec=spec)

@@ -34,7 +34,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
            name=None):
     """Batched matrix product with TF's rank and size checks."""
     a, b = binary(a, b, "MatMul")
-    sa, sb = a._value.shape, b._value.shape
+    sa, sb = a._meta.shape, b._meta.shape  # `_meta`: a deferred operand stays pending
     if len(sa) < 2 or len(sb) < 2:
         raise op_error(f"In[0] and In[1] has different ndims: {dims(sa)} vs. {dims(sb)}"
                        if len(sa) != len(sb) else f"In[0] and In[1] ndims must be == 2: {len(sa)}",

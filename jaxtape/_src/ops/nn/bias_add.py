@@ -27,13 +27,13 @@ def bias_add(value, bias, data_format=None, name=None):
                              f"Received: data_format={data_format}")
     x, b = binary(value, bias, "BiasAdd")
     if x.ndim < 2:
-        raise op_error(f"Input tensor must be at least 2D: {dims(x._value.shape)}", "BiasAdd")
+        raise op_error(f"Input tensor must be at least 2D: {dims(x._meta.shape)}", "BiasAdd")
     if b.ndim != 1:
-        raise op_error(f"Biases must be 1D: {dims(b._value.shape)}", "BiasAdd")
+        raise op_error(f"Biases must be 1D: {dims(b._meta.shape)}", "BiasAdd")
     # TF's kernel reads NCHW channels from axis 1 only above rank 2 (and its
     # message names the last dimension either way).
     channel_axis = 1 if channels_first and x.ndim > 2 else x.ndim - 1
-    if x._value.shape[channel_axis] != b._value.shape[0]:
+    if x._meta.shape[channel_axis] != b._meta.shape[0]:
         raise op_error("Must provide as many biases as the last dimension of the input tensor: "
-                       f"{dims(b._value.shape)} vs. {dims(x._value.shape)}", "BiasAdd")
+                       f"{dims(b._meta.shape)} vs. {dims(x._meta.shape)}", "BiasAdd")
     return _bias_add(x, b, channel_axis=channel_axis)

@@ -27,17 +27,18 @@ def binary(x, y, op: str, strict: bool = True):
     TF's kernels do.
     """
     tx, ty = type(x), type(y)
-    # Fast paths first: they are every training loop's arithmetic.
+    # Fast paths first: they are every training loop's arithmetic. Dtypes come
+    # from `_meta`: a pending (deferred) operand's `_value` would run its op.
     if tx is Tensor:
         if ty is Tensor:
-            if x._value.dtype == y._value.dtype:
+            if x._meta.dtype == y._meta.dtype:
                 return x, y
         elif ty is float or ty is int:
-            c = scalar_tensor(y, x._value.dtype)
+            c = scalar_tensor(y, x._meta.dtype)
             if c is not None:
                 return x, c
     elif ty is Tensor and (tx is float or tx is int):
-        c = scalar_tensor(x, y._value.dtype)
+        c = scalar_tensor(x, y._meta.dtype)
         if c is not None:
             return c, y
     # `is_tensor` inlined: a variable operand (`w * x`) is on apply_binary's hot path.
@@ -49,7 +50,7 @@ def binary(x, y, op: str, strict: bool = True):
     else:
         y = convert_to_tensor(y)
         x = _convert_operand(x, y.dtype, strict)
-    if x._value.dtype != y._value.dtype:
+    if x._meta.dtype != y._meta.dtype:
         raise dtype_mismatch(op, 1, x.dtype, y.dtype)
     return x, y
 
@@ -66,7 +67,7 @@ _broadcast_ok: dict = {}
 def elementwise(x, y, op: str, strict: bool = True):
     """`binary` plus TF's check that the two shapes broadcast."""
     x, y = binary(x, y, op, strict)
-    sx, sy = x._value.shape, y._value.shape
+    sx, sy = x._meta.shape, y._meta.shape
     if sx != sy:
         key = (sx, sy)
         ok = _broadcast_ok.get(key)

@@ -10,6 +10,7 @@ InvalidArgumentError instead of JAX computing anyway.
 from __future__ import annotations
 
 from jaxtape._src.framework.messages import dtype_not_allowed, kernel_dtype_name
+from jaxtape._src.framework.tensor import Tensor
 
 # Dtype lists and signatures many ops share.
 FLOAT = "bfloat16, half, float, double"
@@ -255,7 +256,8 @@ def accepts(op: str, dtype) -> bool:
 
 def check(op: str, *tensors):
     """Raises TF's "not in the list of allowed values" error unless `op` takes the dtype."""
-    dtype = tensors[0]._value.dtype  # the NumPy dtype: hashing it is cheaper than a DType
+    t = tensors[0]  # its NumPy dtype (a DType hashes slower), from a pending tensor's aval too
+    dtype = (t._meta if isinstance(t, Tensor) else t._value).dtype
     if not accepts(op, dtype):
         raise dtype_not_allowed(op, dtype, KERNELS[op][0], summary(op))
 
