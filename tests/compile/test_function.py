@@ -308,3 +308,24 @@ def test_get_concrete_function_and_nesting():
     assert outer.experimental_get_tracing_count() == 1
     assert inner.experimental_get_tracing_count() == 0  # inlined into the outer trace
     assert [x is v for x in cf.variables] == [True]
+
+
+@pytest.mark.parametrize("name", FRAMEWORKS)
+def test_values_read_before_an_in_place_update_keep_their_value(name):
+    # jaxtape's compiled call gives a written variable's array to its new value
+    # (donation) unless something else holds that array: a tensor read from the
+    # variable, or a variable created from it (which starts with the same array).
+    tf = framework(name)
+    v = tf.Variable([1.0, 2.0])
+    twin = tf.Variable(v)
+    held = v.read_value()
+
+    @tf.function
+    def bump():
+        v.assign_add([1.0, 1.0])
+        return v.read_value()
+
+    outs = [bump().numpy().tolist() for _ in range(3)]
+    assert outs == [[2.0, 3.0], [3.0, 4.0], [4.0, 5.0]]
+    assert held.numpy().tolist() == [1.0, 2.0] and twin.numpy().tolist() == [1.0, 2.0]
+    assert v.numpy().tolist() == [4.0, 5.0]

@@ -144,6 +144,27 @@ def test_float32_as_under_tf_and_no_float64_op_in_a_traced_step():
         model.evaluate(np.ones((4, 4), np.float32), y, verbose=0)
         print("trainer steps", len(programs), "f64", sum(p.count("f64") for p in programs),
               model.optimizer.iterations.dtype)
+
+        # Batch-end callbacks: called with Python-number logs when a callback has
+        # the hook; with only default hooks, no logs are dispatched at all.
+        from keras.src.callbacks.callback_list import CallbackList
+        dispatched, seen = [], []
+        keras_own = CallbackList._on_train_batch_end
+        CallbackList._on_train_batch_end = lambda self, *a: (dispatched.append(1), keras_own(self, *a))
+
+        class Batches(tf.keras.callbacks.Callback):
+            def on_batch_end(self, batch, logs=None):  # reached through on_train_batch_end
+                seen.append((batch, type(logs["loss"]).__name__))
+
+            def on_test_batch_end(self, batch, logs=None):
+                seen.append(("test", batch))
+
+        x8, y8 = np.ones((8, 4), np.float32), np.tile(y, 2)
+        model.fit(x8, y8, batch_size=4, verbose=0)
+        print("default hooks dispatched", len(dispatched))
+        model.fit(x8, y8, batch_size=4, verbose=0, callbacks=[Batches()])
+        model.evaluate(x8, y8, batch_size=4, verbose=0, callbacks=[Batches()])
+        print("hooks dispatched", len(dispatched), "seen", seen)
         """)
     assert "f64 0" in out
     assert "compiled f64 0 later compiles 0 traces 1" in out, out
@@ -151,6 +172,8 @@ def test_float32_as_under_tf_and_no_float64_op_in_a_traced_step():
     assert "variables ['float32', 'int64', 'uint32']" in out or "variables ['float32'" in out, out
     assert "python values float32 int32 float32" in out
     assert "trainer steps 3 f64 0 int64" in out, out
+    assert "default hooks dispatched 0" in out, out
+    assert "hooks dispatched 2 seen [(0, 'float'), (1, 'float'), ('test', 0), ('test', 1)]" in out, out
 
 
 def test_plain_import_keras_under_the_runner_is_the_bridged_keras(tmp_path):

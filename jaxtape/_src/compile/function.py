@@ -7,7 +7,9 @@ inputs, and the final values of written variables become outputs, so a
 `ConcreteFunction` is a pure function `(variable values, tensors) ->
 (outputs, new variable values)`, jitted once. A call feeds it the variables'
 current arrays and writes the new values back: a whole training step
-(forward, tape, gradient, `assign_sub`) is one XLA computation.
+(forward, tape, gradient, `assign_sub`) is one XLA computation. Outside
+tapes a written variable's array is donated to its new value (updated in
+place) unless something else still holds it.
 
 Called inside a `GradientTape`, the compiled call is a `Primitive` whose
 inputs include the variables' reads, so the tape records one node and JAX
@@ -19,10 +21,12 @@ from __future__ import annotations
 
 import functools
 import weakref
+from sys import getrefcount
 
 import jax
 import jax.numpy as jnp
 from jax import tree_util
+from jax.sharding import SingleDeviceSharding
 
 from jaxtape._src.compile import capture, feeds, graph_ops, saved_call
 from jaxtape._src.compile import signature
@@ -174,6 +178,12 @@ class ConcreteFunction:
         self.out_template = out_template
         self.single = out_tree.num_leaves == 1 and n_out == 1 and tree_util.treedef_is_leaf(out_tree)
         self.jitted = jax.jit(pure)
+        # Outside tapes the variables it writes give their old arrays to the new
+        # values (XLA updates them in place, as `jax.jit(..., donate_argnums)`
+        # does in a JAX training loop): one program, no fresh buffers per call.
+        written_ids = {id(v) for v in written}
+        self.donated = tuple(i for i, v in enumerate(in_vars) if id(v) in written_ids)
+        self.donating = jax.jit(pure, donate_argnums=self.donated) if self.donated else self.jitted
         self.prim = _CompiledCall(pure, self.jitted, name)
         # A program that calls back into Python keeps its pullback under a tape, so its
         # callbacks run once per call, as TF's do (`saved_call.py`).
@@ -208,8 +218,20 @@ class ConcreteFunction:
             outs = res[:self.n_out]
             new = [t._value for t in res[self.n_out:]]
         else:
-            res = self.jitted(*[v._value for v in self.in_vars], *self.capture_values, *fed,
-                              *[t._value for t in tensors])
+            values = [v._value for v in self.in_vars]
+            jitted = self.donating
+            for i in self.donated:
+                value = values[i]
+                if type(getattr(value, "sharding", None)) is not SingleDeviceSharding:
+                    # Donating arrays laid out over several devices crashed XLA:CPU
+                    # (tf.distribute's mirrored variables; jax 0.10): not donated.
+                    jitted = self.jitted
+                    break
+                # Held elsewhere too (a tensor read from the variable, another
+                # variable): give away a copy, so the holder keeps its array.
+                if getrefcount(value) > 4:  # the variable, `values`, `value`, this call
+                    values[i] = jax.device_put(value, may_alias=False)
+            res = jitted(*values, *self.capture_values, *fed, *[t._value for t in tensors])
             outs = [Tensor(r) for r in res[:self.n_out]]
             new = res[self.n_out:]
         for var, value in zip(self.written, new):
