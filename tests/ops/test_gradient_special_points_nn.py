@@ -37,8 +37,24 @@ VOLUME = np.stack([IMAGE, IMAGE[::-1] * -1])  # 2x4x4
 # inf ties next to a NaN, a lone number after NaN and -inf.
 WINDOWS = f32([[1, 1, 1, 1], [nan, 1, 2, 0], [1, nan, 2, 2], [nan, nan, nan, nan],
                [-inf, -inf, -inf, -inf], [0, -0.0, 0, -0.0], [2, inf, inf, nan], [-inf, nan, -inf, 1]])
-BLOCKS = WINDOWS.reshape(8, 2, 2).transpose(1, 0, 2).reshape(2, 16)  # block k holds WINDOWS[k]
+
+
+def _blocks(windows):
+    """(2, 2k): the k rows of `windows` as 2x2 blocks side by side."""
+    return windows.reshape(-1, 2, 2).transpose(1, 0, 2).reshape(2, -1)
+
+
+BLOCKS = _blocks(WINDOWS)  # block k holds WINDOWS[k]
 POOL_2D = BLOCKS[..., None]  # (H, W, C) = (2, 16, 1)
+# Without NaN, the 2-D max-pool gradient is XLA's select-and-scatter (ops/nn/pool.py): ties
+# (first wins), -0 first, -inf windows, inf ties, overflow; padding before the windows (3x3
+# SAME) without -inf (XLA's) and with (the scan's transpose).
+TIES = f32([[1, 1, 1, 1], [3, 2, 3, 3], [-inf, -inf, -inf, -inf], [inf, 2, inf, 1], [-0.0, 0, -0.0, 0],
+            [-3e38, -inf, -3e38, -1]])
+POOL_TIES = _blocks(TIES)[..., None]
+POOL_TIES_PADDED = _blocks(f32([[1, 1, 1, 1], [3, 2, 3, 3], [inf, 2, inf, 1], [0, 0, 0, 0],
+                                [-3e38, -2, -3e38, -1]]))[..., None]
+POOL_INF_PADDED = _blocks(f32([[-inf, -inf, -inf, -inf], [-inf, 1, -inf, 1], [2, 2, 2, 2]]))[..., None]
 POOL_3D = BLOCKS.reshape(2, 2, 8, 1)  # (D, H, W, C): 2x2x2 cubes mixing two windows each
 POOL_3D_FLAT = BLOCKS[:, :, None, None]  # (2, 16, 1, 1): a [2, 2, 1] window is one of WINDOWS
 
@@ -110,7 +126,10 @@ CASES = {
         x, w, (x.shape[0], 16, w.shape[1]), 2, "SAME"), SIGNAL_3D, FILTER_1D, out_axis=-2),
     # -- pools: 2x2 windows side by side, VALID and overlapping SAME
     "nn.max_pool2d": {"": recipe(lambda tf, x: tf.nn.max_pool2d(x, 2, 2, "VALID"), POOL_2D),
-                      "same": recipe(lambda tf, x: tf.nn.max_pool2d(x, 2, 1, "SAME"), POOL_2D)},
+                      "same": recipe(lambda tf, x: tf.nn.max_pool2d(x, 2, 1, "SAME"), POOL_2D),
+                      "ties": recipe(lambda tf, x: tf.nn.max_pool2d(x, 2, 2, "VALID"), POOL_TIES),
+                      "ties_padded": recipe(lambda tf, x: tf.nn.max_pool2d(x, 3, 1, "SAME"), POOL_TIES_PADDED),
+                      "inf_padded": recipe(lambda tf, x: tf.nn.max_pool2d(x, 3, 1, "SAME"), POOL_INF_PADDED)},
     "nn.avg_pool2d": {"": recipe(lambda tf, x: tf.nn.avg_pool2d(x, 2, 2, "VALID"), POOL_2D),
                       "same": recipe(lambda tf, x: tf.nn.avg_pool2d(x, 2, 1, "SAME"), POOL_2D)},
     "nn.max_pool": {"": recipe(lambda tf, x: tf.nn.max_pool(x, 2, 2, "VALID"), POOL_2D)},
@@ -173,33 +192,18 @@ _WHY = {
               "that never meet it (README)",
     "PINV": "TF is wrong here: its pinv gradient (through its SVD's) is 0 off the diagonal at repeated "
             "singular values (the identity), where d pinv = -pinv dA pinv gives -1 (README)",
-    "LSTSQ": "not fixed yet: TF's MatrixSolveLs and its gradient give NaN for a matrix with an infinite "
-             "entry, where XLA's Cholesky keeps finite values",
-    "SCATTER": "not fixed yet (ops/array/scatter.py: not this sweep's files): TF's TensorScatterMax/Min skip "
-               "a NaN update, and their gradient splits the upstream between the tensor and equal updates",
     "ADJUST": "TF registers no gradient for AdjustHue and AdjustSaturation (LookupError); jaxtape gives "
               "JAX's correct gradient instead (README, as for dilated conv2d)",
-    "HSV": "not fixed yet: TF's RGBToHSV kernel skips a NaN channel for the value, and its gradient is a "
-           "hand-written formula with its own tie-breaks (the value's gradient goes to red first)",
 }
 # (case, aspect) -> why jaxtape differs from TF there (aspects as in the harness's KNOWN).
 KNOWN = {
     ("nn.conv2d[dilated]", "outcome"): _WHY["DILATED"],
     ("nn.conv3d[filter]", "grad"): _WHY["CONV3D"],
     ("linalg.pinv", "grad"): _WHY["PINV"],
-    ("linalg.lstsq", "grad"): _WHY["LSTSQ"],
-    ("linalg.lstsq[wide_l2]", "value"): _WHY["LSTSQ"],
-    ("linalg.lstsq[square]", "grad"): _WHY["LSTSQ"],
-    ("tensor_scatter_nd_max", "value"): _WHY["SCATTER"],
-    ("tensor_scatter_nd_max", "grad"): _WHY["SCATTER"],
-    ("tensor_scatter_nd_min", "value"): _WHY["SCATTER"],
-    ("tensor_scatter_nd_min", "grad"): _WHY["SCATTER"],
     ("image.adjust_hue", "outcome"): _WHY["ADJUST"],
     ("image.adjust_hue[wrap]", "outcome"): _WHY["ADJUST"],
     ("image.adjust_saturation", "outcome"): _WHY["ADJUST"],
     ("image.adjust_saturation[zero]", "outcome"): _WHY["ADJUST"],
-    ("image.rgb_to_hsv", "value"): _WHY["HSV"],
-    ("image.rgb_to_hsv", "grad"): _WHY["HSV"],
 }
 
 
@@ -216,4 +220,4 @@ def test_special_points_sweep_nn(tmp_path):
 
 
 if __name__ == "__main__":
-    sp.main(sys.argv, cases, __name__)
+    sp.main(sys.argv, cases, "tests.ops.test_gradient_special_points_nn")  # __name__ is "__main__" here

@@ -117,6 +117,13 @@ def test_clip_by_global_norm_infinite_norm_gives_nan():
           grad=False)
 
 
+def _lstsq_gradient(tf, a, fast):
+    with tf.GradientTape() as tape:
+        tape.watch(a)
+        x = tf.linalg.lstsq(tf.transpose(a), tf.ones([4, 1]), fast=fast)
+    return tape.gradient(x, a)
+
+
 @pytest.mark.parametrize("fn,match", [
     (lambda tf, a: tf.einsum("ij,jk->ik", a, a), "Expected dimension 4 at axis 0 of the input shaped [3,4] but got dimension 3"),
     (lambda tf, a: tf.einsum("ij,jk->iz", a, tf.transpose(a)), "Output subscripts contain the label z not present in the input subscripts."),
@@ -134,6 +141,7 @@ def test_clip_by_global_norm_infinite_norm_gives_nan():
     (lambda tf, a: tf.linalg.solve(tf.zeros([2, 2]), tf.ones([2, 1])), "Input matrix is not invertible."),
     (lambda tf, a: tf.linalg.triangular_solve(tf.eye(2), tf.ones([3, 1])), "In[0] mismatch In[1] shape: 2 vs. 3: [2,2] [3,1] 1 0"),
     (lambda tf, a: tf.linalg.cross(tf.ones([2]), tf.ones([2])), "Cross-products are only defined for 3-element vectors."),
+    (lambda tf, a: _lstsq_gradient(tf, a, fast=False), "Gradient not defined for fast=False"),
     (lambda tf, a: tf.linalg.band_part(tf.ones([3]), 1, 1), "input must be at least 2-dim, received shape: [3]"),
     (lambda tf, a: tf.linalg.trace(tf.ones([3])), "input must be at least 2-dim, received shape: [3]"),
     (lambda tf, a: tf.linalg.diag_part(tf.ones([2, 3]), k=5), "lower_diag_index is out of bound: 5. It must be between -2 and 3"),

@@ -8,6 +8,7 @@ import jax.numpy as jnp
 
 from jaxtape._src.framework.messages import dims, named_by, dtype_mismatch, op_error
 from jaxtape._src.ops.array.index_checks import check_nd, int_indices
+from jaxtape._src.ops.math.tf_gradients import TFGradPrimitive
 from jaxtape._src.ops.support.args import static_shape, tensor
 from jaxtape._src.ops.support.args import tensor as _as_tensor  # TF's argument is `tensor`
 from jaxtape._src.ops.support.define import defined
@@ -29,35 +30,52 @@ _scatter_sub = Primitive(lambda t, indices, u: t.at[_nd(indices)].add(-u), "Tens
 
 
 def _scatter_extreme(t, indices, updates, *, kind):
-    """Min/max scatter with TF's gradient: ties between the tensor's value and
-    the updates share the gradient equally."""
-    ix = _nd(indices)
+    """TF's TensorScatterMax/Min: each update replaces the value only where it is
+    strictly greater (less), so a NaN update is skipped, a NaN in the tensor stays
+    and a tie keeps the tensor's zero sign."""
+    if not jnp.issubdtype(t.dtype, jnp.floating):
+        at = t.at[_nd(indices)]
+        return at.max(updates) if kind == "max" else at.min(updates)
+    worst = -jnp.inf if kind == "max" else jnp.inf
+    clean = jnp.where(jnp.isnan(updates), worst, updates)
+    best = jnp.full_like(t, worst).at[_nd(indices)]
+    best = best.max(clean) if kind == "max" else best.min(clean)
+    return jnp.where(best > t if kind == "max" else best < t, best, t)
 
-    def forward(t, u):
-        at = t.at[ix]
-        return at.max(u) if kind == "max" else at.min(u)
 
+def _indicator(equal, dtype):
+    # A select, not a cast: XLA rewrites `g * convert(p)` to `select(p, g, 0)`, losing TF's
+    # 0 * inf = NaN where an infinite upstream meets a value that is not the extreme.
+    return jnp.where(equal, 1, 0).astype(dtype)
+
+
+def _scatter_extreme_tf_grad(kind):
+    """`_scatter_extreme` differentiated by TF's formula: the upstream split equally
+    between the tensor's value and the updates equal to the result, as products."""
     @jax.custom_vjp
-    def f(t, u):
-        return forward(t, u)
+    def f(t, indices, u):
+        return _scatter_extreme(t, indices, u, kind=kind)
 
-    def fwd(t, u):
-        out = forward(t, u)
-        return out, (t, u, out)
+    def fwd(t, indices, u):
+        out = f(t, indices, u)
+        return out, (t, indices, u, out)
 
     def bwd(res, g):
-        t, u, out = res
-        x_ind = (t == out).astype(g.dtype)
-        u_ind = (u == out[ix]).astype(g.dtype)
+        t, indices, u, out = res
+        ix = _nd(indices)
+        x_ind = _indicator(t == out, g.dtype)
+        u_ind = _indicator(u == out[ix], g.dtype)
         count = x_ind + jnp.zeros_like(g).at[ix].add(u_ind)
-        return g * x_ind / count, (g / count)[ix] * u_ind
+        return g * x_ind / count, None, (g / count)[ix] * u_ind
 
     f.defvjp(fwd, bwd)
-    return f(t, updates)
+    return f
 
 
-_scatter_max = Primitive(functools.partial(_scatter_extreme, kind="max"), "TensorScatterMax")
-_scatter_min = Primitive(functools.partial(_scatter_extreme, kind="min"), "TensorScatterMin")
+_scatter_max = TFGradPrimitive(functools.partial(_scatter_extreme, kind="max"), _scatter_extreme_tf_grad("max"),
+                               "TensorScatterMax")
+_scatter_min = TFGradPrimitive(functools.partial(_scatter_extreme, kind="min"), _scatter_extreme_tf_grad("min"),
+                               "TensorScatterMin")
 
 
 def _check_updates(idx, updates, shape, op):

@@ -25,18 +25,61 @@ def _check_direction(direction):
                          f"Received: direction={direction}")
 
 
+# Rows up to this long are sorted by insertion sort in TF's kernel (std::sort's threshold).
+_INSERTION_SORT_MAX = 16
+
+
+def _descending_order(key):
+    """TF's TopKV2 order of a whole row (`k` = its length): std::sort by `>`,
+    equal values by index. Without NaN that is a stable descending sort; a
+    NaN compares false with everything, so it stays where std::sort's steps
+    leave it: for rows of up to 16 (its insertion sort) those steps run here,
+    only when a NaN is present; longer rows (introsort) put NaNs first."""
+    n = key.shape[-1]
+    stable = n - 1 - jnp.flip(jnp.argsort(jnp.flip(key, -1), axis=-1, stable=True), -1)
+    if not jnp.issubdtype(key.dtype, jnp.floating) or not 1 < n <= _INSERTION_SORT_MAX:
+        return stable
+    return jax.lax.cond(jnp.any(jnp.isnan(key)), _insertion_order, lambda k: stable.astype(jnp.int32), key)
+
+
+def _insertion_order(key):
+    """The permutation libstdc++'s insertion sort makes of each row with `a` before `b` iff `b < a`."""
+    n = key.shape[-1]
+    j = jnp.arange(n)
+
+    def insert(i, state):
+        vals, idx = state
+        v, vi = (jax.lax.dynamic_slice_in_dim(a, i, 1, axis=-1) for a in (vals, idx))
+        moves = (vals < v) & (j < i)  # the earlier elements `v` would move left past
+        # Past the first element: to the front; otherwise left until the first that it does not pass.
+        stop = jnp.max(jnp.where(moves | (j >= i), -1, j), axis=-1, keepdims=True)
+        pos = jnp.where(moves[..., :1], 0, stop + 1)
+        shifted = (j > pos) & (j <= i)
+        return tuple(jnp.where(j == pos, new, jnp.where(shifted, jnp.roll(a, 1, axis=-1), a))
+                     for a, new in ((vals, v), (idx, vi)))
+
+    idx = jnp.broadcast_to(jnp.arange(n, dtype=jnp.int32), key.shape)
+    return jax.lax.fori_loop(1, n, insert, (key, idx))[1]
+
+
 def _argsort_last(x, descending):
-    """TF's order: ties keep their original order in both directions."""
-    if not descending:
-        return jnp.argsort(x, axis=-1, stable=True)
-    n = x.shape[-1]
-    return n - 1 - jnp.flip(jnp.argsort(jnp.flip(x, -1), axis=-1, stable=True), -1)
+    """TF's order: ties keep their original order in both directions; TF sorts
+    ascending as the descending order of `-x`, so NaNs sit where that puts them."""
+    if descending:
+        return _descending_order(x)
+    if jnp.issubdtype(x.dtype, jnp.floating):
+        return _descending_order(-x)
+    return jnp.argsort(x, axis=-1, stable=True)
 
 
 @primitive(name="Sort")
 def _sort(x, *, axis, descending):
     x = jnp.moveaxis(x, axis, -1)
-    out = jnp.take_along_axis(x, _argsort_last(jax.lax.stop_gradient(x), descending), axis=-1)
+    order = _argsort_last(jax.lax.stop_gradient(x), descending)
+    if descending or not jnp.issubdtype(x.dtype, jnp.floating):
+        out = jnp.take_along_axis(x, order, axis=-1)
+    else:  # TF's -top_k(-x): its gradient, negated twice, gives -0 under a zero upstream
+        out = -jnp.take_along_axis(-x, order, axis=-1)
     return jnp.moveaxis(out, -1, axis)
 
 

@@ -16,6 +16,7 @@ from jaxtape._src.framework.errors import FailedPreconditionError
 from jaxtape._src.framework.messages import dims, op_error
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.ops.math.cast import cast
+from jaxtape._src.ops.math.tf_gradients import TFGradPrimitive
 from jaxtape._src.ops.support import kernel_dtypes
 from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import Primitive, primitive
@@ -133,9 +134,72 @@ def _rgb(h, s, v):
     return jnp.stack([(1 - s + s * d) * v for d in (dr, dg, db)], axis=-1)
 
 
-@primitive(name="RGBToHSV")
-def _rgb_to_hsv(x):
-    return jnp.stack(_hsv(x), axis=-1)
+def _rgb_to_hsv_value(x):
+    """TF's RGBToHSV kernel: its channel max and min run r, g, b keeping the
+    earlier value only if it is strictly greater (less), so a NaN channel is
+    skipped unless it is the last (the blue)."""
+    r, g, b = x[..., 0], x[..., 1], x[..., 2]
+
+    def scan(keep):
+        acc = jnp.where(keep(r, g), r, g)
+        return jnp.where(keep(acc, b), acc, b)
+    v = scan(lambda a, t: a > t)
+    spread = v - scan(lambda a, t: a < t)
+    s = jnp.where(v > 0, spread / v, 0)
+    norm = (1 / spread) * np.array(1 / 6, x.dtype)
+    h = jnp.where(r == v, norm * (g - b), jnp.where(g == v, norm * (b - r) + np.array(2 / 6, x.dtype),
+                                                    norm * (r - g) + np.array(4 / 6, x.dtype)))
+    h = jnp.where(spread > 0, h, 0)
+    return jnp.stack([jnp.where(h < 0, h + 1, h), s, v], axis=-1).astype(x.dtype)
+
+
+def _rgb_to_hsv_vjp(x, hsv, up):
+    """TF's hand-written RGBToHSV gradient, term by term (its products, in its
+    order, keep its NaN where an indicator of 0 meets inf): the value's
+    gradient goes to one maximum (red, then green, then blue on ties), the
+    saturation's and hue's through the one maximum and minimum its indicators
+    pick; `c` is a channel, `n` and `p` the next and previous ones cyclically."""
+    dt = x.dtype
+    rgb = [x[..., i] for i in range(3)]
+    s, v = hsv[..., 1], hsv[..., 2]
+    r, g, b = rgb
+
+    def ind(p):  # a select, not a cast: XLA would turn `g * convert(p)` into `select(p, g, 0)`
+        return jnp.where(p, 1, 0).astype(dt)
+
+    def recip(a):  # TF's div_no_nan(1, a)
+        return jnp.where(a == 0, jnp.zeros_like(a), 1 / jnp.where(a == 0, jnp.ones_like(a), a))
+    big = [ind((r >= b) & (r >= g)), ind((g > r) & (g >= b)), ind((b > r) & (b > g))]
+    small = [ind((r < b) & (r < g)), ind((g <= r) & (g < b)), ind((b <= r) & (b <= g))]
+    pos = [ind(c > 0) for c in rgb]
+    grads = []
+    for i in range(3):
+        n, p = (i + 1) % 3, (i + 2) % 3
+        c, cn, cp = rgb[i], rgb[n], rgb[p]
+        ds = pos[i] * (big[i] * (small[n] * cn + small[p] * cp) * recip(c * c)
+                       + small[i] * -1 * recip(big[n] * cn + big[p] * cp))
+        terms = [pos[i] * big[i] * -1 * (cn - cp) * recip(s * s) * recip(v * v),
+                 pos[n] * big[n] * small[i] * (cp - cn) * recip((c - cn) * (c - cn)),
+                 pos[n] * big[n] * small[p] * -1 * recip(cn - cp),
+                 pos[p] * big[p] * small[i] * (cp - cn) * recip((cp - c) * (cp - c)),
+                 pos[p] * big[p] * small[n] * recip(cp - cn)]
+        dh = sum(60 * t for t in terms) / 360
+        grads.append(up[..., 2] * big[i] + up[..., 1] * ds + up[..., 0] * dh)
+    return jnp.stack(grads, axis=-1)
+
+
+@jax.custom_vjp
+def _rgb_to_hsv_tf_grad(x):
+    return _rgb_to_hsv_value(x)
+
+
+def _rgb_to_hsv_fwd(x):
+    hsv = _rgb_to_hsv_value(x)
+    return hsv, (x, hsv)
+
+
+_rgb_to_hsv_tf_grad.defvjp(_rgb_to_hsv_fwd, lambda res, up: (_rgb_to_hsv_vjp(*res, up),))
+_rgb_to_hsv = TFGradPrimitive(_rgb_to_hsv_value, _rgb_to_hsv_tf_grad, "RGBToHSV")
 
 
 @primitive(name="HSVToRGB", differentiable=False)
@@ -171,7 +235,7 @@ def _three_channels(images, op):
     return images
 
 
-@defined("image.rgb_to_hsv")
+@defined("image.rgb_to_hsv", primitive=_rgb_to_hsv)
 def rgb_to_hsv(images, name=None):
     """RGB in [0, 1] to (hue in [0, 1), saturation, value) on the last axis."""
     return _rgb_to_hsv(_three_channels(images, "RGBToHSV"))

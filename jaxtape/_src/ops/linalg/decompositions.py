@@ -1,7 +1,8 @@
 """Matrix factorizations (`tf.linalg.cholesky`, `qr`, `svd`, `eigh`, `eigvalsh`, `lu`, `lu_reconstruct`).
 
 eigh reads only the lower triangle of its input, as TF's kernel does, so the
-gradient lands in that triangle; the others take JAX's derivative rules.
+gradient lands in that triangle; cholesky's reverse mode is TF's CholeskyGrad
+(a twin, see ops/math/tf_gradients.py); the others take JAX's derivative rules.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from jaxtape._src.framework import dtypes
 from jaxtape._src.framework.messages import op_error
 from jaxtape._src.ops.linalg.matrices import adjoint_of, as_matrix, nan_gradient_unless_finite
 from jaxtape._src.ops.linalg.solve import check_invertible
+from jaxtape._src.ops.math.tf_gradients import TFGradPrimitive
 from jaxtape._src.ops.support.args import tensor
 from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import primitive
@@ -23,19 +25,52 @@ Qr = collections.namedtuple("Qr", ("q", "r"))
 Lu = collections.namedtuple("Lu", ("lu", "p"))
 
 
-@primitive(name="Cholesky")
-def _cholesky(x):
-    return jnp.linalg.cholesky(nan_gradient_unless_finite(x))
+@jax.custom_vjp
+def tf_cholesky(x):
+    """Cholesky differentiated by TF's CholeskyGrad: with L^-1 from a triangular
+    solve, sym(L^-H tril(L^H g, diagonal halved) L^-1). Every entry of the
+    upstream meets L^H, so one infinite upstream entry over a zero of L gives
+    NaN as in TF, where JAX's rule keeps inf."""
+    return jnp.linalg.cholesky(x)
 
 
-@defined("linalg.cholesky")
+def _tf_cholesky_fwd(x):
+    lower = jnp.linalg.cholesky(x)
+    return lower, lower
+
+
+def _tf_cholesky_bwd(lower, g):
+    if jnp.iscomplexobj(g):  # TF's formula, in TF's complex convention (tape/gradients.py)
+        return (jnp.conj(_cholesky_grad(lower, jnp.conj(g))),)
+    return (_cholesky_grad(lower, g),)
+
+
+def _cholesky_grad(lower, g):
+    eye = jnp.broadcast_to(jnp.eye(lower.shape[-1], dtype=lower.dtype), lower.shape)
+    inverse = jax.scipy.linalg.solve_triangular(lower, eye, lower=True)
+    middle = adjoint_of(lower) @ g
+    middle = jnp.tril(jnp.where(jnp.eye(middle.shape[-1], dtype=bool), 0.5 * middle, middle))
+    grad = adjoint_of(inverse) @ middle @ inverse
+    return (grad + adjoint_of(grad)) * 0.5
+
+
+tf_cholesky.defvjp(_tf_cholesky_fwd, _tf_cholesky_bwd)
+
+_cholesky = TFGradPrimitive(lambda x: jnp.linalg.cholesky(nan_gradient_unless_finite(x)),
+                            lambda x: tf_cholesky(nan_gradient_unless_finite(x)), "Cholesky")
+
+
+@defined("linalg.cholesky", primitive=_cholesky)
 def cholesky(input, name=None):  # noqa: A002
     return _cholesky(as_matrix(input, "Cholesky"))
 
 
 @primitive(name="Qr", multiple_results=True)
 def _qr(x, *, full_matrices):
-    return tuple(jnp.linalg.qr(x, mode="complete" if full_matrices else "reduced"))
+    q, r = jnp.linalg.qr(x, mode="complete" if full_matrices else "reduced")
+    # XLA's Householder products leave -0 below the diagonal of Q where TF's have +0
+    # (q + -q there: XLA folds q + 0 away); the derivative is q's in both branches.
+    return jnp.where(q == 0, q + lax.stop_gradient(-q), q), r
 
 
 @defined("linalg.qr")

@@ -5,7 +5,9 @@ import collections
 
 import jax.numpy as jnp
 
+from jaxtape._src.ops.linalg.decompositions import tf_cholesky
 from jaxtape._src.ops.linalg.matrices import as_matrix, nan_gradient_unless_finite
+from jaxtape._src.ops.math.tf_gradients import TFGradPrimitive
 from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import Primitive, primitive
 
@@ -30,13 +32,18 @@ def slogdet(input, name=None):  # noqa: A002
     return LogMatrixDeterminant(*_slogdet(as_matrix(input, "LogMatrixDeterminant")))
 
 
-@primitive(name="Logdet")
-def _logdet(x):
+def _logdet_of(cholesky):
     # TF: twice the log of the Cholesky factor's diagonal (a Hermitian PD input).
-    chol = jnp.linalg.cholesky(nan_gradient_unless_finite(x))
-    return 2.0 * jnp.sum(jnp.log(jnp.real(jnp.diagonal(chol, axis1=-2, axis2=-1))), axis=-1)
+    def logdet(x):
+        chol = cholesky(nan_gradient_unless_finite(x))
+        return 2.0 * jnp.sum(jnp.log(jnp.real(jnp.diagonal(chol, axis1=-2, axis2=-1))), axis=-1)
+    return logdet
 
 
-@defined("linalg.logdet")
+# Reverse mode through TF's CholeskyGrad (decompositions.tf_cholesky).
+_logdet = TFGradPrimitive(_logdet_of(jnp.linalg.cholesky), _logdet_of(tf_cholesky), "Logdet")
+
+
+@defined("linalg.logdet", primitive=_logdet)
 def logdet(matrix, name=None):
     return _logdet(as_matrix(matrix, "Cholesky"))

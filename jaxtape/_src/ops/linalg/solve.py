@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import jax.scipy.linalg as jsl
 import numpy as np
 from jax import lax
 
@@ -15,6 +14,7 @@ from jaxtape._src.framework.messages import dims, op_error
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.ops.linalg.matmul import matmul
 from jaxtape._src.ops.linalg.matrices import adjoint_of, as_matrix
+from jaxtape._src.ops.math.tf_gradients import TFGradPrimitive
 from jaxtape._src.ops.support.args import binary, number_as, tensor
 from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import primitive
@@ -141,16 +141,117 @@ def pinv(a, rcond=None, validate_args=False, name=None):
     return _pinv(x, rcond=float(tensor(rcond).numpy()) if not isinstance(rcond, float) else rcond)
 
 
-@primitive(name="MatrixSolveLs")
-def _lstsq(a, b, l2, *, fast):
+def _eigen_cholesky(gram):
+    """Eigen's unblocked LLT, as TF's Cholesky kernel runs it: each column divided
+    by its pivot (LAPACK multiplies by the pivot's reciprocal, so an infinite pivot
+    zeroes the column, NaN and inf entries included, where TF's gives NaN); a
+    pivot <= 0 (not NaN) fails the matrix, which TF fills with NaN."""
+    n = gram.shape[-1]
+    rows = jnp.arange(n)
+
+    def column(k, carry):
+        low, failed = carry
+        done = jnp.where(rows < k, jnp.take(low, k, axis=-2), 0)  # L[k, :k]
+        x = jnp.take(jnp.take(gram, k, axis=-1), k, axis=-1) - jnp.sum(done * jnp.conj(done), axis=-1).real
+        failed = failed | (x <= 0)
+        d = jnp.sqrt(x)
+        below = (jnp.take(gram, k, axis=-1) - jnp.einsum("...ij,...j->...i", low, jnp.conj(done))) / d[..., None]
+        col = jnp.where(rows > k, below, jnp.where(rows == k, d[..., None], 0))
+        return jnp.where(rows == k, col[..., :, None], low), failed
+
+    low, failed = lax.fori_loop(0, n, column, (jnp.zeros_like(gram), jnp.zeros(gram.shape[:-2], bool)))
+    return jnp.where(failed[..., None, None], jnp.nan, low)
+
+
+def _tf_cholesky(gram):
+    """The Cholesky factor TF's kernel gives: LAPACK's for finite matrices, Eigen's scan otherwise."""
+    return lax.cond(jnp.all(jnp.isfinite(gram)), jnp.linalg.cholesky, _eigen_cholesky, gram)
+
+
+def _cho_solve(chol, rhs):
+    return _cholesky_solve.fn(chol, rhs)
+
+
+def _gramian_cholesky(a, l2, first_kind):
+    n = a.shape[-1] if first_kind else a.shape[-2]
+    gram = jnp.matmul(adjoint_of(a), a) if first_kind else jnp.matmul(a, adjoint_of(a))
+    return _tf_cholesky(gram + l2 * jnp.eye(n, dtype=a.dtype))
+
+
+def _lstsq_fast(a, b, l2):
+    """TF's fast path and the Cholesky factor of its Gram matrix."""
+    m, n = a.shape[-2:]
+    chol = _gramian_cholesky(a, l2, m >= n)
+    if m >= n:  # normal equations: (A^H A + l2 I) x = A^H b
+        return _cho_solve(chol, jnp.matmul(adjoint_of(a), b)), chol
+    return jnp.matmul(adjoint_of(a), _cho_solve(chol, b)), chol
+
+
+def _lstsq_value(a, b, l2, *, fast):
     if not fast:
         return jnp.matmul(jnp.linalg.pinv(a), b)
+    return _lstsq_fast(a, b, l2)[0]
+
+
+def _tf_matmul(a, b):
+    # TF's MatMul sums its products from +0, so a zero comes out +0 (XLA's dot can give -0;
+    # a select, since XLA folds `+ 0.0` away).
+    p = jnp.matmul(a, b)
+    return jnp.where(p == 0, jnp.zeros_like(p), p)
+
+
+def _lstsq_grads(a, b, chol, x, g):
+    """TF's MatrixSolveLs gradient from the Gram matrix's Cholesky factor (TF
+    factors it again; the same factor): the normal equations' derivative, first
+    kind for m >= n, second kind else."""
     m, n = a.shape[-2:]
-    if m >= n:  # normal equations: (A^H A + l2 I) x = A^H b
-        gram = jnp.matmul(adjoint_of(a), a) + l2 * jnp.eye(n, dtype=a.dtype)
-        return jsl.cho_solve((jnp.linalg.cholesky(gram), True), jnp.matmul(adjoint_of(a), b))
-    gram = jnp.matmul(a, adjoint_of(a)) + l2 * jnp.eye(m, dtype=a.dtype)
-    return jnp.matmul(adjoint_of(a), jsl.cho_solve((jnp.linalg.cholesky(gram), True), b))
+    mm = _tf_matmul
+    if m >= n:
+        z = _cho_solve(chol, g)
+        xz = mm(x, adjoint_of(z))
+        return -mm(a, xz + jnp.swapaxes(xz, -1, -2)) + mm(b, adjoint_of(z)), mm(a, z)
+    grad_b = _cho_solve(chol, mm(a, g))
+    tmp = _cho_solve(chol, b)
+    a1 = -mm(grad_b, mm(adjoint_of(tmp), a))
+    a2 = mm(tmp, adjoint_of(g - mm(adjoint_of(a), grad_b)))
+    return a1 + a2, grad_b
+
+
+@jax.custom_vjp
+def _lstsq_tf_grad(a, b, l2):
+    return _lstsq_fast(a, b, l2)[0]
+
+
+def _lstsq_fwd(a, b, l2):
+    x, chol = _lstsq_fast(a, b, l2)
+    return x, (a, b, l2, chol, x)
+
+
+def _lstsq_bwd(res, g):
+    a, b, l2, chol, x = res
+    return (*_lstsq_grads(a, b, chol, x, g), jnp.zeros_like(l2))
+
+
+_lstsq_tf_grad.defvjp(_lstsq_fwd, _lstsq_bwd)
+
+
+@jax.custom_vjp
+def _lstsq_exact(a, b, l2):
+    return _lstsq_value(a, b, l2, fast=False)
+
+
+def _no_exact_gradient(res, g):
+    raise ValueError("Gradient not defined for fast=False")  # TF's, when its gradient is built
+
+
+_lstsq_exact.defvjp(lambda a, b, l2: (_lstsq_exact(a, b, l2), None), _no_exact_gradient)
+
+
+def _lstsq_twin(a, b, l2, *, fast):
+    return _lstsq_tf_grad(a, b, l2) if fast else _lstsq_exact(a, b, l2)
+
+
+_lstsq = TFGradPrimitive(_lstsq_value, _lstsq_twin, "MatrixSolveLs")
 
 
 def _lstsq_shape_error(a, b, fast):
@@ -166,7 +267,7 @@ def _lstsq_shape_error(a, b, fast):
                    f"{dims(a._value.shape[:-1] + (m,))} {dims(sb)} 1 0", "MatrixTriangularSolve")
 
 
-@defined("linalg.lstsq")
+@defined("linalg.lstsq", primitive=_lstsq)
 def lstsq(matrix, rhs, l2_regularizer=0.0, fast=True, name=None):
     """Least squares via Cholesky of the regularized normal equations (TF's fast path)."""
     a = as_matrix(matrix, "MatrixSolveLs", square=False)

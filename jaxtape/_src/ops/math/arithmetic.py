@@ -139,7 +139,7 @@ def apply_binary(x, y, op, strict=True):
     """Converts, checks and runs the binary kernel `op` (TF op name)."""
     x, y = elementwise(x, y, op, strict)
     kernel_dtypes.check(op, x)
-    dtype = x._value.dtype
+    dtype = x._meta.dtype  # `_meta`: a deferred operand stays pending
     # Integer kernels check their values (TF raises); inside tf.function there are none to check.
     if dtype.kind in "iu" and not isinstance(y._value, jax.core.Tracer) \
             and not isinstance(x._value, jax.core.Tracer):
@@ -169,9 +169,14 @@ def fast_binary(op, slow=None, strict=True):
 
     def call(x, y, name=None):
         if type(x) is Tensor and type(y) is Tensor:
-            # A deferred tensor's aval (see tape/deferred.py): reading `_value` would run it.
-            xv = x._value if x._pending is None else x._pending[0]
-            yv = y._value if y._pending is None else y._pending[0]
+            # Avals: a deferred tensor's (see tape/deferred.py; reading `_value` would
+            # run it), and a jax.Array's, cheaper than its `dtype`/`shape` properties.
+            xp, yp = x._pending, y._pending
+            try:
+                xv = x._value.aval if xp is None else xp[0]
+                yv = y._value.aval if yp is None else yp[0]
+            except AttributeError:  # not a JAX value
+                return slow(x, y)
             dtype = xv.dtype
             if dtype == yv.dtype and xv.shape == yv.shape:
                 ok = shortcut.get(dtype)

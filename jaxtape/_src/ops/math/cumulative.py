@@ -1,13 +1,19 @@
 """Cumulative ops along one axis: cumsum, cumprod, cumulative_logsumexp.
 
 `exclusive` shifts in the identity (0, 1, -inf); `reverse` scans from the end.
+cumulative_logsumexp follows TF's kernel at NaN and inf and takes TF's
+gradient formula (a twin, see ops/math/tf_gradients.py).
 """
 from __future__ import annotations
 
+import functools
+
+import jax
 import jax.numpy as jnp
 from jax import lax
 
 from jaxtape._src.framework.messages import op_error
+from jaxtape._src.ops.math.tf_gradients import TFGradPrimitive
 from jaxtape._src.ops.support.args import host_int
 from jaxtape._src.ops.support.define import defined, kernel_input
 from jaxtape._src.tape.primitive import Primitive
@@ -23,7 +29,7 @@ def _scan(x, *, axis, exclusive, reverse, kind):
         out = jnp.cumprod(x, axis=axis, dtype=x.dtype)
         identity = 1
     else:
-        out = lax.cumlogsumexp(x, axis=axis)
+        out = _tf_cumlogsumexp(x, axis)
         identity = -jnp.inf
     if exclusive and x.shape[axis]:
         pad = [(0, 0)] * x.ndim
@@ -35,17 +41,69 @@ def _scan(x, *, axis, exclusive, reverse, kind):
     return out
 
 
+def _tf_cumlogsumexp(x, axis):
+    """Inclusive running logsumexp with the NaN and inf rules of TF's kernel.
+
+    TF's kernel folds left with `acc = log1p(exp(min - max)) + max` (`acc` if
+    the max is -inf), where min and max return `acc` when `t` is NaN: a NaN
+    after a finite running value counts as that value again (the sum doubles),
+    before any number it is skipped; after +inf, an inf or NaN gives NaN from
+    there on. The doubling is a cumulative count of NaNs (log 2 each) around
+    JAX's scan, so the result needs no sequential loop.
+    """
+    nan = jnp.isnan(x)
+    log2 = jnp.asarray(0.6931471805599453, x.dtype)
+    doublings = jnp.cumsum(nan, axis=axis, dtype=x.dtype) * log2
+    out = lax.cumlogsumexp(jnp.where(nan, -jnp.inf, x) - doublings, axis=axis) + doublings
+    pos_inf = x == jnp.inf
+    inf_before = (jnp.cumsum(pos_inf, axis=axis, dtype=jnp.int32) - pos_inf) > 0
+    poisoned = jnp.cumsum(inf_before & (nan | pos_inf), axis=axis, dtype=jnp.int32) > 0
+    return jnp.where(poisoned, jnp.nan, out)
+
+
 _scan_prim = Primitive(_scan, "Cumsum")
 
 
-def _cumulative(x, axis, exclusive, reverse, op, kind):
+@functools.lru_cache(maxsize=None)
+def _cumlse_with_tf_grad(axis, exclusive, reverse):
+    """cumulative_logsumexp differentiated by TF's CumulativeLogsumexpGrad: the
+    upstream split by sign and taken to logs, scanned the other way by this
+    same op (so its own gradient is TF's formula again)."""
+    @jax.custom_vjp
+    def f(x):
+        return _scan(x, axis=axis, exclusive=exclusive, reverse=reverse, kind="logsumexp")
+
+    def fwd(x):
+        y = f(x)
+        return y, (x, y)
+
+    def bwd(res, g):
+        x, y = res
+        back = _cumlse_with_tf_grad(axis, exclusive, not reverse)
+        lowest = jnp.finfo(g.dtype).min
+        log_pos = jnp.where(g > 0, jnp.log(jnp.where(g > 0, g, 1)), lowest)
+        log_neg = jnp.where(g < 0, jnp.log(jnp.where(g < 0, -g, 1)), lowest)
+        return (jnp.exp(back(log_pos - y) + x) - jnp.exp(back(log_neg - y) + x),)
+
+    f.defvjp(fwd, bwd)
+    return f
+
+
+def _cumlse_tf_grad(x, *, axis, exclusive, reverse, kind):
+    return _cumlse_with_tf_grad(axis, exclusive, reverse)(x)
+
+
+_cumlse_prim = TFGradPrimitive(_scan, _cumlse_tf_grad, "CumulativeLogsumexp")
+
+
+def _cumulative(x, axis, exclusive, reverse, op, kind, prim=_scan_prim):
     x = kernel_input(x, op)
     axis = host_int(axis)
     ndim = x.ndim
     if not -ndim <= axis < ndim:
         shown = axis + ndim if axis < 0 else axis  # TF's kernel wraps a negative axis once first
         raise op_error(f"ScanOp: Expected scan axis in the range [{-ndim}, {ndim}), but got {shown}", op)
-    return _scan_prim(x, axis=axis % ndim, exclusive=bool(exclusive), reverse=bool(reverse), kind=kind)
+    return prim(x, axis=axis % ndim, exclusive=bool(exclusive), reverse=bool(reverse), kind=kind)
 
 
 @defined("math.cumsum", "cumsum", primitive=_scan_prim)
@@ -60,7 +118,7 @@ def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
     return _cumulative(x, axis, exclusive, reverse, "Cumprod", "prod")
 
 
-@defined("math.cumulative_logsumexp", primitive=_scan_prim)
+@defined("math.cumulative_logsumexp", primitive=_cumlse_prim)
 def cumulative_logsumexp(x, axis=0, exclusive=False, reverse=False, name=None):
     """Running log(sum(exp(x))) along `axis`, computed stably."""
-    return _cumulative(x, axis, exclusive, reverse, "CumulativeLogsumexp", "logsumexp")
+    return _cumulative(x, axis, exclusive, reverse, "CumulativeLogsumexp", "logsumexp", _cumlse_prim)

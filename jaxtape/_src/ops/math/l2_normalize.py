@@ -4,15 +4,22 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from jaxtape._src.ops.math.arithmetic import _maximum
+from jaxtape._src.ops.math.tf_gradients import tf_rsqrt, tf_square
 from jaxtape._src.ops.support.args import reduction_axes, tensor
 from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import Primitive
 
 
 def _l2_normalize(x, *, axis, epsilon):
-    sq = jnp.sum(jnp.real(x * jnp.conj(x)) if jnp.iscomplexobj(x) else x * x, axis=axis,
-                 keepdims=True)
-    return x * jax.lax.rsqrt(jnp.maximum(sq, jnp.asarray(epsilon, sq.dtype)))
+    if jnp.iscomplexobj(x):
+        sq = jnp.sum(jnp.real(x * jnp.conj(x)), axis=axis, keepdims=True)
+        return x * jax.lax.rsqrt(jnp.maximum(sq, jnp.asarray(epsilon, sq.dtype)))
+    # TF's ops, so its gradients: Square's g * 2x (NaN under a zero upstream where 2x
+    # overflows), Maximum's where (an infinite upstream of a zero row stays out of
+    # the epsilon branch), RsqrtGrad's zero rule.
+    sq = jnp.sum(tf_square(x), axis=axis, keepdims=True)
+    return x * tf_rsqrt(_maximum(sq, jnp.asarray(epsilon, sq.dtype)))
 
 
 _l2_prim = Primitive(_l2_normalize, "L2Normalize")

@@ -6,7 +6,9 @@ an integer, variance of complex input is real, argmax gives int64.
 """
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 from jax.scipy.special import logsumexp
 
@@ -98,6 +100,33 @@ def _variance(x, axis, keepdims):
     return jnp.mean(sq, axis=axis, keepdims=keepdims)
 
 
+def _variance_tf_grad(x, axis, keepdims):
+    """`_variance` with the gradient TF's composition gives (Mean, Square, Sub,
+    Mean), in its order: the mean's share is Sub's sum(-c), +0 where the
+    terms are zeros, so a zero upstream gives +0 (JAX's -sum(c) gives -0)."""
+    if jnp.iscomplexobj(x):
+        return _variance(x, axis, keepdims)
+
+    @jax.custom_vjp
+    def f(x):
+        return _variance(x, axis, keepdims)
+
+    def fwd(x):
+        d = x - jnp.mean(x, axis=axis, keepdims=True)
+        return jnp.mean(d * d, axis=axis, keepdims=keepdims), d
+
+    def bwd(d, g):
+        axes = range(d.ndim) if axis is None else axis
+        kept = tuple(1 if i in axes else n for i, n in enumerate(d.shape))
+        n = d.size // max(int(np.prod(kept)), 1)
+        c = g.reshape(kept) / n * (2 * d)
+        # 0 - sum(c), not sum(-c): XLA rewrites the latter to -sum(c).
+        return (c + (0 - jnp.sum(c, axis=axis, keepdims=True)) / n,)
+
+    f.defvjp(fwd, bwd)
+    return f(x)
+
+
 def _std(x, axis, keepdims):
     return jnp.sqrt(_variance(x, axis, keepdims))
 
@@ -105,7 +134,7 @@ def _std(x, axis, keepdims):
 def _std_tf_grad(x, axis, keepdims):
     # TF's reduce_std is sqrt(reduce_variance): its SqrtGrad is 0 where the upstream
     # is 0, so a zero variance under a zero upstream gives 0, not JAX's 0 * inf.
-    return tf_sqrt(_variance(x, axis, keepdims))
+    return tf_sqrt(_variance_tf_grad(x, axis, keepdims))
 
 
 def _euclidean_norm(x, axis, keepdims):
@@ -165,6 +194,7 @@ reduce_logsumexp = reduction("Sum", _logsumexp, "math.reduce_logsumexp", "reduce
                              convert=_float_input, axis_op="Max",  # TF's first op is a Max
                              doc="log(sum(exp(x))) over `axis`, computed stably; float only.")
 reduce_variance = reduction("Mean", _variance, "math.reduce_variance", convert=_real_or_complex,
+                            primitive=TFGradPrimitive(_variance, _variance_tf_grad, "Mean"),
                             doc="Population variance over `axis`; real for complex input.")
 reduce_std = reduction("Mean", _std, "math.reduce_std", convert=_real_or_complex,
                        primitive=TFGradPrimitive(_std, _std_tf_grad, "Mean"),

@@ -40,7 +40,6 @@ erfinv = elementwise("Erfinv", _plus_zero(jss.erfinv), "math.erfinv")
 _ndtri = with_tangent(jss.ndtri, lambda p, t, y: t[0] * jnp.sqrt(jnp.asarray(2 * jnp.pi, y.dtype))
                       * jnp.exp(y * y / 2))
 ndtri = elementwise("Ndtri", _ndtri, "math.ndtri")
-lgamma = elementwise("Lgamma", jss.gammaln, "math.lgamma")
 
 
 def _tf_polygamma_of(n):
@@ -56,12 +55,31 @@ def _tf_polygamma_of(n):
 # TF's DigammaGrad polygamma(1, x): 0 at +inf, where JAX's rule gives NaN.
 digamma = elementwise("Digamma", with_tangent(jss.digamma, lambda p, t, y: t[0] * _tf_polygamma_of(1)(p[0])),
                       "math.digamma")
+# TF's LgammaGrad g * digamma(x): second order is TF's DigammaGrad (0 at +inf, where JAX's is NaN).
+lgamma = elementwise("Lgamma", with_tangent(jss.gammaln, lambda p, t, y: t[0] * digamma.primitive.fn(p[0])),
+                     "math.lgamma")
 # d/dx i0 = i1, as TF's gradient; JAX's rule through exp(|x|) * i0e(x) gives 1 at 0.
 bessel_i0 = elementwise("BesselI0", with_tangent(jss.i0, lambda p, t, out: t[0] * _i1(p[0])),
                         "math.bessel_i0", "math.special.bessel_i0")
-bessel_i0e = elementwise("BesselI0e", jss.i0e, "math.bessel_i0e", "math.special.bessel_i0e")
 bessel_i1 = elementwise("BesselI1", _i1, "math.bessel_i1", "math.special.bessel_i1")
-bessel_i1e = elementwise("BesselI1e", _plus_zero(jss.i1e), "math.bessel_i1e", "math.special.bessel_i1e")
+
+
+def _beyond_rounding(x, partial):
+    """`partial` (a difference of i0e and i1e), 0 where |x| > 2 / eps: the
+    true difference, about i0e(x) / 2|x|, is below half an ulp there, where
+    TF's kernels give i0e and |i1e| the same float and JAX's differ in the last
+    bit (so an infinite upstream gives TF's NaN, not inf). `0 * partial` keeps
+    a NaN cotangent of `partial` in the second order, as TF's formula has it."""
+    return jnp.where(jnp.abs(x) > 2 / jnp.finfo(x.dtype).eps, jnp.zeros_like(partial), partial) + 0 * partial
+
+
+# TF's BesselI0eGrad i1e(x) - sign(x) y and BesselI1eGrad i0e(x) - y (sign(x) + 1 / x) (0.5 at 0),
+# each through the other, so second order is TF's formulas too.
+_tf_i0e = with_tangent(jss.i0e, lambda p, t, y: t[0] * _beyond_rounding(p[0], _tf_i1e(p[0]) - jnp.sign(p[0]) * y))
+_tf_i1e = with_tangent(_plus_zero(jss.i1e), lambda p, t, y: t[0] * jnp.where(
+    p[0] == 0, jnp.asarray(0.5, y.dtype), _beyond_rounding(p[0], _tf_i0e(p[0]) - y * (jnp.sign(p[0]) + 1 / p[0]))))
+bessel_i0e = elementwise("BesselI0e", _tf_i0e, "math.bessel_i0e", "math.special.bessel_i0e")
+bessel_i1e = elementwise("BesselI1e", _tf_i1e, "math.bessel_i1e", "math.special.bessel_i1e")
 dawsn = elementwise("Dawsn", _plus_zero(jss.dawsn, at_zero_input=False), "math.special.dawsn")
 
 
@@ -76,8 +94,17 @@ expint = elementwise("Expint", with_tangent(_expint, lambda p, t, y: t[0] * (jnp
 # TF's SpenceGrad log(x) / (1 - x), -1 at x = 1; JAX's rule is 0 or NaN at x <= 1 and x >= 2.
 spence = elementwise("Spence", with_tangent(jss.spence, lambda p, t, y: t[0] * jnp.where(
     p[0] == 1, -1, jnp.log(p[0]) / (1 - p[0])).astype(y.dtype)), "math.special.spence")
-fresnel_sin = elementwise("FresnelSin", lambda x: jss.fresnel(x)[0], "math.special.fresnel_sin")
-fresnel_cos = elementwise("FresnelCos", lambda x: jss.fresnel(x)[1], "math.special.fresnel_cos")
+
+
+def _fresnel(part, trig):
+    # TF's FresnelSinGrad / FresnelCosGrad: sin / cos((pi / 2) x^2) in the input's precision (NaN past
+    # sqrt(float max)), where JAX's rule rounds differently far from 0.
+    return with_tangent(lambda x: jss.fresnel(x)[part], lambda p, t, y: t[0] * trig(
+        jnp.asarray(jnp.pi / 2, y.dtype) * (p[0] * p[0])))
+
+
+fresnel_sin = elementwise("FresnelSin", _fresnel(0, jnp.sin), "math.special.fresnel_sin")
+fresnel_cos = elementwise("FresnelCos", _fresnel(1, jnp.cos), "math.special.fresnel_cos")
 # TF computes erfcinv as -ndtri(x / 2) / sqrt(2), with Ndtri's dtype check.
 erfcinv = elementwise(
     "Ndtri", None, "math.erfcinv", doc="Inverse of erfc, as TF computes it: -ndtri(x / 2) / sqrt(2).",
@@ -100,6 +127,29 @@ def _xdivy(x, y):
     return jnp.where(x == 0, x, x / safe)
 
 
+def _igamma_grad_a(a, x):
+    """TF's IgammaGradA (Eigen's): 0 at x = 0 for any a, NaN for x < 0, a <= 0
+    or NaN; where JAX's gives NaN inside the domain (a or x infinite or huge) the
+    limit 0, -0 from the continued fraction (x > 1 and x > a), as underflows."""
+    a, x = jnp.broadcast_arrays(a, x)  # the kernel takes no broadcasting
+    d = lax.igamma_grad_a(a, x)
+    fraction = (x > 1) & (x > a)
+    zero = jnp.where(fraction, jnp.asarray(-0.0, d.dtype), jnp.asarray(0.0, d.dtype))
+    d = jnp.where((d == 0) | jnp.isnan(d), zero, d)
+    return jnp.where(x == 0, jnp.zeros_like(d), jnp.where((a > 0) & (x > 0), d, jnp.nan))
+
+
+def _igamma_tangent(sign):
+    """TF's IgammaGrad (igammac's negated): IgammaGradA in a and
+    exp(-x + (a - 1) log x - lgamma(a)) in x, so an infinite upstream meeting a
+    zero partial gives NaN as in TF."""
+    def tangent(p, t, y):
+        a, x = p
+        dx = jnp.exp(-x + (a - 1) * jnp.log(x) - jss.gammaln(a))
+        return sign * (t[0] * _igamma_grad_a(a, x) + t[1] * dx)
+    return tangent
+
+
 def _nan_unless_positive(fn, lower):
     # TF's incomplete gamma is NaN for a <= 0, where JAX returns a limit; its P
     # is 0 at x = 0 for any a, and P is 0 (Q 1) for an infinite a with x > 0.
@@ -111,10 +161,37 @@ def _nan_unless_positive(fn, lower):
     return f
 
 
-def _polygamma(a, x):
-    # JAX wants an integer order; TF gives NaN for a non-integer one.
-    whole = jnp.floor(a)
-    return jnp.where(whole == a, jss.polygamma(whole.astype(jnp.int32), x), jnp.nan)
+def _zeta(x, q):
+    """Hurwitz zeta with the rules of TF's (Eigen's) kernel around JAX's series:
+    inf at x = 1, NaN for x < 1; for q <= 0 an integer q is a pole (inf for an
+    even integer x, else NaN) and a fractional q needs an integer x; an x too
+    large for JAX's series (NaN there) gives the limit of q^-x (1, 0 or inf)."""
+    y = jss.zeta(x, q)
+    one = jnp.ones_like(y)
+    limit = jnp.where(q == 1, one, jnp.where(q > 1, 0 * one, jnp.inf * one))
+    y = jnp.where(jnp.isnan(y) & (x > 1) & ~jnp.isnan(q), limit, y)
+    whole_x = jnp.floor(x) == x
+    # Eigen tests `long(x) % 2`: past 2^63 that cast gives LONG_MIN, even.
+    even_x = whole_x & ((jnp.fmod(x, 2) == 0) | (jnp.abs(x) >= 2.0 ** 63))
+    pole = jnp.where(even_x, jnp.inf * one, jnp.nan * one)
+    y = jnp.where(q <= 0, jnp.where(jnp.floor(q) == q, pole, jnp.where(whole_x, y, jnp.nan)), y)
+    return jnp.where(x == 1, jnp.inf, jnp.where(x < 1, jnp.nan, y))
+
+
+# TF's ZetaGrad in q: -x zeta(x + 1, q), TF's zeta (NaN, inf and 0 where JAX's rule differs).
+_tf_zeta = with_tangent(_zeta, lambda p, t, y: t[1] * (-p[0] * _tf_zeta(p[0] + 1, p[1])))
+
+
+def _polygamma_value(n, x):
+    # Eigen's: NaN unless n is a whole number >= 0, digamma for n = 0, else (-1)^(n+1) n! zeta(n + 1, x).
+    one = jnp.ones_like(x)
+    sign = jnp.where(jnp.fmod(n + 1, 2) == 1, -one, one)
+    y = jnp.where(n == 0, jss.digamma(x), sign * jnp.exp(jss.gammaln(n + 1)) * _zeta(n + 1, x))
+    return jnp.where((jnp.floor(n) != n) | (n < 0), jnp.nan, y)
+
+
+# TF's PolygammaGrad in x: polygamma(n + 1, x).
+_polygamma = with_tangent(_polygamma_value, lambda p, t, y: t[1] * _polygamma(p[0] + 1, p[1]))
 
 
 def _first_without_gradient(x, y, op):
@@ -139,13 +216,14 @@ xlog1py = binary("Xlog1py", with_tangent(_xlog1py, _x_times(_xlog1py, lambda x, 
                  "math.xlog1py", doc="x * log1p(y), and 0 where x is 0.")
 xdivy = binary("Xdivy", with_tangent(_xdivy, _x_times(_xdivy, lambda x, y: _xdivy(-x, y * y))),
                "math.xdivy", doc="x / y, and 0 where x is 0.")
-igamma = binary("Igamma", _nan_unless_positive(jss.gammainc, True), "math.igamma",
+igamma = binary("Igamma", with_tangent(_nan_unless_positive(jss.gammainc, True), _igamma_tangent(1)), "math.igamma",
                 doc="Regularized lower incomplete gamma P(a, x).")
-igammac = binary("Igammac", _nan_unless_positive(jss.gammaincc, False), "math.igammac",
+igammac = binary("Igammac", with_tangent(_nan_unless_positive(jss.gammaincc, False), _igamma_tangent(-1)),
+                 "math.igammac",
                  doc="Regularized upper incomplete gamma Q(a, x).")
 polygamma = binary("Polygamma", _polygamma, "math.polygamma", convert=_first_without_gradient,
                    doc="The `a`-th derivative of digamma at `x`; no gradient for `a`, as TF.")
-zeta = binary("Zeta", jss.zeta, "math.zeta", convert=_first_without_gradient,
+zeta = binary("Zeta", _tf_zeta, "math.zeta", convert=_first_without_gradient,
               doc="Hurwitz zeta(x, q); no gradient for `x`, as TF.")
 
 

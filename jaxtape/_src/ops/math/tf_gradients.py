@@ -6,6 +6,9 @@ where JAX's `0 * inf` gives NaN. No linear tangent rule can do that, so the
 reverse pass runs a `custom_vjp` twin while forward mode (ForwardAccumulator)
 keeps differentiating the plain function. `with_tangent` is the simpler
 form for TF rules that are linear in the tangent (clip bounds, ties, NaN).
+Both read the op's output through the op itself and compose their formulas
+of ops with TF's gradients (`tf_reciprocal`, ...), so second order is TF's
+gradient of its gradient kernel, as TF computes it.
 """
 from __future__ import annotations
 
@@ -26,28 +29,48 @@ def with_tangent(fn, tangent):
 
     @f.defjvp
     def jvp(primals, tangents):
-        out = fn(*primals)
+        # The output through `f` itself: a rule reading it (TanhGrad, EluGrad) is
+        # then differentiated through this rule again, as TF differentiates
+        # its gradient kernels (their second order is TF's, not JAX's of `fn`).
+        out = f(*primals)
         return out, tangent(primals, tangents, out)
 
     return f
 
 
-def zero_where_no_gradient(fn, grad_of_output):
-    """`fn` with VJP `grad_of_output(y, g)`, forced to 0 where `g` is 0."""
+def zero_where_no_gradient(fn, grad_of_output, grad_grad):
+    """`fn` with VJP `grad_of_output(y, g)`, forced to 0 where `g` is 0.
+
+    `grad_grad(y, g, dx, ct) -> (ct_y, ct_g)` is that kernel's own VJP (TF's
+    SqrtGradGrad, ...; real dtypes), and `y` comes from `f` itself, so second
+    order is TF's: `ct_y` goes back through TF's kernel again.
+    """
+    @jax.custom_vjp
+    def kernel(y, g):
+        return jnp.where(g == 0, jnp.zeros_like(g), grad_of_output(y, g))
+
+    def kernel_fwd(y, g):
+        dx = kernel(y, g)
+        return dx, (y, g, dx)
+
+    kernel.defvjp(kernel_fwd, lambda res, ct: grad_grad(*res, ct))
+
     @jax.custom_vjp
     def f(x):
         return fn(x)
 
     def fwd(x):
-        y = fn(x)
+        y = f(x)
         return y, y
 
     def bwd(y, g):
-        # `grad_of_output` is TF's formula, in TF's complex convention (tape/gradients.py).
-        grad = jnp.conj(grad_of_output(y, jnp.conj(g))) if jnp.iscomplexobj(g) else grad_of_output(y, g)
-        return (jnp.where(g == 0, jnp.zeros_like(g), grad),)
+        if jnp.iscomplexobj(g):  # TF's formula, in TF's complex convention (tape/gradients.py)
+            grad = jnp.conj(grad_of_output(y, jnp.conj(g)))
+            return (jnp.where(g == 0, jnp.zeros_like(g), grad),)
+        return (kernel(y, g),)
 
     f.defvjp(fwd, bwd)
+    f.kernel = kernel
     return f
 
 
@@ -63,11 +86,26 @@ class TFGradPrimitive(Primitive):
         return self._grad_twin.raw_vjp(skey, static, mask)
 
 
-def tf_grad_primitive(fn, grad_of_output, name):
-    """A primitive computing `fn` whose VJP is `grad_of_output(y, g)`, 0 where `g` is 0."""
-    return TFGradPrimitive(fn, zero_where_no_gradient(fn, grad_of_output), name)
+# TF's Sqrt, Rsqrt and Reciprocal with their gradient kernels (0 where the
+# upstream is 0) and those kernels' own gradients (TF's *GradGrad), for ops
+# and gradient formulas composed of them (norms, standard deviations, LogGrad).
+def _sqrt_grad_grad(y, g, dx, ct):
+    ga = ct / y
+    return -ga * dx, 0.5 * ga
 
 
-# TF's Sqrt with its SqrtGrad (0 where the upstream is 0), for the reverse-mode
-# twins of adapters that compose a square root (norms, standard deviations).
-tf_sqrt = zero_where_no_gradient(jnp.sqrt, lambda y, g: g * 0.5 / jnp.conj(y))
+tf_sqrt = zero_where_no_gradient(jnp.sqrt, lambda y, g: g * 0.5 / jnp.conj(y), _sqrt_grad_grad)
+tf_rsqrt = zero_where_no_gradient(
+    jax.lax.rsqrt, lambda y, g: -0.5 * g * jnp.conj(y * y * y),
+    lambda y, g, dx, ct: (-1.5 * ct * g * (y * y), tf_rsqrt.kernel(y, ct)))
+tf_reciprocal = zero_where_no_gradient(
+    jnp.reciprocal, lambda y, g: -g * jnp.conj(y * y),
+    lambda y, g, dx, ct: (ct * -2 * g * y, tf_reciprocal.kernel(y, ct)))
+# TF's Square with SquareGrad g * (2 x): NaN under a zero upstream where 2 x overflows.
+# The barrier keeps XLA from reassociating g * (2 x) into (g * 2) * x (0 there).
+tf_square = with_tangent(jnp.square, lambda p, t, y: t[0] * jax.lax.optimization_barrier(2 * p[0]))
+# TF's Softplus: SoftplusGrad g * sigmoid(x), whose own gradient (SoftplusGradGrad)
+# is g / (exp(-x) + 2 + exp(x)). JAX's derivative of logaddexp rounds differently
+# in float32 (0.9999542 against TF's 0.9999546 at 10).
+_softplus_slope = with_tangent(jax.lax.logistic, lambda p, t, y: t[0] / (jnp.exp(-p[0]) + 2 + jnp.exp(p[0])))
+tf_softplus = with_tangent(jax.nn.softplus, lambda p, t, y: t[0] * _softplus_slope(p[0]))

@@ -12,7 +12,8 @@ import jax.numpy as jnp
 from jax import lax
 
 from jaxtape._src.framework.messages import incompatible_shapes
-from jaxtape._src.ops.math.tf_gradients import tf_grad_primitive, with_tangent
+from jaxtape._src.ops.math.tf_gradients import (
+    TFGradPrimitive, tf_reciprocal, tf_rsqrt, tf_softplus, tf_sqrt, with_tangent)
 from jaxtape._src.ops.support import kernel_dtypes
 from jaxtape._src.ops.support.args import tensor
 from jaxtape._src.ops.support.define import defined, elementwise
@@ -47,17 +48,18 @@ def abs(x, name=None):  # noqa: A001 - TF's name
 
 negative = elementwise("Neg", jnp.negative, "math.negative", "negative")
 square = elementwise("Square", jnp.square, "math.square", "square")
-sqrt = elementwise("Sqrt", None, "math.sqrt", "sqrt",
-                   prim=tf_grad_primitive(jnp.sqrt, lambda y, g: g * 0.5 / jnp.conj(y), "Sqrt"))
-rsqrt = elementwise("Rsqrt", None, "math.rsqrt",
-                    prim=tf_grad_primitive(lax.rsqrt, lambda y, g: -0.5 * g * jnp.conj(y * y * y), "Rsqrt"))
+sqrt = elementwise("Sqrt", None, "math.sqrt", "sqrt", prim=TFGradPrimitive(jnp.sqrt, tf_sqrt, "Sqrt"))
+rsqrt = elementwise("Rsqrt", None, "math.rsqrt", prim=TFGradPrimitive(lax.rsqrt, tf_rsqrt, "Rsqrt"))
 reciprocal = elementwise("Reciprocal", None, "math.reciprocal",
-                         prim=tf_grad_primitive(jnp.reciprocal, lambda y, g: -g * jnp.conj(y * y),
-                                                "Reciprocal"))
+                         prim=TFGradPrimitive(jnp.reciprocal, tf_reciprocal, "Reciprocal"))
 exp = elementwise("Exp", jnp.exp, "math.exp", "exp")
 expm1 = elementwise("Expm1", jnp.expm1, "math.expm1")
-log = elementwise("Log", jnp.log, "math.log")
-log1p = elementwise("Log1p", jnp.log1p, "math.log1p")
+# TF's LogGrad g * reciprocal(x) and Log1pGrad g * reciprocal(1 + x): the reciprocal
+# of 3e38 flushes to 0 (inf * 0 = NaN under an infinite upstream, where g / x is inf),
+# and second order is TF's ReciprocalGrad (0 under a zero upstream, where JAX's is NaN).
+log = elementwise("Log", with_tangent(jnp.log, lambda p, t, y: t[0] * tf_reciprocal(p[0])), "math.log")
+log1p = elementwise("Log1p", with_tangent(jnp.log1p, lambda p, t, y: t[0] * tf_reciprocal(1 + p[0])),
+                    "math.log1p")
 sin = elementwise("Sin", jnp.sin, "math.sin", "sin")
 cos = elementwise("Cos", jnp.cos, "math.cos", "cos")
 tan = elementwise("Tan", jnp.tan, "math.tan", "tan")
@@ -77,7 +79,7 @@ acosh = elementwise("Acosh", with_tangent(jnp.arccosh, lambda p, t, y: t[0] / jn
                     "math.acosh", "acosh")
 atanh = elementwise("Atanh", jnp.arctanh, "math.atanh", "atanh")
 sigmoid = elementwise("Sigmoid", jax.nn.sigmoid, "math.sigmoid", "nn.sigmoid", "sigmoid")
-log_sigmoid = elementwise("Softplus", jax.nn.log_sigmoid, "math.log_sigmoid",
+log_sigmoid = elementwise("Softplus", lambda x: -tf_softplus(-x), "math.log_sigmoid",
                           doc="log(sigmoid(x)) computed as -softplus(-x), stable for large |x|.")
 # TF's SignGrad is zeros (not None); JAX's rule for sign is zeros too.
 sign = elementwise("Sign", _sign, "math.sign", "sign",

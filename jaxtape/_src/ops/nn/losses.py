@@ -14,7 +14,7 @@ from jaxtape._src.ops.nn.dtype_checks import check_dtype, float_input
 from jaxtape._src.ops.support import kernel_dtypes
 from jaxtape._src.ops.support.args import binary, single_axis, tensor
 from jaxtape._src.ops.support.define import defined
-from jaxtape._src.tape.primitive import primitive
+from jaxtape._src.tape.primitive import Primitive, primitive
 
 
 def _same_shape(labels, logits, what=("logits", "labels")):
@@ -140,10 +140,26 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
     return _xent(labels, logits, axis=single_axis(axis, logits.ndim, "SoftmaxCrossEntropyWithLogits"))
 
 
-@primitive(name="SparseSoftmaxCrossEntropyWithLogits")
-def _sparse_xent(labels, logits):
+@jax.custom_vjp
+def _sparse_xent_last(labels, logits):
     logp = jax.nn.log_softmax(logits, axis=-1)
     return -jnp.take_along_axis(logp, labels[..., None].astype(jnp.int32), axis=-1)[..., 0]
+
+
+def _sparse_xent_fwd(labels, logits):
+    return _sparse_xent_last(labels, logits), (labels, jax.nn.log_softmax(logits, axis=-1))
+
+
+def _sparse_xent_bwd(res, g):
+    # TF's kernel gradient g * (softmax - one_hot): finite terms times an infinite
+    # upstream stay infinite (JAX's derivative of log_softmax meets inf - inf).
+    labels, logp = res
+    one_hot = labels[..., None] == jnp.arange(logp.shape[-1], dtype=labels.dtype)
+    return None, (jnp.exp(logp) - one_hot.astype(logp.dtype)) * g[..., None]
+
+
+_sparse_xent_last.defvjp(_sparse_xent_fwd, _sparse_xent_bwd)
+_sparse_xent = Primitive(_sparse_xent_last, "SparseSoftmaxCrossEntropyWithLogits")
 
 
 _SPARSE = "SparseSoftmaxCrossEntropyWithLogits"
@@ -160,13 +176,13 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
             f"`labels.shape.rank` must equal `logits.shape.rank - 1`. Received: "
             f"labels.shape={labels.shape} of rank {labels.ndim} and logits.shape={logits.shape} "
             f"of rank {logits.ndim}")
-    if labels._value.shape != logits._value.shape[:-1]:
+    if labels._meta.shape != logits._meta.shape[:-1]:  # `_meta`: deferred logits stay pending
         raise ValueError(
             f"`labels.shape` must equal `logits.shape` except for the last dimension. "
             f"Received: labels.shape={labels.shape} and logits.shape={logits.shape}")
     check_dtype(labels, _SPARSE, ("int32", "int64"), "int32, int64", attr="Tlabels")
     check_dtype(logits, _SPARSE)
-    n = logits._value.shape[-1]
+    n = logits._meta.shape[-1]
     if not isinstance(labels._value, jax.core.Tracer):  # inside tf.function: no values to check
         values = labels.numpy()
         if values.size and (values.min() < 0 or values.max() >= n):

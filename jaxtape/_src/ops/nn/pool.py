@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import itertools
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
@@ -19,7 +20,7 @@ from jax import lax
 from jaxtape._src.framework.errors import UnimplementedError
 from jaxtape._src.framework.messages import op_error
 from jaxtape._src.ops.array.shape import expand_dims, squeeze
-from jaxtape._src.ops.math.tf_gradients import with_tangent
+from jaxtape._src.ops.math.tf_gradients import TFGradPrimitive, with_tangent
 from jaxtape._src.ops.nn import window
 from jaxtape._src.ops.nn.dtype_checks import FLOAT_KERNELS, FLOAT_TYPES, check_dtype
 from jaxtape._src.ops.support.args import tensor
@@ -34,12 +35,17 @@ def _full_padding(padding):
     return padding if isinstance(padding, str) else ((0, 0),) + padding + ((0, 0),)
 
 
-@primitive(name="MaxPool")
-def _max_pool(x, *, ksize, strides, padding):
+def _max_pool_value(x, *, ksize, strides, padding):
     if jnp.issubdtype(x.dtype, jnp.floating):
-        return _float_max_pool(ksize, strides, padding, x.ndim == 5)(x)
+        return _float_max_pool(ksize, strides, padding, x.ndim == 5)[0](x)
     init = np.array(np.iinfo(x.dtype).min, x.dtype)
     return lax.reduce_window(x, init, lax.max, ksize, strides, _full_padding(padding))
+
+
+def _max_pool_tf_grad(x, *, ksize, strides, padding):
+    if jnp.issubdtype(x.dtype, jnp.floating):
+        return _float_max_pool(ksize, strides, padding, x.ndim == 5)[1](x)
+    return _max_pool_value(x, ksize=ksize, strides=strides, padding=padding)
 
 
 def _window_views(x, ksize, strides, padding, fill):
@@ -59,7 +65,8 @@ def _window_views(x, ksize, strides, padding, fill):
 
 @functools.lru_cache(maxsize=None)
 def _float_max_pool(ksize, strides, padding, is_3d):
-    """Float max pooling with TF's CPU kernels' NaN handling and gradients.
+    """(value, reverse-mode twin) of float max pooling with TF's CPU kernels'
+    NaN handling and gradients.
 
     2-D (MaxPool, MaxPoolGrad): the value is the largest non-NaN element, at
     least the dtype's lowest (a window of NaN or -inf gives lowest; ties keep
@@ -71,11 +78,22 @@ def _float_max_pool(ksize, strides, padding, is_3d):
     the dtype's lowest, take part), and the gradient goes to every element
     within 1e-5 of the window's result (ties all get it; an inf or NaN
     result gives none).
+
+    The scan is unrolled over the window's offsets: one fused pass, as fast
+    as XLA's reduce_window for the value. Its transpose is not (a strided
+    scatter per offset: 3x JAX's select-and-scatter for 3x3 windows), so the
+    2-D gradient is XLA's select-and-scatter with >= (which keeps the first
+    of equal elements, as TF's scan does) except where the two can differ,
+    decided by one pass over the input: a NaN (a NaN first cell keeps the
+    gradient), or a -inf with padding before a window (XLA's padding cells,
+    -inf too, would take its gradient).
     """
+    pads = _full_padding(padding)
+
     def views(x, fill):
         return _window_views(x, ksize, strides, padding, fill)
 
-    def value(x):
+    def scan_value(x):
         if is_3d:  # padding cells hold the dtype's lowest and take part
             acc = np.array(-np.inf, x.dtype)
             for v, _ in views(x, jnp.finfo(x.dtype).min):
@@ -86,7 +104,7 @@ def _float_max_pool(ksize, strides, padding, is_3d):
             acc = jnp.where(real & (acc < v), v, acc)
         return acc
 
-    def tangent(primals, tangents, out):
+    def scan_tangent(primals, tangents, out):
         (x,), (t,) = primals, tangents
         picked = None
         if is_3d:
@@ -104,7 +122,31 @@ def _float_max_pool(ksize, strides, padding, is_3d):
             best, picked, started = jnp.where(take, v, best), jnp.where(take, dt, picked), started | real
         return picked
 
-    return with_tangent(value, tangent)
+    scan = with_tangent(scan_value, scan_tangent)
+    if is_3d:
+        return scan, scan
+
+    def xla_vjp(x, g):  # JAX's max-window rule: select-and-scatter with >=, so ties keep the first
+        return jax.vjp(lambda a: lax.reduce_window(a, np.array(-np.inf, x.dtype), lax.max, ksize, strides,
+                                                   pads), x)[1](g)[0]
+
+    @jax.custom_vjp
+    def twin(x):
+        return scan_value(x)
+
+    def bwd(x, g):
+        odd = jnp.any(jnp.isnan(x))
+        lows = [lo for lo, _ in (lax.padtype_to_pads(x.shape, ksize, strides, pads) if isinstance(pads, str)
+                                 else pads)]
+        if any(lows):
+            odd = odd | jnp.any(x == -np.inf)
+        return (lax.cond(odd, lambda x, g: jax.vjp(scan, x)[1](g)[0], xla_vjp, x, g),)
+
+    twin.defvjp(lambda x: (scan_value(x), x), bwd)
+    return scan, twin
+
+
+_max_pool = TFGradPrimitive(_max_pool_value, _max_pool_tf_grad, "MaxPool")
 
 
 @primitive(name="AvgPool")
@@ -169,7 +211,7 @@ def _pool1d(input, ksize, strides, padding, data_format, kind):  # noqa: A002
     return squeeze(y, [spatial_start])
 
 
-@defined("nn.max_pool2d")
+@defined("nn.max_pool2d", primitive=_max_pool)
 def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):  # noqa: A002
     return _pool(input, ksize, strides, padding, data_format, 2, "max")
 
@@ -179,7 +221,7 @@ def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):  
     return _pool(input, ksize, strides, padding, data_format, 2, "avg")
 
 
-@defined("nn.max_pool3d")
+@defined("nn.max_pool3d", primitive=_max_pool)
 def max_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):  # noqa: A002
     return _pool(input, ksize, strides, padding, data_format, 3, "max")
 
@@ -189,7 +231,7 @@ def avg_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None): 
     return _pool(input, ksize, strides, padding, data_format, 3, "avg")
 
 
-@defined("nn.max_pool1d")
+@defined("nn.max_pool1d", primitive=_max_pool)
 def max_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):  # noqa: A002
     return _pool1d(input, ksize, strides, padding, data_format, "max")
 
@@ -210,7 +252,7 @@ def _generic(input, ksize, strides, padding, data_format, kind):  # noqa: A002
     return _pool(x, ksize, strides, padding, data_format, n, kind)
 
 
-@defined("nn.max_pool")
+@defined("nn.max_pool", primitive=_max_pool)
 def max_pool(input, ksize, strides, padding, data_format=None, name=None):  # noqa: A002
     """Max pooling over the spatial dims of a rank 3, 4 or 5 input."""
     return _generic(input, ksize, strides, padding, data_format, "max")
