@@ -249,7 +249,9 @@ def test_an_mlp_step_defers_every_op_and_runs_fused(defer_on):
         return [step() for _ in range(steps)], seen
 
     (off, _), (on, seen) = both(run)
-    assert seen[0] == 0 and seen[-1] == 4  # first sightings run eagerly, then all defer
+    # All defer once their output avals are known (an op's first sighting of
+    # these avals runs eagerly, unless another test in this process met them).
+    assert seen[-1] == 4
     assert any(progs for progs in deferred._programs.values())  # forward + backward fused
     for (l0, g0), (l1, g1) in zip(off, on):
         np.testing.assert_allclose(l1, l0, rtol=1e-5)

@@ -159,3 +159,14 @@ def test_truncated_or_corrupt_files_are_misses(tmp_path, monkeypatch, fresh_comp
         assert path.exists()  # removed, then written again after the jit's compile
     slot = tiers.jit(fn, {}, "k")
     assert np.array_equal(slot(x), x * 2) and slot.served  # a good file again: read
+
+
+def test_kernels_with_custom_calls_are_not_stored(tmp_path, monkeypatch, fresh_compiles):
+    # LAPACK's QR is a custom call: a function pointer of the compiling process
+    # (one stored by a process that had imported TF crashed another on load).
+    monkeypatch.setitem(kernel_cache.state, "dir", str(tmp_path))
+    x = jnp.ones((5, 3), jnp.float32)
+    tiers.jit(functools.partial(jnp.linalg.qr, mode="reduced"), {}, "k")(x)
+    assert not list(tmp_path.iterdir())
+    tiers.jit(_double(), {}, "k")(x)  # a plain kernel beside it is stored
+    assert len(list(tmp_path.iterdir())) == 1

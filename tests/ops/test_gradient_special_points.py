@@ -538,7 +538,6 @@ def sweep(tmp_path, cases=cases, module=__name__):
 
 
 _WHY = {
-    "SIGN": "not fixed yet: signed zero only (the sign that the order of operations in TF's formula gives)",
     "CUMPROD": "TF is mathematically wrong: its cumprod gradient divides by x, so a zero drops the terms "
                "after it and a NaN or inf x spreads NaN (README)",
     "PROD": "TF is mathematically wrong: its segment_prod gradient is prod / x, NaN at a NaN or inf x whose "
@@ -571,7 +570,6 @@ _WHY = {
 # (case, aspect) -> why jaxtape differs from TF there; aspects: value, grad, grad2 (second order),
 # outcome (one raises), *_sign (zeros' signs only), function_* (inside tf.function).
 KNOWN = {
-    ("linalg.qr", "grad_sign"): _WHY["SIGN"],
     ("math.reduce_min", "value_sign"): _WHY["MINTIE"],
     ("math.rsqrt", "grad_sign"): _WHY["TFPOSITION"],
     ("math.rsqrt", "function_grad_sign"): _WHY["TFPOSITION"],

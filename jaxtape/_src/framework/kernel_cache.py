@@ -510,6 +510,18 @@ def compiled_afresh(before):
     return compiles > before[0] and loaded == before[1]
 
 
+def _calls_out(compiled):
+    """Whether the code calls a custom-call target (LAPACK's QR/SVD/eigh, FFTs,
+    host callbacks): such a target is a function pointer resolved in the
+    process that compiled it, and a kernel holding one crashed (SIGSEGV, not an
+    exception) when loaded by another process (QR stored by a process that had
+    imported TensorFlow, loaded by one that had not). Those are not stored."""
+    try:
+        return "custom-call" in compiled.as_text()
+    except Exception:  # noqa: BLE001 - unknown: not stored
+        return True
+
+
 def store(ident, avals, compiled):
     """Writes `compiled` (a `jax.stages.Compiled`) under (`ident`, `avals`)."""
     if not enabled():
@@ -519,6 +531,8 @@ def store(ident, avals, compiled):
         if digest is None:
             return
         from jax.experimental import serialize_executable  # noqa: PLC0415 - first use only
+        if _calls_out(compiled):
+            return
         try:
             serialized, in_tree, out_tree = serialize_executable.serialize(compiled)
         except Exception:  # noqa: BLE001 - e.g. a host callback in the kernel

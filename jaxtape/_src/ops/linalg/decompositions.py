@@ -1,12 +1,14 @@
 """Matrix factorizations (`tf.linalg.cholesky`, `qr`, `svd`, `eigh`, `eigvalsh`, `lu`, `lu_reconstruct`).
 
 eigh reads only the lower triangle of its input, as TF's kernel does, so the
-gradient lands in that triangle; cholesky's reverse mode is TF's CholeskyGrad
-(a twin, see ops/math/tf_gradients.py); the others take JAX's derivative rules.
+gradient lands in that triangle; cholesky's and qr's reverse modes are TF's
+CholeskyGrad and QrGrad (twins, see ops/math/tf_gradients.py); the others take
+JAX's derivative rules.
 """
 from __future__ import annotations
 
 import collections
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -65,15 +67,76 @@ def cholesky(input, name=None):  # noqa: A002
     return _cholesky(as_matrix(input, "Cholesky"))
 
 
-@primitive(name="Qr", multiple_results=True)
-def _qr(x, *, full_matrices):
+def _plain_qr(x, *, full_matrices):
     q, r = jnp.linalg.qr(x, mode="complete" if full_matrices else "reduced")
     # XLA's Householder products leave -0 below the diagonal of Q where TF's have +0
     # (q + -q there: XLA folds q + 0 away); the derivative is q's in both branches.
     return jnp.where(q == 0, q + lax.stop_gradient(-q), q), r
 
 
-@defined("linalg.qr")
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
+def tf_qr(x, full_matrices):
+    """QR differentiated by TF's QrGrad, in its order of operations (the signs
+    of its zeros): for m >= n (reduced), with qdq = Q^H dQ and rdr = R dR^H,
+    Q (dR + (tril(qdq - qdq^H + rdr - rdr^H)) R^-H) + (dQ - Q qdq) R^-H; a wide
+    matrix [X, Y] = Q [U, V] reduces to the square case on X."""
+    return _plain_qr(x, full_matrices=full_matrices)
+
+
+def _tf_qr_fwd(x, full_matrices):
+    q, r = tf_qr(x, full_matrices)
+    return (q, r), (x, q, r)
+
+
+def _tf_qr_bwd(full_matrices, res, g):
+    x, q, r = res
+    dq, dr = g
+    if r.shape[-2] > r.shape[-1] and q.shape[-2] == q.shape[-1]:
+        raise NotImplementedError(  # TF's text (TensorShape and Dimension printed as TF prints them)
+            "QrGrad not implemented when nrows > ncols and full_matrices is true. Received r.shape="
+            f"({', '.join(map(str, r.shape))}) with nrows={r.shape[-2]}and ncols={r.shape[-1]}.")
+    if jnp.iscomplexobj(x):  # TF's formula, in TF's complex convention (tape/gradients.py)
+        return (jnp.conj(_qr_grad(x, q, r, jnp.conj(dq), jnp.conj(dr))),)
+    return (_qr_grad(x, q, r, dq, dr),)
+
+
+def _times_inverse_adjoint(x, r):
+    """x R^-H for upper triangular R, as TF's adjoint(triangular_solve(R, x^H))."""
+    return adjoint_of(jax.scipy.linalg.solve_triangular(r, adjoint_of(x), lower=False))
+
+
+def _qr_grad_deep(q, r, dq, dr):
+    qdq = adjoint_of(q) @ dq
+    qdq_ = qdq - adjoint_of(qdq)
+    rdr = r @ adjoint_of(dr)
+    rdr_ = rdr - adjoint_of(rdr)
+    low = jnp.tril(qdq_ + rdr_)
+    grad = q @ (dr + _times_inverse_adjoint(low, r)) + _times_inverse_adjoint(dq - q @ qdq, r)
+    if jnp.iscomplexobj(q):  # TF's correction for the complex case: the imaginary diagonal of rdr - qdq^H
+        m = rdr - adjoint_of(qdq)
+        diag = jnp.diagonal(m, axis1=-2, axis2=-1)
+        eye = diag[..., None, :] * jnp.eye(m.shape[-1], dtype=m.dtype)
+        correction = eye - jnp.real(eye).astype(m.dtype)
+        grad = grad + _times_inverse_adjoint(q @ adjoint_of(correction), r)
+    return grad
+
+
+def _qr_grad(x, q, r, dq, dr):
+    rows, cols = q.shape[-2], r.shape[-1]
+    if rows >= cols:
+        return _qr_grad_deep(q, r, dq, dr)
+    y, dv = x[..., :, rows:], dr[..., :, rows:]
+    dx = _qr_grad_deep(q, r[..., :, :rows], dq + y @ adjoint_of(dv), dr[..., :, :rows])
+    return jnp.concatenate([dx, q @ dv], axis=-1)
+
+
+tf_qr.defvjp(_tf_qr_fwd, _tf_qr_bwd)
+
+_qr = TFGradPrimitive(_plain_qr, lambda x, *, full_matrices: tf_qr(x, full_matrices), "Qr",
+                      multiple_results=True)
+
+
+@defined("linalg.qr", primitive=_qr)
 def qr(input, full_matrices=False, name=None):  # noqa: A002
     x = as_matrix(input, "Qr", square=False)
     return Qr(*_qr(x, full_matrices=bool(full_matrices)))
