@@ -170,3 +170,18 @@ def test_kernels_with_custom_calls_are_not_stored(tmp_path, monkeypatch, fresh_c
     assert not list(tmp_path.iterdir())
     tiers.jit(_double(), {}, "k")(x)  # a plain kernel beside it is stored
     assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_a_process_exiting_while_kernels_load_ahead_exits_cleanly(tmp_path):
+    # A warm cache's next process loads kernels ahead on a daemon thread; one
+    # that exits at once must wait for it (a daemon thread inside JAX's C++ at
+    # finalization aborted the process: SIGABRT).
+    _run(tmp_path, 4)
+    env = dict(os.environ, JAXTAPE_COMPILATION_CACHE=str(tmp_path), JAX_PLATFORMS="cpu")
+    for _ in range(2):
+        code = ("import jaxtape\nfrom jaxtape._src.framework import kernel_cache as k\n"
+                "k._finish()\nprint(k._thread[0] is not None and not k._thread[0].is_alive())")
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, timeout=120)
+        assert out.returncode == 0 and "terminate called" not in out.stderr, out.stderr[-500:]
+        assert out.stdout.split()[-1] == "True"  # the exit hook stopped and joined it

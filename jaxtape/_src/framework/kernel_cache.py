@@ -73,6 +73,22 @@ state = {"dir": None, "unsupported": False, "env": None, "source": None}
 stats = {"hits": 0, "misses": 0, "stores": 0, "errors": 0, "warmed": 0, "ahead": 0}
 _ready = threading.Event()  # set once the source fingerprint (and the backend) are there
 _started = [False]
+_thread = [None]
+_stop = threading.Event()
+
+
+@atexit.register
+def _finish(timeout=10.0):
+    """At exit: the set-up thread stops loading ahead and is waited for. A
+    daemon thread still inside JAX's C++ when the interpreter finalizes
+    aborts the process ("terminate called after throwing an instance of",
+    SIGABRT): a short script's exit while kernels were loading ahead did."""
+    _stop.set()
+    thread = _thread[0]
+    if thread is not None and thread.is_alive():
+        thread.join(timeout)
+
+
 _used: dict = {}   # digests this process looked up or stored, in order (its first RECENT_N)
 _ahead: dict = {}  # digest -> executable loaded ahead by the set-up thread
 
@@ -87,8 +103,9 @@ def configure(path):
     state["dir"] = path
     if path is not None and not _started[0]:
         _started[0] = True
-        threading.Thread(target=_prepare, args=(path,), name="jaxtape-kernel-cache",
-                         daemon=True).start()
+        _thread[0] = threading.Thread(target=_prepare, args=(path,), name="jaxtape-kernel-cache",
+                                      daemon=True)
+        _thread[0].start()
 
 
 def _prepare(path):
@@ -140,7 +157,7 @@ def _load_ahead(path):
     if not lines or lines[0] != header:
         return  # another source tree or configuration wrote it
     for digest in lines[1:RECENT_N + 1]:
-        if state["dir"] != path:
+        if state["dir"] != path or _stop.is_set():
             return
         if digest in _used:
             continue  # the caller got there first
