@@ -401,6 +401,17 @@ def run(plan, seeds, recorded):
             for g in run_eager(plan, [s._value for s in seeds], force)]
 
 
+def _compile_and_run(plan, key, values, seeds):
+    """Compiles `plan` whole (kept under `key`), runs it, and learns what the
+    compile cost (not when the kernel cache served it: nothing compiled)."""
+    program = _compiled.touch(key, _compile(plan))
+    start = _clock()
+    out = program(values, list(seeds))
+    if not getattr(program, "loaded", False):
+        _learn_compile_cost(plan, _clock() - start)
+    return out
+
+
 def run_eager(plan, seeds, force=None):
     """Runs a plan on arrays: compiled whole once that is predicted to pay.
 
@@ -439,12 +450,7 @@ def run_eager(plan, seeds, force=None):
                 or (n >= config["compile_by"] * backoff
                     and n >= (run - stats.first + 1) * config["dense"]))):
             stats.compiles += 1
-            program = _compiled.touch(key, _compile(plan))
-            start = _clock()
-            out = program(values, list(seeds))
-            if not getattr(program, "loaded", False):  # read from the kernel cache: no compile
-                _learn_compile_cost(plan, _clock() - start)
-            return out
+            return _compile_and_run(plan, key, values, seeds)
         if n == 1 and config["first_whole"] and _mostly_new_kernels(plan):
             stats.compiles += 1
             options = tiers.quick_options() if tiers.config["quick_first"] else None
@@ -454,12 +460,7 @@ def run_eager(plan, seeds, force=None):
                 program = _compiled.touch(key, _quick_then_full(
                     plan, key, options, tiers.config["full_at"]))
                 return program(values, list(seeds))
-            program = _compiled.touch(key, _compile(plan))
-            start = _clock()
-            out = program(values, list(seeds))
-            if not getattr(program, "loaded", False):  # read from the kernel cache: no compile
-                _learn_compile_cost(plan, _clock() - start)
-            return out
+            return _compile_and_run(plan, key, values, seeds)
         if stats.sightings == 1:
             options = tiers.quick_options()
             if options is not None and config["quick_plan_after"] is not None:
