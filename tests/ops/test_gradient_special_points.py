@@ -614,13 +614,19 @@ def test_every_export_is_swept_or_excused():
     assert not stale, f"no longer exported: {stale}"
 
 
+# A KNOWN reason starting with this marks a difference seen on some CPUs only
+# (their XLA:CPU kernels differ): it may be absent.
+MACHINE_DEPENDENT = "(on some CPUs) "
+
+
 def assert_known(found, known, labels):
     """Fails on a difference `known` does not list, and on a listed one (for a
-    case among `labels`) that is gone."""
+    case among `labels`) that is gone, unless it is `MACHINE_DEPENDENT`."""
     new = {f"{label} {aspect}": text for label, diffs in found.items() for aspect, text in diffs.items()
            if (label, aspect) not in known}
-    gone = sorted(f"{label} {aspect}" for label, aspect in known
-                  if label in labels and aspect not in found.get(label, {}))
+    gone = sorted(f"{label} {aspect}" for (label, aspect), why in known.items()
+                  if label in labels and aspect not in found.get(label, {})
+                  and not why.startswith(MACHINE_DEPENDENT))
     assert not new, "differences from TF (fix them, or list them in KNOWN with a reason):\n" + "\n".join(
         f"{k}: {v[:400]}" for k, v in new.items())
     assert not gone, f"fixed: remove from KNOWN: {gone}"

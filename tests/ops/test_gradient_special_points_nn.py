@@ -192,6 +192,10 @@ _WHY = {
               "that never meet it (README)",
     "PINV": "TF is wrong here: its pinv gradient (through its SVD's) is 0 off the diagonal at repeated "
             "singular values (the identity), where d pinv = -pinv dA pinv gives -1 (README)",
+    # Optional (`sp.MACHINE_DEPENDENT`): present on some CPUs only.
+    "DEPTHWISE_ISA": sp.MACHINE_DEPENDENT + "XLA:CPU's grouped-convolution kernel on some CPUs (seen on "
+                     "an AVX-512 Xeon; not on the AMD EPYC hosts before) sums a window holding inf * 0 "
+                     "to -inf, where TF's kernel and XLA's elsewhere give NaN (README)",
     "ADJUST": "TF registers no gradient for AdjustHue and AdjustSaturation (LookupError); jaxtape gives "
               "JAX's correct gradient instead (README, as for dilated conv2d)",
 }
@@ -200,6 +204,7 @@ KNOWN = {
     ("nn.conv2d[dilated]", "outcome"): _WHY["DILATED"],
     ("nn.conv3d[filter]", "grad"): _WHY["CONV3D"],
     ("linalg.pinv", "grad"): _WHY["PINV"],
+    ("nn.depthwise_conv2d[filter]", "value"): _WHY["DEPTHWISE_ISA"],
     ("image.adjust_hue", "outcome"): _WHY["ADJUST"],
     ("image.adjust_hue[wrap]", "outcome"): _WHY["ADJUST"],
     ("image.adjust_saturation", "outcome"): _WHY["ADJUST"],

@@ -51,7 +51,10 @@ def assert_close(expected, actual, path):
         for i, (e, a) in enumerate(zip(expected, actual)):
             assert_close(e, a, f"{path}[{i}]")
     else:
-        np.testing.assert_allclose(actual, expected, rtol=1e-6, atol=1e-7, err_msg=path)
+        # Restored weights are bit-equal; predictions come from two frameworks' float32
+        # kernels, whose last bits depend on the CPU (an AVX-512 host: 2.1e-6 relative
+        # after BatchNorm's rsqrt).
+        np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6, err_msg=path)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -89,8 +92,8 @@ def test_partial_restore_statuses(sides):
         {k: v for k, v in tf_side.items() if k != "pred"}
     assert jax_side["consumed"] == "AssertionError" and jax_side["existing"] == "ok"
     # The model-only restore still restored the model's values.
-    np.testing.assert_allclose(jax_side["pred"], out["tf"]["wrote"]["functional"]["pred"], rtol=1e-6)
-    np.testing.assert_allclose(tf_side["pred"], out["jax"]["wrote"]["functional"]["pred"], rtol=1e-6)
+    np.testing.assert_allclose(jax_side["pred"], out["tf"]["wrote"]["functional"]["pred"], rtol=1e-5)
+    np.testing.assert_allclose(tf_side["pred"], out["jax"]["wrote"]["functional"]["pred"], rtol=1e-5)
 
 
 def test_deferred_restore_into_unbuilt_model(sides):
