@@ -14,7 +14,7 @@ import pytest
 
 import jaxtape as tf
 from jaxtape._src.config import compilation_cache
-from jaxtape._src.tape import backward, deferred, tiers
+from jaxtape._src.tape import backward, deferred, host_tier, tiers
 from jaxtape._src.tape.primitive import Primitive
 
 
@@ -84,6 +84,7 @@ def test_no_compile_for_a_structure_met_with_new_shapes(policy):
 
 
 def test_a_structure_meeting_new_shapes_compiles_whole_in_the_quick_tier(policy, monkeypatch):
+    monkeypatch.setitem(host_tier.config, "on", False)  # it would run the new shapes
     monkeypatch.setitem(backward.config, "quick_plan_after", 2)
     monkeypatch.setitem(backward.config, "promote_after", 3)
     monkeypatch.setitem(tiers.config, "quick", {"xla_backend_optimization_level": 0})
@@ -97,6 +98,7 @@ def test_a_structure_meeting_new_shapes_compiles_whole_in_the_quick_tier(policy,
 
 
 def test_no_quick_program_for_a_structure_met_again_among_many(policy, monkeypatch):
+    monkeypatch.setitem(host_tier.config, "on", False)  # it would run the new shapes
     monkeypatch.setitem(backward.config, "quick_plan_after", 2)
     monkeypatch.setitem(tiers.config, "quick", {"xla_backend_optimization_level": 0})
     prims = _fresh_arithmetic()

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from jaxtape._src.framework import kernel_cache
-from jaxtape._src.tape import tiers
+from jaxtape._src.tape import host_tier, tiers
 
 # A small training loop: forward kernels, VJP kernels, a whole-plan backward
 # (a first gradient's mostly new kernels compile whole), an update.
@@ -115,6 +115,7 @@ def test_identity_is_the_definition_and_digest_holds_everything(tmp_path, monkey
 
 
 def test_a_kernel_slot_serves_then_hands_back_to_the_jit(tmp_path, monkeypatch, fresh_compiles):
+    monkeypatch.setitem(host_tier.config, "on", False)  # its new shapes would not compile
     monkeypatch.setitem(kernel_cache.state, "dir", str(tmp_path))
     monkeypatch.setattr(kernel_cache, "SETTLE", 4)
     monkeypatch.setattr(kernel_cache, "WARM_AFTER", 3)

@@ -31,7 +31,7 @@ import jax.numpy as jnp
 
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.framework import kernel_cache
-from jaxtape._src.tape import dependence, tiers
+from jaxtape._src.tape import dependence, host_tier, tiers
 from jaxtape._src.tape.primitive import TRAINABLE, Primitive
 
 # When a plan is compiled whole (see `run_eager`): not before its structure
@@ -463,10 +463,12 @@ def run_eager(plan, seeds, force=None):
             return _compile_and_run(plan, key, values, seeds)
         if stats.sightings == 1:
             options = tiers.quick_options()
-            if options is not None and config["quick_plan_after"] is not None:
+            if options is not None and config["quick_plan_after"] is not None \
+                    and not host_tier.serves(values):
                 # A structure that keeps meeting new shapes (a new batch size every
                 # call): one quick compile of the whole plan costs less than
-                # compiling each of its kernels for the new shapes.
+                # compiling each of its kernels for the new shapes (unless NumPy
+                # runs those: `host_tier`, cheaper still).
                 # Only while it recurs densely (`dense`): one met again among
                 # many others (the same op sequences run on several tensor
                 # sizes in turn) finds its kernels compiled for the new

@@ -24,6 +24,13 @@ that sees few new shapes over a window of calls gives the table back to
 the plain jit. The two tiers compute the same function; results can differ
 in the last bit (the full tier contracts multiply-adds).
 
+Host tier (`host_tier.py`, on the CPU): a `Varying` kernel's first
+sightings of a shape (below `host_tier.config["below"]`) are evaluated by
+NumPy from a jaxpr traced once per shape pattern, with no compile at all;
+with it on, a kernel becomes `Varying` after `host_tier.config["after"]`
+shapes instead of `varying_after`. Shapes it cannot run take the tiers
+below as before.
+
 Quick first (`config["quick_first"]`): every new kernel starts that way
 too. Its slot first holds a young `Varying`: each shape's first sighting
 compiles in the quick tier (a fresh process's first MLP + Adam step
@@ -69,6 +76,7 @@ import threading
 import jax
 
 from jaxtape._src.framework import kernel_cache
+from jaxtape._src.tape import host_tier
 
 config = {
     "varying_after": 8,   # traces (distinct shapes) before a kernel becomes `Varying`
@@ -113,10 +121,14 @@ class Varying:
     first sightings in the quick tier, the full tier from a later one."""
 
     __slots__ = ("full", "quick", "table", "key", "traces", "seen", "born", "ready", "promoted",
-                 "calls", "new", "young")
+                 "calls", "new", "young", "fn", "recent")
 
-    def __init__(self, full, quick, table, key, traces, compiled=(), young=False):
+    def __init__(self, full, quick, table, key, traces, compiled=(), young=False, fn=None):
         self.full, self.quick, self.table, self.key, self.traces = full, quick, table, key, traces
+        self.fn = fn  # the kernel's function, for the host tier (host_tier.py)
+        # The last distinct shape keys met: what varies between calls (the host
+        # tier's symbols are the dimensions in which the nearest one differs).
+        self.recent = []
         # Shapes the plain jit compiled already go to it: no quick compile for them.
         self.seen = dict.fromkeys(compiled, 1)
         self.born = {}  # a young kernel's shapes: `_gradients` at their first sighting
@@ -144,6 +156,21 @@ class Varying:
                     self.young = False  # many shapes: promoted at `promote_at`, as a `Varying`
         if self.calls >= config["window"]:
             self._review()
+        if n < host_tier.config["below"] and self.fn is not None and host_tier.config["on"] \
+                and k not in self.ready:  # (compiled code for it exists: that is faster)
+            recent = self.recent
+            out = host_tier.run(self.fn, args, recent)
+            if n == 0:
+                recent.append(k)
+                if len(recent) > 8:
+                    del recent[0]
+            if out is not host_tier.MISS:
+                return out
+        if self.traces[0] < config["varying_after"] and not self.young:
+            # `Varying` early for the host tier only: elsewhere, what the plain jit does
+            self.ready.add(k)
+            self.promoted.add(k)
+            return self.full(*args)
         if k not in self.promoted:
             if self.young and _big(k):
                 at = 1
@@ -330,10 +357,14 @@ def jit(fn, table, key, name=None):
             traced.clear()
         traced.add(_shape_key(args))
         slot = table.get(key)
-        if traces[0] >= config["varying_after"] and (slot is full or slot is cached is not None):
+        after = config["varying_after"]
+        if host_tier.config["on"]:  # new shapes are cheap there: dispatch them early
+            after = min(after, host_tier.config["after"])
+        if traces[0] >= after and (slot is full or slot is cached is not None):
             options = quick_options()
             if options is not None:  # the cache's dispatcher stays the full tier
-                table[key] = Varying(cached or full, quick_jit(options), table, key, traces, traced)
+                table[key] = Varying(cached or full, quick_jit(options), table, key, traces, traced,
+                                     fn=fn)
         elif cached is not None and slot is full:
             table[key] = cached
 
@@ -348,5 +379,5 @@ def jit(fn, table, key, name=None):
     if options is None and kernel_cache.enabled():
         cached = kernel_cache.Kernel(full, fn, table, key, met)
     table[key] = (cached or full) if options is None else Varying(
-        full, quick_jit(options), table, key, traces, young=True)
+        full, quick_jit(options), table, key, traces, young=True, fn=fn)
     return table[key]
