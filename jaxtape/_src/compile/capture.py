@@ -26,7 +26,7 @@ import threading
 import jax
 import jax.numpy as jnp
 
-from jaxtape._src.framework.variables import Variable
+from jaxtape._src.framework.variables import Variable, settle
 
 _MISSING = object()
 _CREATE_ERROR = (
@@ -73,6 +73,7 @@ class Scope:
         key = id(var)
         value = self.shadow.get(key, _MISSING)
         if value is _MISSING:
+            settle(var)  # a pending eager write (tape/deferred.py) lands first
             real = var.__dict__["_value"]
             with jax.ensure_compile_time_eval():
                 value = jnp.array(real, copy=True)
@@ -84,6 +85,7 @@ class Scope:
     def write(self, var, value):
         key = id(var)
         if key not in self.shadow:
+            settle(var)
             if "_value" in var.__dict__:
                 self.read(var)  # the value before the write is this trace's input
             else:
@@ -104,6 +106,7 @@ class _ValueSlot:
             return self
         scope = _local.scope
         if scope is None:
+            settle(obj)
             return obj.__dict__["_value"]
         return scope.read(obj)
 

@@ -29,6 +29,7 @@ from jaxtape._src.compile import capture
 from jaxtape._src.distribute import context
 from jaxtape._src.distribute.reduce_op import update_reduce_op
 from jaxtape._src.framework.state import local
+from jaxtape._src.framework.variables import settle
 
 _MISSING = object()
 
@@ -133,7 +134,7 @@ class ReplicaScope(capture.Scope):
         key = id(var)
         value = self.shadow.get(key, _MISSING)
         if value is _MISSING:
-            value = self.outer.read(var) if self.outer is not None else var.__dict__["_value"]
+            value = self.outer.read(var) if self.outer is not None else _array(var)
             self.shadow[key] = self.base[key] = value
             self.vars[key] = var
         return value
@@ -150,7 +151,13 @@ class ReplicaScope(capture.Scope):
     def _known_outside(self, var):
         if self.outer is not None and id(var) in self.outer.shadow:
             return True
+        settle(var)
         return "_value" in var.__dict__
+
+
+def _array(var):
+    settle(var)  # a pending eager write (tape/deferred.py) lands first
+    return var.__dict__["_value"]
 
 
 def _write_outer(outer, var, value):

@@ -13,6 +13,7 @@ class _Local(threading.local):
         self.tapes = []          # active recorders (stack.Recorder), innermost last
         self.accumulators = []   # active ForwardAccumulators, innermost last
         self.tracing = 0         # >0 while tf.function traces a body
+        self.tail = None         # a weak reference to this thread's open `deferred.Tail`, or None
 
 
 local = _Local()

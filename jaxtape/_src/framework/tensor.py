@@ -61,11 +61,14 @@ class Tensor:
         # Only reached when normal lookup fails: `_value` of a pending tensor.
         if name == "_value":
             p = self._pending
-            if p is not None:
+            while p is not None:
                 p[1].flush()
-                if self._pending is None:
+                q = self._pending
+                if q is None:
                     return self._value
-                raise RuntimeError("a deferred op's segment ran without it (a race between threads)")
+                if q is p:
+                    raise RuntimeError("a deferred op's segment ran without it (a race between threads)")
+                p = q  # moved to the tail of its segment's fused gradient meanwhile
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'",
                              name=name, obj=self)
 

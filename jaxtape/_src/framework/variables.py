@@ -49,10 +49,32 @@ _add = kernel_cache.jit(operator.add)  # read from the kernel cache in a fresh p
 _sub = kernel_cache.jit(operator.sub)
 
 
+# `deferred.defer_write(var, tensor, kind)`: records a write of a pending value
+# (True) or declines (False); set by jaxtape._src.tape.deferred.
+write_hook = None
+
+
+def settle(var) -> None:
+    """Runs `var`'s pending write (an update deferred with the fused gradient
+    it depends on, see tape/deferred.py), if it has one: for code reading its
+    instance dictionary directly (the tf.function trace's variable capture)."""
+    d = var.__dict__
+    w = d.get("_write")
+    if w is not None and "_value" not in d:
+        w[1].flush()
+
+
 class Variable:
-    """A mutable tensor; trainable reads inside a tape are watched."""
+    """A mutable tensor; trainable reads inside a tape are watched.
+
+    A write of a pending value (`v.assign_sub(lr * g)` after a fused
+    gradient) may be deferred: `_value` then leaves the instance dictionary
+    and `_write` holds `(aval, tail, position)`; the first read of `_value`
+    misses and `__getattr__` runs the tail, so every reader works unchanged.
+    """
 
     __array_priority__ = 100
+    _write = None  # a pending write's `(aval, tail, position)`
 
     def __new__(cls, *args, **kwargs):
         if creation_classes and cls is Variable:
@@ -100,6 +122,17 @@ class Variable:
         self._aggregation = aggregation
         self._unique_id = next(_unique)
 
+    def __getattr__(self, name):
+        # Only reached when normal lookup fails: `_value` during a pending write.
+        if name == "_value":
+            settle(self)
+            try:
+                return self.__dict__["_value"]
+            except KeyError:
+                pass
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'",
+                             name=name, obj=self)
+
     # -- reads ----------------------------------------------------------
     def _read_for_op(self) -> Tensor:
         """The current value as a tensor sharing the variable's id."""
@@ -131,8 +164,13 @@ class Variable:
 
     # -- writes ---------------------------------------------------------
     def _new_value(self, value, op):
+        return self._checked(value, op)._value
+
+    def _checked(self, value, op):
+        """`value` as a tensor of this variable's dtype and shape, or TF's error
+        (`_meta`: a pending value stays pending)."""
         tensor = convert_to_tensor(value, dtype=self.dtype)
-        if self._shape.is_fully_defined() and tuple(tensor._value.shape) != tuple(self._shape):
+        if self._shape.is_fully_defined() and tuple(tensor._meta.shape) != tuple(self._shape):
             if op == "assign":
                 raise ValueError(
                     f"Cannot assign value to variable ' {self._name}': Shape mismatch."
@@ -142,23 +180,39 @@ class Variable:
             raise invalid_argument(
                 f"Cannot update variable with shape {dims(self._shape)} using a Tensor with "
                 f"shape {dims(tensor.shape)}, shapes must be equal.", op)
-        return tensor._value
+        return tensor
+
+    def _deferred(self, value, op, kind):
+        """Whether the write of pending `value` was deferred (checked first, so
+        a bad shape raises here as in TF); a plain Variable's only."""
+        if type(self) is not Variable or write_hook is None:
+            return False
+        return write_hook(self, self._checked(value, op), kind)
 
     def assign(self, value, use_locking=None, name=None, read_value=True):
-        self._value = self._new_value(value, "assign")
+        if type(value) is not Tensor or value._pending is None or not self._deferred(
+                value, "assign", "assign"):
+            self._value = self._new_value(value, "assign")
         return self if read_value else None
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
-        self._value = _add(self._value, self._new_value(delta, "AssignAddVariableOp"))
+        if type(delta) is not Tensor or delta._pending is None or not self._deferred(
+                delta, "AssignAddVariableOp", "add"):
+            self._value = _add(self._value, self._new_value(delta, "AssignAddVariableOp"))
         return self if read_value else None
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
-        self._value = _sub(self._value, self._new_value(delta, "AssignSubVariableOp"))
+        if type(delta) is not Tensor or delta._pending is None or not self._deferred(
+                delta, "AssignSubVariableOp", "sub"):
+            self._value = _sub(self._value, self._new_value(delta, "AssignSubVariableOp"))
         return self if read_value else None
 
     # -- metadata -------------------------------------------------------
     @property
     def dtype(self):
+        w = self._write
+        if w is not None and "_value" not in self.__dict__:  # pending: its aval, nothing runs
+            return dtypes.from_numpy(w[0].dtype)
         return dtypes.from_numpy(self._value.dtype)
 
     @property

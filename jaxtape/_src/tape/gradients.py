@@ -104,7 +104,9 @@ def gradient(nodes, ids, flat_targets, flat_sources, output_gradients, unconnect
             raw = deferred.gradient(recording, persistent, key, targets, sources)
             if raw is not None:
                 tiers.gradient_done()  # as `backward.run` would: a training loop's step boundary
-                return _finish(sources, [None if g is None else Tensor(g) for g in raw], mode)
+                # Tensors pending with the update after them (`deferred.Tail`), or arrays.
+                return _finish(sources, [g if g is None or type(g) is Tensor else Tensor(g)
+                                         for g in raw], mode)
     seeds = []
     for i, t in enumerate(targets):
         og = None if output_gradients is None or i >= len(output_gradients) else output_gradients[i]
@@ -142,7 +144,7 @@ _conj = Primitive(lambda g: jax.lax.complex(jnp.real(g), 0 - jnp.imag(g)), "Conj
 def tf_convention(g):
     """A cotangent tensor converted between JAX's convention and TF's (its own
     inverse): the conjugate for a complex tensor, `g` itself otherwise."""
-    return _conj(g) if g._value.dtype.kind == "c" else g
+    return _conj(g) if g._meta.dtype.kind == "c" else g  # `_meta`: a pending `g` stays pending
 
 
 # Recorded, so that a tape watching an `output_gradients` entry differentiates through it.

@@ -162,6 +162,7 @@ def fast_binary(op, slow=None, strict=True):
     loop's hot path, and the returned function is what `Tensor.__mul__` is.
     """
     prim = _PRIMS[op]
+    binary = prim.binary
     shortcut = {}  # NumPy dtype -> whether it applies
     if slow is None:
         def slow(x, y):
@@ -178,12 +179,13 @@ def fast_binary(op, slow=None, strict=True):
             except AttributeError:  # not a JAX value
                 return slow(x, y)
             dtype = xv.dtype
-            if dtype == yv.dtype and xv.shape == yv.shape:
+            # Avals are interned: one object for one dtype, shape and weak type.
+            if xv is yv or (dtype == yv.dtype and xv.shape == yv.shape):
                 ok = shortcut.get(dtype)
                 if ok is None:
                     ok = shortcut[dtype] = dtype.kind in "fc" and kernel_dtypes.accepts(op, dtype)
                 if ok:
-                    return prim(x, y)
+                    return binary(x, y)
         return slow(x, y)
 
     call.__doc__ = f"Elementwise binary op with broadcasting (TF op {op})."
