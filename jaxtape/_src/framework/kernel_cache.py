@@ -31,8 +31,13 @@ import's thread also loads, ahead of need, the kernels the previous
 process used first (`RECENT`), and starts JAX's CPU backend.
 
 Used by `tape/tiers.py` for every op's forward and VJP kernels, by
-`tape/backward.py` for whole-plan programs, and by `jit` here for the
-framework's own (a variable's `assign_add`/`assign_sub`).
+`tape/backward.py` for whole-plan programs, by `jit` here for the
+framework's own (a variable's `assign_add`/`assign_sub`), and by the Keras
+bridge for an optimizer's and a metric's update (`keras/common.cached_jit`:
+keyed by what the Keras object holds, with `Kernel.ident` set by the caller).
+A kernel whose miss JAX's cache answered can carry `Kernel.fresh`: the same
+function under a name of its own (`tag`), lowered at its next call and
+compiled in the background, so that code is stored after all.
 
 Where: the `kernels` subdirectory of the compilation cache's directory
 (`config/compilation_cache.py`: the same switch turns both off; its trim
@@ -425,6 +430,18 @@ def _digest(ident, avals):
     return hashlib.sha256(repr(key).encode()).hexdigest()
 
 
+def tag(ident):
+    """A short name part that differs with the key of `ident` (all but the
+    avals), or "" when nothing is cached: a jit named with it lowers to a
+    program JAX's persistent cache has not seen for any other key, so it
+    compiles afresh and can be stored here (see `Kernel.fresh`)."""
+    try:
+        digest = _digest(ident, ()) if enabled() and ident else None
+    except Exception:  # noqa: BLE001 - not cached
+        digest = None
+    return digest[:16] if digest else ""
+
+
 def _avals_value(avals):
     return tuple(a if isinstance(a, str) else (tuple(a[0]), np.dtype(a[1]).name, a[2])
                  for a in avals)
@@ -539,12 +556,12 @@ def _calls_out(compiled):
         return True
 
 
-def store(ident, avals, compiled):
-    """Writes `compiled` (a `jax.stages.Compiled`) under (`ident`, `avals`)."""
+def store(ident, avals, compiled, digest=None):
+    """Writes `compiled` (a `jax.stages.Compiled`) under (`ident`, `avals`), or `digest`."""
     if not enabled():
         return
     try:
-        digest = _digest(ident, avals)
+        digest = digest or _digest(ident, avals)
         if digest is None:
             return
         from jax.experimental import serialize_executable  # noqa: PLC0415 - first use only
@@ -628,7 +645,7 @@ class Kernel:
     """
 
     __slots__ = ("jit", "fn", "table", "key", "met", "kind", "ident", "served", "sent", "quiet",
-                 "__weakref__")
+                 "fresh", "pending", "__weakref__")
 
     def __init__(self, jit, fn, table, key, met=None, kind=None):
         self.jit, self.fn, self.table, self.key = jit, fn, table, key
@@ -638,6 +655,11 @@ class Kernel:
         self.served = {}   # avals -> [loaded executable, calls]
         self.sent = set()  # avals the jit serves
         self.quiet = 0     # calls since the last new shape
+        # The same function jitted under a name of its own (`tag`): lowered at
+        # the next call and compiled in the background, then stored, when
+        # JAX's cache answered a miss (`pending`: those avals; see `_first`).
+        self.fresh = None
+        self.pending = None
 
     def __call__(self, *args):
         k = avals_of(args)
@@ -657,6 +679,8 @@ class Kernel:
                     return self.jit(*args)
             if k not in self.sent:
                 return self._first(k, args)
+            if self.pending is not None:
+                self._lower_fresh()
             self.quiet += 1
             if self.quiet >= SETTLE and not self.served:
                 self._hand_back()
@@ -719,9 +743,26 @@ class Kernel:
         self.sent.add(k)
         before = compile_count()
         out = self.jit(*args)
-        if ident and enabled() and compiled_afresh(before):
-            _store_fresh(ident, k, lambda: self.jit.lower(*_specs(k)).compile())
+        if ident and enabled():
+            if compiled_afresh(before):
+                _store_fresh(ident, k, lambda: self.jit.lower(*_specs(k)).compile())
+            elif self.fresh is not None and run_later[0] is not None:
+                self.pending = k  # not on this call: a first step is what it would slow down
         return out
+
+    def _lower_fresh(self):
+        """Lowers `fresh` for the pending avals here, in the caller's trace
+        context (a trace of Keras code on another thread saw other state and
+        broke the caller's); its compile and store go to the background."""
+        k, self.pending = self.pending, None
+        try:
+            digest = _digest(self._identity(), k)
+            lowered = self.fresh.lower(*_specs(k))
+        except Exception:  # noqa: BLE001 - only a head start for the next process
+            stats["errors"] += 1
+            return
+        if digest is not None:
+            run_later[0](functools.partial(_compile_fresh, lowered, digest))
 
     def _warm(self, k):
         later = run_later[0]
@@ -738,6 +779,18 @@ class Kernel:
             me.served.pop(k, None)
             stats["warmed"] += 1
         later(warm)
+
+
+def _compile_fresh(lowered, digest):
+    """On the background thread: a `Kernel.fresh` lowering compiled (its name
+    is new to JAX's cache, so XLA compiles it) and stored under `digest`."""
+    try:
+        before = compile_count()
+        compiled = lowered.compile()
+        if compiled_afresh(before):
+            store(None, None, compiled, digest=digest)
+    except Exception:  # noqa: BLE001 - only a head start for the next process
+        stats["errors"] += 1
 
 
 # `tiers.later` (set by tape/tiers.py, a layer above): runs a task on the

@@ -3,7 +3,10 @@
 * `Optimizer.apply` / `apply_gradients`: Keras's own update math on the
   gradients' arrays (`None` gradients are dropped by Keras, with its warning,
   as under TF), applied statelessly in one jitted call per set of variables
-  and written back.
+  and written back. That call (and a metric's update) is kept in jaxtape's
+  kernel cache when the optimizer is all Keras's own (`common.identity`): a
+  fresh process's first Adam step otherwise traced, lowered and fetched it
+  (~50 ms of its ~200 ms of CPU, measured).
 * `Loss.__call__` and the loss functions of `tf.keras.losses`: one recorded
   op each, so a loss is differentiable on the tape. They do not keep their
   residuals (`Primitive(keep_residuals=True)`): that would trace Keras's loss
@@ -27,8 +30,8 @@ from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.keras.backend import keras, tf_keras
-from jaxtape._src.keras.common import (bridged, float32_defaults, inside, lifted, unwrap, unwrap_tree,
-                                       values_of, write_back)
+from jaxtape._src.keras.common import (bridged, cached_jit, float32_defaults, identity, inside, lifted,
+                                       unwrap, unwrap_tree, values_of, write_back)
 from jaxtape._src.tape import stack
 from jaxtape._src.tape.primitive import Primitive
 
@@ -54,19 +57,31 @@ def _as_tensors(tree):
 
 # -- optimizers ---------------------------------------------------------------
 
-_updates = weakref.WeakKeyDictionary()  # optimizer -> {variable positions: jitted update}
+_updates = weakref.WeakKeyDictionary()  # optimizer -> {(positions, slots): jitted update}
 
 
-def _jitted_update(optimizer, positions, apply):
-    """Keras's `apply` for the variables at `positions`, stateless, as one jitted call."""
-    def update(optimizer_values, variable_values, grads):
+def _jitted_update(optimizer, positions, apply, n_state):
+    """Keras's `apply` for the variables at `positions`, stateless, as one
+    jitted call of (optimizer values, variable values, gradients), flat;
+    kept in jaxtape's kernel cache when the optimizer is all Keras's own."""
+    n = len(positions)
+    ref = weakref.ref(optimizer)  # the cache must not keep its key alive
+
+    def update(*arrays):
+        optimizer = ref()
         variables = [optimizer._trainable_variables[i] for i in positions]
-        mapping = list(zip(optimizer.variables, optimizer_values)) + list(zip(variables, variable_values))
+        mapping = list(zip(optimizer.variables, arrays[:n_state])) + \
+            list(zip(variables, arrays[n_state:n_state + n]))
         with keras.StatelessScope(state_mapping=mapping) as scope:
-            apply(optimizer, grads, variables)
+            apply(optimizer, list(arrays[n_state + n:]), variables)
         return ([scope.get_current_value(v) for v in variables],
                 [scope.get_current_value(v) for v in optimizer.variables])
-    return jax.jit(update)
+
+    # The indices map variables' ids (another in every process) to the
+    # positions in `_trainable_variables`, which the identity holds.
+    ident = identity(optimizer, skip=("_trainable_variables_indices",))
+    return cached_jit(update, None if ident is None else ("optimizer", ident, positions, n_state),
+                      "keras_optimizer_update")
 
 
 def _install_optimizers():
@@ -89,12 +104,13 @@ def _install_optimizers():
             if not variables:
                 return apply(self, grads, variables)
             positions = tuple(self._get_variable_index(v) for v in variables)
-            cache = _updates.setdefault(self, {})
-            update = cache.get(positions)
-            if update is None:
-                update = cache[positions] = _jitted_update(self, positions, apply)
             state = self.variables
-            new_values, new_state = update(values_of(state), values_of(variables), list(grads))
+            cache = _updates.setdefault(self, {})
+            update = cache.get((positions, len(state)))
+            if update is None:
+                update = cache[positions, len(state)] = _jitted_update(self, positions, apply,
+                                                                       len(state))
+            new_values, new_state = update(*values_of(state), *values_of(variables), *grads)
             write_back((*variables, *state), (*new_values, *new_state))
 
     BaseOptimizer.apply = bridged_apply
@@ -177,6 +193,27 @@ def _array_leaf(x) -> bool:
     return x is None or isinstance(x, (jax.Array, np.ndarray, np.generic))
 
 
+def _metric_update(metric, structure, nones, n_vars):
+    """The metric's `stateless_update_state` as one jitted call of (variable
+    values, argument leaves), flat (`nones`: the leaves that are None, kept
+    out); kept in jaxtape's kernel cache when the metric is all Keras's own."""
+    ref = weakref.ref(metric)  # the cache must not keep its key alive
+
+    def metric_update(*arrays):
+        leaves = iter(arrays[n_vars:])
+        args, kwargs = jax.tree_util.tree_unflatten(
+            structure, [None if none else next(leaves) for none in nones])
+        with stack.hidden(), inside(), float32_defaults():
+            return ref().stateless_update_state(list(arrays[:n_vars]), *args, **kwargs)
+
+    ident = identity(metric)
+    text = str(structure)
+    if "CustomNode" in text:  # a user's pytree: not keyed by its text
+        ident = None
+    return cached_jit(metric_update, None if ident is None else ("metric", ident, text, nones, n_vars),
+                      "keras_metric_update")
+
+
 def _jitted_update_state(fn):
     """Keras's own `update_state` in eager code as one jitted stateless update,
     written back: a metric's few ops would otherwise each compile per shape on
@@ -190,17 +227,14 @@ def _jitted_update_state(fn):
         leaves, structure = jax.tree_util.tree_flatten((args, kwargs), is_leaf=lambda x: x is None)
         if local.tracing or _keras_internal(args, kwargs) or not all(map(_array_leaf, leaves)):
             return plain(self, *args, **kwargs)
-        cache = _metric_updates.setdefault(self, {})
-        update = cache.get(structure)
-        if update is None:
-            ref = weakref.ref(self)  # the cache must not keep its key alive
-
-            def metric_update(values, args, kwargs):
-                with stack.hidden(), inside(), float32_defaults():
-                    return ref().stateless_update_state(values, *args, **kwargs)
-            update = cache[structure] = jax.jit(metric_update)
         variables = self.variables
-        write_back(variables, update(values_of(variables), args, kwargs))
+        nones = tuple(x is None for x in leaves)
+        key = (structure, nones, len(variables))
+        cache = _metric_updates.setdefault(self, {})
+        update = cache.get(key)
+        if update is None:
+            update = cache[key] = _metric_update(self, *key)
+        write_back(variables, update(*values_of(variables), *[x for x in leaves if x is not None]))
 
     update_state._jaxtape_bridged = True
     return update_state
