@@ -26,7 +26,9 @@ def configure(threads: int | None) -> None:
         return
     if threads == 1:
         flags = os.environ.get("XLA_FLAGS", "")
-        extra = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+        # (XLA has no flag for its runtime's own pool: independent operations
+        # of one program may still run on several threads.)
+        extra = "--xla_cpu_multi_thread_eigen=false"
         if "xla_cpu_multi_thread_eigen" not in flags:
             os.environ["XLA_FLAGS"] = f"{flags} {extra}".strip()
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))

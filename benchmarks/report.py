@@ -130,7 +130,9 @@ def markdown(results, mem, info, options) -> str:
         f"- Libraries: {lib}",
         f"- Command: `{info['command']}`",
         (f"- Threads: {info['threads']} compute thread(s) for every framework "
-         "(TF intra/inter-op, torch, XLA CPU without its Eigen pool)" if info["threads"] else
+         "(TF intra/inter-op, torch, XLA CPU without its Eigen pool; XLA's CPU runtime has no "
+         "thread knob and can still run independent operations of one program on several threads, "
+         "for jaxtape and JAX alike)" if info["threads"] else
          "- Threads: each framework's default threading (nothing pinned), as users run it"),
         f"- Method: {options}",
         f"- Load average (1/5/15 min) at start: {info['load_start']}, at end: {info['load_end']} "
