@@ -218,3 +218,30 @@ def test_while_loop_with_traced_trip_count_is_differentiable(limit, tape_inside)
             i, v = tf.function(loop)(x)
         return i, v, t.gradient(v, x)
     same_values(run)
+
+
+def test_variable_arguments_trace_once_per_variable_spec():
+    # TF's VariableSpec: shape, dtype, trainable and aliasing pick the trace; any
+    # variable that fits reuses it, and each call reads and writes its own.
+    def run(tf):
+        @tf.function
+        def step(a, b):
+            a.assign_add(b * 2.0)
+            return a + b
+
+        vs = [tf.Variable([1.0, 2.0]) for _ in range(3)]
+        out = [step(vs[i], vs[(i + 1) % 3]) for i in range(3)]
+        out.append(step.experimental_get_tracing_count())
+        out.append(step(vs[0], vs[0]))  # one variable twice: a trace of its own
+        out.append(step.experimental_get_tracing_count())
+        out.append(step(tf.Variable([5.0, 6.0]), tf.Variable([7.0, 8.0], trainable=False)))
+        out.append(step(tf.Variable([1.0, 2.0, 3.0]), tf.Variable([1.0, 1.0, 1.0])))
+        out.append(step.experimental_get_tracing_count())
+        for _ in range(2):
+            fresh = tf.Variable([3.0, 3.0])  # a new variable each round, maybe at a freed one's id
+            out.append(step(fresh, tf.Variable([1.0, 0.0])))
+            out.append(fresh)
+        out.append(step.experimental_get_tracing_count())
+        out.extend(vs)
+        return out
+    same_values(run)

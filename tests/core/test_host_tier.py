@@ -135,3 +135,21 @@ def test_a_new_batch_size_every_call_is_served_without_compiling(monkeypatch):
     for (x, y), values in zip(batches, got):
         for g, w in zip(values, ref_step(tf.constant(x), tf.constant(y))):
             np.testing.assert_allclose(g, w.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_a_trace_reading_a_variable_keeps_it_an_input():
+    # A tf.function body's variable reads are concrete arrays standing for the
+    # variable: the host tier evaluating an op on one would bake the value in.
+    for n in range(3, 9):  # the kernel meets new shapes: host-served from now on
+        (tf.constant(np.ones(n, np.float32)) * tf.constant(np.float32(2.0))).numpy()
+
+    @tf.function
+    def doubled(v):
+        return v * tf.constant(np.float32(2.0))
+
+    v = tf.Variable(np.arange(11, dtype=np.float32))
+    served = host_tier.counts["served"]
+    np.testing.assert_array_equal(doubled(v).numpy(), 2 * np.arange(11))
+    v.assign(np.full(11, 5.0, np.float32))
+    np.testing.assert_array_equal(doubled(v).numpy(), np.full(11, 10.0))
+    assert host_tier.counts["served"] == served

@@ -167,6 +167,7 @@ class ConcreteFunction:
 
         pure.__name__ = name
         self.in_vars = tuple(in_vars)
+        self.arg_vars = ()  # the variable arguments it was traced with (`Function`)
         self.capture_values = tuple(t._value for t in self.captured)
         # Per input (variables, captures, arguments): whether any output depends on it
         # through differentiable ops. The others get None gradients, as TF gives them.
@@ -201,11 +202,21 @@ class ConcreteFunction:
         for var, value in zip(self.created, res[start:]):
             var.__dict__["_value"] = value
 
-    def __call__(self, tensors):
+    def _for_call(self, variables):
+        """`in_vars` and `written` with this call's variable arguments in place of
+        those the trace met (TF's one trace per VariableSpec)."""
+        swap = {id(a): b for a, b in zip(self.arg_vars, variables) if a is not b}
+        if not swap:
+            return self.in_vars, self.written
+        return ([swap.get(id(v), v) for v in self.in_vars],
+                [swap.get(id(v), v) for v in self.written])
+
+    def __call__(self, tensors, variables=()):
         st = local
+        in_vars, written = self._for_call(variables) if variables else (self.in_vars, self.written)
         fed = self._fed(feeds.call_values(self.feeds)) if self.feeds else ()
         if st.tapes or st.accumulators:
-            ins = [v._read_for_op() for v in self.in_vars]
+            ins = [v._read_for_op() for v in in_vars]
             ins.extend(self.captured)
             ins.extend(Tensor(jnp.asarray(a)) for a in fed)
             ins.extend(tensors)
@@ -218,7 +229,7 @@ class ConcreteFunction:
             outs = res[:self.n_out]
             new = [t._value for t in res[self.n_out:]]
         else:
-            values = [v._value for v in self.in_vars]
+            values = [v._value for v in in_vars]
             jitted = self.donating
             for i in self.donated:
                 value = values[i]
@@ -234,7 +245,7 @@ class ConcreteFunction:
             res = jitted(*values, *self.capture_values, *fed, *[t._value for t in tensors])
             outs = [Tensor(r) for r in res[:self.n_out]]
             new = res[self.n_out:]
-        for var, value in zip(self.written, new):
+        for var, value in zip(written, new):
             var._value = value
         if self.single:
             return outs[0]
@@ -381,6 +392,7 @@ class Function:
                                  treedef, spread, allow_create=False)
                 self._tracing_count += 1
             self._traced_once = True
+            concrete.arg_vars = tuple(t for t in template if isinstance(t, Variable))
             self._cache[key] = concrete
         return concrete, tensors
 
@@ -403,11 +415,13 @@ class Function:
                         return concrete(args)
                     except feeds.FeedChanged:
                         return self._retrace(concrete, args, kwargs)
-        concrete, tensors = self._concrete(self._bind(args, kwargs))
+        bound = self._bind(args, kwargs)
+        concrete, tensors = self._concrete(bound)
         if fast:
             self._fast[tuple(key)] = concrete
+        variables = [t for t in bound[2] if isinstance(t, Variable)] if concrete.arg_vars else ()
         try:
-            return concrete(tensors)
+            return concrete(tensors, variables)
         except feeds.FeedChanged:
             return self._retrace(concrete, args, kwargs)
 

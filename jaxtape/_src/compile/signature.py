@@ -2,7 +2,8 @@
 
 TF's rules: tensors (and NumPy arrays) are traced, so only their shape and
 dtype pick the trace; Python values are part of the trace, so each new value
-traces anew; variables are captured state, keyed by identity. With an
+traces anew; variables by shape, dtype, trainability and aliasing (one trace
+serves every variable that fits: `ConcreteFunction` reads the call's own). With an
 `input_signature` every argument is converted to a tensor of its spec's
 dtype and must fit the spec's shape, else TF's binding `TypeError`.
 """
@@ -95,6 +96,7 @@ def bind(args, kwargs):
     key = [treedef]
     tensors = []
     template = []
+    variables = []
     for leaf in leaves:
         if isinstance(leaf, Tensor):
             value = leaf._value
@@ -109,7 +111,15 @@ def bind(args, kwargs):
             template.append(TRACED)
             continue
         if isinstance(leaf, Variable):
-            key.append(("var", id(leaf)))
+            # TF's VariableSpec: shape, dtype, trainable, and which arguments are
+            # one variable; any variable fitting it reuses the trace.
+            alias = next((i for i, v in enumerate(variables) if v is leaf), None)
+            if alias is None:
+                alias = len(variables)
+                variables.append(leaf)
+            shape = leaf._shape  # declared; a variable of unknown shape goes by its value's
+            dims = tuple(shape._dims) if shape.is_fully_defined() else leaf._value.shape
+            key.append(("var", dims, leaf.dtype, leaf.trainable, alias))
         else:
             key.append(_static_key(leaf))
         template.append(leaf)

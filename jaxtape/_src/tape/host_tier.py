@@ -29,6 +29,7 @@ import jax
 import numpy as np
 from jax import export
 from jax.extend import core as jcore
+from jax._src.core import trace_ctx
 
 MISS = object()
 
@@ -66,6 +67,11 @@ def run(fn, args, recent):
     """`fn(*args)` evaluated by NumPy, or MISS. `recent`: other shape keys of
     this kernel (`tiers._shape_key`); the dimensions in which the nearest
     differs become symbols."""
+    if not trace_ctx.is_top_level():
+        # Under an outer trace (a tf.function body) concrete arguments are what
+        # the trace reads (a variable's value): computed here, the result would
+        # be baked into the program as a constant.
+        return MISS
     arrays, avals = [], []
     limit = config["max_elements"]
     for a in args:
