@@ -240,6 +240,25 @@ def loss_functions_and_float32():
     }
 
 
+def metric_dtypes():
+    # 64-bit metric state stays 64-bit, eager and in tf.function (update and result).
+    x, y = _data(seed=12)
+    total, mean = tf.keras.metrics.Sum(dtype="int64"), tf.keras.metrics.Mean(dtype="float64")
+    counts = np.asarray(y, np.int64) + 2**31  # beyond int32
+    total.update_state(counts)
+    mean.update_state(x[:, 0].astype(np.float64))
+
+    @tf.function
+    def step(c, v):
+        total.update_state(c)
+        mean.update_state(v)
+        return total.result(), mean.result()
+
+    traced = step(tf.constant(counts), tf.constant(x[:, 1].astype(np.float64)))
+    return {"sum": total.result(), "mean": mean.result(), "traced": traced,
+            "state": [v.numpy() if hasattr(v, "numpy") else np.asarray(v) for v in total.variables]}
+
+
 def _accuracy(y, logits):
     metric = tf.keras.metrics.SparseCategoricalAccuracy()
     metric.update_state(y, logits)

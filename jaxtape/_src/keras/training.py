@@ -24,6 +24,7 @@ import inspect
 import weakref
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from jaxtape._src.framework.convert import convert_to_tensor
@@ -47,6 +48,35 @@ def _plain_keras(fn):
     def wrapper(*args, **kwargs):
         with stack.hidden(), inside(), float32_defaults():
             return fn(*unwrap_tree(args), **unwrap_tree(kwargs))
+    wrapper._jaxtape_bridged = True
+    return wrapper
+
+
+def _metric_defaults(metric):
+    """A metric's float32 defaults, unless it holds 64-bit state (`Sum(dtype='int64')`,
+    `Mean(dtype='float64')`): its update then keeps them, as under TF."""
+    try:
+        wide = _wide[metric]
+    except (KeyError, TypeError):
+        variables = metric.variables  # a walk of the metric's tree: once per metric
+        wide = any(jnp.dtype(v.dtype).itemsize == 8 for v in variables)
+        if variables:
+            try:
+                _wide[metric] = wide
+            except TypeError:  # not weak-referenceable
+                pass
+    return jax.enable_x64(True) if wide else float32_defaults()
+
+
+_wide = weakref.WeakKeyDictionary()
+
+
+def _plain_metric(fn):
+    """`_plain_keras` for a metric's methods (`_metric_defaults`)."""
+    @functools.wraps(fn)
+    def wrapper(self, *args, **kwargs):
+        with stack.hidden(), inside(), _metric_defaults(self):
+            return fn(self, *unwrap_tree(args), **unwrap_tree(kwargs))
     wrapper._jaxtape_bridged = True
     return wrapper
 
@@ -203,8 +233,9 @@ def _metric_update(metric, structure, nones, n_vars):
         leaves = iter(arrays[n_vars:])
         args, kwargs = jax.tree_util.tree_unflatten(
             structure, [None if none else next(leaves) for none in nones])
-        with stack.hidden(), inside(), float32_defaults():
-            return ref().stateless_update_state(list(arrays[:n_vars]), *args, **kwargs)
+        metric = ref()
+        with stack.hidden(), inside(), _metric_defaults(metric):
+            return metric.stateless_update_state(list(arrays[:n_vars]), *args, **kwargs)
 
     ident = identity(metric)
     text = str(structure)
@@ -219,7 +250,7 @@ def _jitted_update_state(fn):
     written back: a metric's few ops would otherwise each compile per shape on
     the first step and dispatch one by one on every step. Inside a trace (or
     Keras's own stateless code) it runs as Keras code."""
-    plain = _plain_keras(fn)
+    plain = _plain_metric(fn)
 
     @functools.wraps(fn)
     def update_state(self, *args, **kwargs):
@@ -245,10 +276,10 @@ def _bridge_metric_class(cls):
         fn = cls.__dict__.get(name)
         if fn is not None and not getattr(fn, "_jaxtape_bridged", False):
             keras_own = name == "update_state" and cls.__module__.startswith("keras.")
-            setattr(cls, name, _jitted_update_state(fn) if keras_own else _plain_keras(fn))
+            setattr(cls, name, _jitted_update_state(fn) if keras_own else _plain_metric(fn))
     fn = cls.__dict__.get("result")
     if fn is not None and not getattr(fn, "_jaxtape_bridged", False):
-        plain = _plain_keras(fn)
+        plain = _plain_metric(fn)
 
         def result(self):
             if _keras_internal():  # Keras's own stateless metric code (`fit`) keeps arrays
