@@ -153,3 +153,17 @@ def test_a_trace_reading_a_variable_keeps_it_an_input():
     v.assign(np.full(11, 5.0, np.float32))
     np.testing.assert_array_equal(doubled(v).numpy(), np.full(11, 10.0))
     assert host_tier.counts["served"] == served
+
+
+def test_a_trace_is_per_x64_mode():
+    # Keras code runs with JAX's x64 mode off, jaxtape's own with it on: the
+    # same kernel then gives other dtypes, as the compiled kernel does.
+    fn = lambda x: (jnp.sum(x, axis=0), x.astype(float))  # noqa: E731
+    make = lambda n: jnp.asarray(np.ones((n, 3), np.int32))  # noqa: E731
+    recent = [_key(make(7))]
+    for n, x64 in ((8, True), (9, False), (10, True)):
+        with jax.enable_x64(x64):
+            got = host_tier.run(fn, (make(n),), recent)
+            want = jax.jit(fn)(make(n))
+        assert got is not host_tier.MISS
+        assert [g.dtype for g in got] == [w.dtype for w in want], x64

@@ -88,9 +88,12 @@ def run(fn, args, recent):
     if device.platform != "cpu":
         return MISS
     key = entry = None
+    # What a trace gives depends on JAX's x64 mode too (Keras code runs with it
+    # off, jaxtape's own with it on: `keras/common.float32_defaults`).
+    x64 = jax.config.jax_enable_x64
     for positions in _positions.get(fn, ()):  # the dimensions that varied before
         key = _keyed(avals, positions)[0]
-        entry = _traced.get((fn, key))
+        entry = _traced.get((fn, key, x64))
         if entry is not None:
             break
     if entry is None:
@@ -101,7 +104,7 @@ def run(fn, args, recent):
         if len(_traced) >= config["max_patterns"]:
             _traced.clear()  # holds kernel functions: bounded
             _positions.clear()
-        entry = _traced[(fn, key)] = _trace(fn, avals, names, key)
+        entry = _traced[(fn, key, x64)] = _trace(fn, avals, names, key)
         counts["traced"] += 1
         known = _positions.setdefault(fn, [])
         if positions not in known:
@@ -121,7 +124,7 @@ def run(fn, args, recent):
     except Exception as e:  # noqa: BLE001 - _Unsupported, or a rule's slip: compiled instead
         if os.environ.get("JAXTAPE_HOST_DEBUG"):
             print("host tier:", type(e).__name__, e)
-        _traced[(fn, key)] = MISS
+        _traced[(fn, key, x64)] = MISS
         return MISS
     counts["served"] += 1
     return tree.unflatten([_to_device(o, device) for o in outs])
