@@ -127,7 +127,8 @@ def build_cold(size, frameworks):
 # mixed the step-by-step, compiling and fused phases (IQR +-83%).
 HOT = Workload(
     "chain", "chain, hot: 100 scalar multiplies + gradient, same structure every call",
-    build_hot, targets=(Ratio("chain hot <= 0.5x TF eager", "jaxtape", "TF eager", 0.5),),
+    build_hot, targets=(Ratio("chain hot <= 0.5x TF eager", "jaxtape", "TF eager", 0.5),
+                        Ratio("chain hot <= 1.0x PyTorch eager", "jaxtape", "PyTorch eager", 1.0)),
     per=100, warmup=30)
 
 COLD = Workload(

@@ -154,7 +154,12 @@ def build_compiled(size, frameworks):
 
 EAGER = Workload(
     "mlp", "MLP step, eager: 784-256-256-10 ReLU, batch 128, SGD", build_eager,
-    targets=(Ratio("MLP eager <= 0.5x TF eager", "jaxtape", "TF eager", 0.5),))
+    targets=(Ratio("MLP eager <= 0.5x TF eager", "jaxtape", "TF eager", 0.5),
+             Ratio("MLP eager <= 1.0x PyTorch eager", "jaxtape", "PyTorch eager", 1.0)),
+    # The steady state of a training loop, for every framework: jaxtape's eager
+    # step becomes one program after some 25 steps (the first steps are the
+    # first_steps workload's).
+    warmup=40)
 
 COMPILED = Workload(
     "mlp_compiled", "MLP step, compiled: tf.function / jax.jit (torch eager for reference)",
