@@ -311,6 +311,11 @@ def trace(python_function, name, tensors, template, treedef, spread, allow_creat
     return concrete
 
 
+def _variables(template):
+    """The variable arguments among a bound call's leaves (`signature.bind`)."""
+    return tuple(t for t in template if isinstance(t, Variable))
+
+
 # `tf.config.run_functions_eagerly`: every `tf.function` calls its Python function as it is.
 _run_eagerly = [False]
 
@@ -392,7 +397,7 @@ class Function:
                                  treedef, spread, allow_create=False)
                 self._tracing_count += 1
             self._traced_once = True
-            concrete.arg_vars = tuple(t for t in template if isinstance(t, Variable))
+            concrete.arg_vars = _variables(template)
             self._cache[key] = concrete
         return concrete, tensors
 
@@ -419,7 +424,7 @@ class Function:
         concrete, tensors = self._concrete(bound)
         if fast:
             self._fast[tuple(key)] = concrete
-        variables = [t for t in bound[2] if isinstance(t, Variable)] if concrete.arg_vars else ()
+        variables = _variables(bound[2]) if concrete.arg_vars else ()
         try:
             return concrete(tensors, variables)
         except feeds.FeedChanged:

@@ -42,16 +42,6 @@ from keras.src.metrics.metric import Metric
 from keras.src.optimizers.base_optimizer import BaseOptimizer
 
 
-def _plain_keras(fn):
-    """`fn` on unwrapped arguments, unseen by tapes, with float32 defaults."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with stack.hidden(), inside(), float32_defaults():
-            return fn(*unwrap_tree(args), **unwrap_tree(kwargs))
-    wrapper._jaxtape_bridged = True
-    return wrapper
-
-
 def _metric_defaults(metric):
     """A metric's float32 defaults, unless it holds 64-bit state (`Sum(dtype='int64')`,
     `Mean(dtype='float64')`): its update then keeps them, as under TF."""
@@ -59,7 +49,7 @@ def _metric_defaults(metric):
         wide = _wide[metric]
     except (KeyError, TypeError):
         variables = metric.variables  # a walk of the metric's tree: once per metric
-        wide = any(jnp.dtype(v.dtype).itemsize == 8 for v in variables)
+        wide = any(str(jnp.dtype(v.dtype)) in _WIDE for v in variables)
         if variables:
             try:
                 _wide[metric] = wide
@@ -69,10 +59,12 @@ def _metric_defaults(metric):
 
 
 _wide = weakref.WeakKeyDictionary()
+_WIDE = {"int64", "uint64", "float64", "complex128"}  # what JAX narrows with x64 off
 
 
 def _plain_metric(fn):
-    """`_plain_keras` for a metric's methods (`_metric_defaults`)."""
+    """A metric's method on unwrapped arguments, unseen by tapes, with the
+    metric's defaults (`_metric_defaults`)."""
     @functools.wraps(fn)
     def wrapper(self, *args, **kwargs):
         with stack.hidden(), inside(), _metric_defaults(self):
