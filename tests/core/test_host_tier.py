@@ -167,3 +167,16 @@ def test_a_trace_is_per_x64_mode():
             want = jax.jit(fn)(make(n))
         assert got is not host_tier.MISS
         assert [g.dtype for g in got] == [w.dtype for w in want], x64
+
+
+@pytest.mark.parametrize("divisor", ["scalar", "row", "elementwise"])
+def test_division_has_the_compiled_kernels_bits(divisor):
+    # XLA divides by a broadcast operand as a multiply by its reciprocal.
+    fn = {"scalar": lambda x, c: x / c[0], "row": lambda x, c: x / c,
+          "elementwise": lambda x, c: x / (c + x)}[divisor]
+    make = lambda n: (_f32(n, 16), _f32(16, seed=3))  # noqa: E731
+    recent = [_key(*make(7))]
+    for n in (9, 40):
+        got = host_tier.run(fn, make(n), recent)
+        assert got is not host_tier.MISS
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(jax.jit(fn)(*make(n))))

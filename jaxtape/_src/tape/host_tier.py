@@ -449,6 +449,10 @@ def _integer_pow(env, eqn, x):
 def _div(env, eqn, a, b):
     if a.dtype.kind != "f":
         raise _Unsupported("integer division")  # rounds toward zero; by zero undefined
+    if b.size < a.size or any(stride == 0 and size > 1 for stride, size in zip(b.strides, b.shape)):
+        # XLA divides by a broadcast operand as a multiply by its reciprocal (up to
+        # an ulp from true division): the same bits as the compiled kernel.
+        return a * np.reciprocal(b)
     return a / b
 
 
