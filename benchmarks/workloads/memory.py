@@ -161,6 +161,12 @@ def _isolated(name, size, quick, elements, loop) -> tuple:
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         p for p in (root, os.environ.get("PYTHONPATH")) if p))
+    if loop:
+        # The training loop with jaxtape's compilation caches off, so every
+        # kernel compiles in this process, as on a user's first run: the
+        # state in which glibc's arenas once let the loop's memory creep
+        # (`jaxtape/_src/framework/allocator.py`); a warm cache hid it.
+        env["JAXTAPE_COMPILATION_CACHE"] = "0"
     cmd = [sys.executable, "-m", "benchmarks.workloads.memory", name, size, str(int(quick)),
            str(fw.settings["threads"] or "default"), ",".join(map(str, elements)), str(int(loop))]
     out = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, check=True)

@@ -242,3 +242,43 @@ def test_large_buffers_are_reused_not_page_faulted():
     pages_per_buffer = 9_000_000 * 4 // 4096
     # glibc's defaults: every op's buffer, about 8 * pages_per_buffer (70,000); now 0-20.
     assert per_call < 8 * pages_per_buffer / 2, per_call
+
+
+# Threads that allocate (buffers of 64 KB to 4 MB, from malloc's heap under
+# the thresholds), then how many arenas glibc reports: each arena keeps its
+# own high-water mark, which is what let a training loop's memory creep.
+_ARENAS = r"""
+import ctypes, os, tempfile, threading
+import numpy as np
+import jaxtape as tf
+
+def work():
+    for k in range(200):
+        a = np.ones(2 ** (14 + k % 7), np.float32)
+        (tf.constant(a) * 2.0).numpy()
+
+threads = [threading.Thread(target=work) for _ in range(8)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+libc = ctypes.CDLL(None)
+libc.fopen.restype = ctypes.c_void_p
+libc.fopen.argtypes = (ctypes.c_char_p, ctypes.c_char_p)
+libc.malloc_info.argtypes = (ctypes.c_int, ctypes.c_void_p)
+libc.fclose.argtypes = (ctypes.c_void_p,)
+path = os.path.join(tempfile.mkdtemp(), "info.xml")
+f = libc.fopen(path.encode(), b"w")
+libc.malloc_info(0, f)
+libc.fclose(f)
+print(open(path).read().count("<heap nr="))
+"""
+
+
+@pytest.mark.skipif(not allocator.applied,
+                    reason="glibc malloc thresholds not applied (not glibc, or malloc tuned by the user)")
+def test_every_thread_allocates_from_one_arena():
+    env = dict(os.environ, JAX_PLATFORMS="cpu", JAXTAPE_COMPILATION_CACHE="0")
+    out = subprocess.run([sys.executable, "-c", _ARENAS], env=env, capture_output=True, text=True,
+                         check=True, timeout=300)
+    assert int(out.stdout.split()[-1]) == allocator.ARENA_MAX == 1

@@ -12,19 +12,31 @@ page by page (one minor fault per 4 KiB, the kernel zeroing each page): a
 
 What: at import, on glibc only, `mallopt` sets M_MMAP_THRESHOLD to 256 MiB
 (blocks up to that come from the heap; larger ones keep their own mapping),
-M_TRIM_THRESHOLD to 512 MiB (free memory at a heap's top is kept up to
-that) and M_TOP_PAD to 64 MiB, a thread heap's whole size (glibc then never
-deletes an emptied thread heap; the pad is address space, not resident
-memory). Freed buffers go back to malloc's free lists and are reused by the
-next op: measured, 0-20 faults a call instead of 205,000. A thread heap
-holds at most 64 MiB, so larger blocks allocated on XLA's worker threads
-still get their own mapping; only M_ARENA_MAX=1 would change that, at the
-price of one malloc lock for all threads, which we do not take. The cost:
-memory a large computation freed stays in the process for the next one.
+M_TRIM_THRESHOLD to 512 MiB (free memory at the heap's top is kept up to
+that) and M_ARENA_MAX to 1: every thread allocates from the main heap, so
+there are no thread heaps to delete. Freed buffers go back to malloc's free
+lists and are reused by the next op: measured, 0 faults a call instead of
+205,000 (glibc's defaults) or 29,000 (the two thresholds alone, thread
+heaps still deleted).
+
+Why not more arenas kept alive with M_TOP_PAD at a thread heap's size (64
+MiB; an earlier version did): each arena's resident size then climbs to the
+largest working set it has served and stays there, the main heap's with
+it, and once a fresh process's compiles had made glibc's 16 arenas (eight
+per core), resident memory of the small MLP's eager training loop crept up
+for tens of thousands of steps: +17 to +51 MB between steps 1,000 and
+28,000 (`benchmarks/workloads/memory.py`), where one arena and no pad stay
+flat (+0.0 MB, 4 of 4 runs). The price of one arena is one malloc lock for
+every thread; the threads that allocate buffers are few (the caller under
+the GIL, XLA's executor, a compile thread) and the eager MLP step, the
+compiled step and a taped op measured within noise of the pad version
+(1.64-1.88 vs 1.62-1.70 ms, 818-900 vs 832-839 µs, 2.0-2.4 vs 2.1-2.2 µs).
+The cost that remains: memory a large computation freed stays in the
+process for the next one.
 
 These are the knobs users otherwise set with `MALLOC_MMAP_THRESHOLD_`,
-`MALLOC_TRIM_THRESHOLD_` and `MALLOC_TOP_PAD_`; if any of them (or
-`GLIBC_TUNABLES`) is set we leave the user's choice alone, and
+`MALLOC_TRIM_THRESHOLD_` and `MALLOC_ARENA_MAX`; if any of them (or
+`MALLOC_TOP_PAD_`, or `GLIBC_TUNABLES`) is set we leave the user's choice alone, and
 `JAXTAPE_MALLOC_DEFAULTS=1` keeps glibc's defaults. On other C libraries
 (musl, macOS, Windows) nothing is done; GPU buffers do not come from
 malloc, so on a GPU only host-side buffers are affected.
@@ -36,15 +48,15 @@ import os
 import platform
 
 M_TRIM_THRESHOLD = -1  # glibc's malloc.h
-M_TOP_PAD = -2
 M_MMAP_THRESHOLD = -3
+M_ARENA_MAX = -8
 
 MMAP_THRESHOLD = 256 * 2 ** 20
 TRIM_THRESHOLD = 512 * 2 ** 20  # mallopt takes an int: at most 2 GiB - 1
-TOP_PAD = 64 * 2 ** 20  # glibc's HEAP_MAX_SIZE on 64-bit
+ARENA_MAX = 1
 
 _USER_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_",
-                  "GLIBC_TUNABLES")
+                  "MALLOC_ARENA_MAX", "GLIBC_TUNABLES")
 
 applied: dict = {}  # what `keep_freed_buffers` set, for tests and benchmarks
 
@@ -66,7 +78,7 @@ def keep_freed_buffers() -> dict:
     mallopt.restype = ctypes.c_int
     for name, param, value in (("M_MMAP_THRESHOLD", M_MMAP_THRESHOLD, MMAP_THRESHOLD),
                                ("M_TRIM_THRESHOLD", M_TRIM_THRESHOLD, TRIM_THRESHOLD),
-                               ("M_TOP_PAD", M_TOP_PAD, TOP_PAD)):
+                               ("M_ARENA_MAX", M_ARENA_MAX, ARENA_MAX)):
         if mallopt(param, value) == 1:
             applied[name] = value
     return applied
