@@ -42,7 +42,7 @@ def main(argv=None) -> int:
     from benchmarks import frameworks
     frameworks.configure(args.threads)
 
-    from benchmarks import machine, report
+    from benchmarks import isolation, machine, report
     from benchmarks.timing import round_robin
     from benchmarks.workloads import MEMORY, NAMES, TIMED, memory
 
@@ -61,7 +61,9 @@ def main(argv=None) -> int:
                f"as fill {sample_s * 1e3:.0f} ms (at least one); implementation order rotated "
                "every repeat; the median sample is reported, the fastest beside it; the per-op "
                "cost targets use the median of paired differences (two implementations' samples "
-               "from the same repeat)")
+               "from the same repeat); the cells of " + ", ".join(w.name for w in TIMED if w.isolate)
+               + " run in one process per framework (`benchmarks/isolation.py`), the others "
+               "share this process")
 
     info = machine.describe(argv)
     start = time.perf_counter()
@@ -71,11 +73,13 @@ def main(argv=None) -> int:
             continue
         t0 = time.perf_counter()
         print(f"[{workload.name}] building ...", flush=True)
-        built = workload.build("full", fws)
+        built = (isolation.build(workload, fws, args.threads) if workload.isolate
+                 else workload.build("full", fws))
         runnable = {k: v for k, v in built.items() if callable(v)}
         stats = {} if not runnable else round_robin(  # a workload may time itself (first_gradient)
             runnable, repeats=repeats * workload.repeat_factor, warmup=workload.warmup,
             sample_s=workload.sample_s or sample_s)
+        isolation.close_all()
         cells = {k: stats.get(k, v) for k, v in built.items()}
         results.append((workload, cells))
         print(report.console([(workload, cells)], None).split("\n== targets")[0].lstrip("\n"))

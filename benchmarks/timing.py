@@ -55,7 +55,12 @@ class Stats:
         return (self.q3 - self.q1) / self.median if self.median else 0.0
 
 
-def _sample(fn: Callable, calls: int) -> float:
+def sample(fn: Callable, calls: int) -> float:
+    """Seconds per call over `calls` calls (a cell in a worker process times
+    itself there: `benchmarks/isolation.py`)."""
+    remote = getattr(fn, "sample", None)
+    if remote is not None:
+        return remote(calls)
     start = time.perf_counter()
     for _ in range(calls):
         sync(fn())
@@ -64,22 +69,24 @@ def _sample(fn: Callable, calls: int) -> float:
 
 def _calibrate(fn: Callable, sample_s: float, max_calls: int) -> int:
     """Calls per sample so that a sample lasts about `sample_s`."""
-    once = _sample(fn, 1)
+    once = sample(fn, 1)
     if once >= sample_s:
         return 1
     calls = max(1, min(max_calls, int(sample_s / once)))
     # A second estimate over several calls is far less noisy than the first.
-    per_call = _sample(fn, min(calls, 10))
+    per_call = sample(fn, min(calls, 10))
     return max(1, min(max_calls, int(sample_s / max(per_call, 1e-9))))
 
 
-def _settle() -> None:
+def settle(impls=()) -> None:
     """Waits for jaxtape's background full-tier compiles the warm-up queued
     (`jaxtape._src.tape.tiers`): the timed calls are the steady state, as
     they are for an implementation whose warm-up compiled on its own calls."""
     tiers = sys.modules.get("jaxtape._src.tape.tiers")
     if tiers is not None:
         tiers.wait()
+    for worker in {id(fn.worker): fn for fn in impls if hasattr(fn, "worker")}.values():
+        worker.settle()  # each worker process's own compiles
 
 
 def round_robin(impls: dict[str, Callable], *, repeats: int, warmup: int = 3,
@@ -90,15 +97,19 @@ def round_robin(impls: dict[str, Callable], *, repeats: int, warmup: int = 3,
     """
     names = list(impls)
     for name in names:
-        for _ in range(warmup):
-            sync(impls[name]())
-    _settle()
+        fn = impls[name]
+        if hasattr(fn, "warm"):
+            fn.warm(warmup)
+        else:
+            for _ in range(warmup):
+                sync(fn())
+    settle(impls.values())
     calls = {name: _calibrate(impls[name], sample_s, max_calls) for name in names}
     samples = {name: [] for name in names}
     for r in range(repeats):
         shift = r % len(names)
         for name in names[shift:] + names[:shift]:
-            samples[name].append(_sample(impls[name], calls[name]))
+            samples[name].append(sample(impls[name], calls[name]))
     out = {}
     for name in names:
         xs = sorted(samples[name])

@@ -80,6 +80,7 @@ class Workload:
     note: str = ""
     repeat_factor: int = 1         # cheap, noisy workloads take more samples
     sample_s: float | None = None  # seconds per sample, when not the suite's default
+    isolate: bool = False          # each framework's cells in a process of its own (isolation.py)
 
 
 def unavailable(frameworks: tuple) -> dict:

@@ -129,9 +129,10 @@ HOT = Workload(
     "chain", "chain, hot: 100 scalar multiplies + gradient, same structure every call",
     build_hot, targets=(Ratio("chain hot <= 0.5x TF eager", "jaxtape", "TF eager", 0.5),
                         Ratio("chain hot <= 1.0x PyTorch eager", "jaxtape", "PyTorch eager", 1.0)),
-    per=100, warmup=30)
+    per=100, warmup=30, isolate=True)
 
 COLD = Workload(
     "chain_cold", "chain, cold: 50-99 scalar adds/multiplies + gradient, new structure every call",
     build_cold, targets=(Ratio("chain cold <= 1.0x TF eager", "jaxtape", "TF eager", 1.0),),
-    note="Compiled variants (tf.function, jax.jit) are left out: they would retrace every call.")
+    note="Compiled variants (tf.function, jax.jit) are left out: they would retrace every call.",
+    isolate=True)

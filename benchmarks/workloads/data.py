@@ -51,4 +51,4 @@ def build(size, frameworks):
 WORKLOAD = Workload(
     "data", "tf.data epoch: 4096x784 float32, shuffle(10000).batch(128).map.prefetch",
     build, targets=(Ratio("tf.data epoch <= 1.0x TF", "jaxtape", "TF eager", 1.0),),
-    warmup=1)
+    warmup=1, isolate=True)

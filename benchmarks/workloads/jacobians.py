@@ -134,9 +134,9 @@ BATCH_JACOBIAN = Workload(
     "batch_jacobian", "batch_jacobian of tanh(x @ W), x 64x128, W 128x128",
     build_batch_jacobian,
     targets=(Ratio("batch_jacobian <= 0.1x TF eager", "jaxtape", "TF eager", 0.1),),
-    note="JAX and PyTorch: vmap(jacrev) of the per-row function.")
+    note="JAX and PyTorch: vmap(jacrev) of the per-row function.", isolate=True)
 
 HESSIAN = Workload(
     "hessian", "Hessian by nested tapes: jacobian of the gradient of sum(tanh(A x)^2), x of size 32",
     build_hessian, targets=(Ratio("Hessian <= 0.1x TF eager", "jaxtape", "TF eager", 0.1),),
-    note="JAX: jax.hessian; PyTorch: torch.func.hessian.")
+    note="JAX: jax.hessian; PyTorch: torch.func.hessian.", isolate=True)

@@ -159,11 +159,12 @@ EAGER = Workload(
     # The steady state of a training loop, for every framework: jaxtape's eager
     # step becomes one program after some 25 steps (the first steps are the
     # first_steps workload's).
-    warmup=40)
+    warmup=40, isolate=True)
 
 COMPILED = Workload(
     "mlp_compiled", "MLP step, compiled: tf.function / jax.jit (torch eager for reference)",
     build_compiled,
     targets=(Ratio("MLP compiled <= 1.1x JAX jit", "jaxtape tf.function", "JAX jit", 1.1),
              Ratio("MLP compiled < TF tf.function", "jaxtape tf.function", "TF tf.function",
-                   1.0, strict=True)))
+                   1.0, strict=True)),
+    isolate=True)

@@ -123,4 +123,4 @@ WORKLOAD = Workload(
         Difference("recording <= 3 µs/op above bare JAX (taped jaxtape - bare jnp)",
                    "jaxtape, taped", "bare jnp.multiply", 3 * US, per=100),
     ),
-    note="TF eager here is untaped; 'TF eager, taped' records under a tape.")
+    note="TF eager here is untaped; 'TF eager, taped' records under a tape.", isolate=True)
