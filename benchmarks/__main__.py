@@ -56,8 +56,8 @@ def main(argv=None) -> int:
     fws = tuple(f for f in args.frameworks.split(",") if f)
     repeats = args.repeats or (5 if args.quick else 15)
     sample_s = 0.02 if args.quick else 0.05
-    options = (f"{repeats} round-robin repeats per workload after warm-up (20x as many, of "
-               "2 ms, for the tape-overhead workload), each sample the mean of as many calls "
+    options = (f"{repeats} round-robin repeats per workload after warm-up (4x as many, of "
+               "20 ms, for the tape-overhead workload), each sample the mean of as many calls "
                f"as fill {sample_s * 1e3:.0f} ms (at least one); implementation order rotated "
                "every repeat; the median sample is reported, the fastest beside it; the per-op "
                "cost targets use the median of paired differences (two implementations' samples "
