@@ -228,15 +228,23 @@ print(bool(allocator.applied), (resource.getrusage(resource.RUSAGE_SELF).ru_minf
 """
 
 
-@pytest.mark.skipif(not allocator.applied,
-                    reason="glibc malloc thresholds not applied (not glibc, or malloc tuned by the user)")
+_tuned = pytest.mark.skipif(
+    not allocator.applied,
+    reason="glibc malloc thresholds not applied (not glibc, or malloc tuned by the user)")
+
+
+def _fresh_process(code):
+    """What `code` prints, run in a fresh interpreter (on the CPU, no compilation cache)."""
+    env = dict(os.environ, JAX_PLATFORMS="cpu", JAXTAPE_COMPILATION_CACHE="0")
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=True, timeout=300).stdout
+
+
+@_tuned
 def test_large_buffers_are_reused_not_page_faulted():
     # 36 MB a buffer: above the largest mmap threshold glibc adapts to (32 MiB),
     # so with its defaults each op maps (and faults in) ~8,800 fresh pages.
-    env = dict(os.environ, JAX_PLATFORMS="cpu", JAXTAPE_COMPILATION_CACHE="0")
-    out = subprocess.run([sys.executable, "-c", _FAULTS], env=env, capture_output=True, text=True,
-                         check=True, timeout=300)
-    applied, per_call = out.stdout.split()[-2:]
+    applied, per_call = _fresh_process(_FAULTS).split()[-2:]
     assert applied == "True"
     per_call = float(per_call)
     pages_per_buffer = 9_000_000 * 4 // 4096
@@ -275,10 +283,6 @@ print(open(path).read().count("<heap nr="))
 """
 
 
-@pytest.mark.skipif(not allocator.applied,
-                    reason="glibc malloc thresholds not applied (not glibc, or malloc tuned by the user)")
+@_tuned
 def test_every_thread_allocates_from_one_arena():
-    env = dict(os.environ, JAX_PLATFORMS="cpu", JAXTAPE_COMPILATION_CACHE="0")
-    out = subprocess.run([sys.executable, "-c", _ARENAS], env=env, capture_output=True, text=True,
-                         check=True, timeout=300)
-    assert int(out.stdout.split()[-1]) == allocator.ARENA_MAX == 1
+    assert int(_fresh_process(_ARENAS).split()[-1]) == allocator.ARENA_MAX == 1

@@ -27,10 +27,12 @@ per core), resident memory of the small MLP's eager training loop crept up
 for tens of thousands of steps: +17 to +51 MB between steps 1,000 and
 28,000 (`benchmarks/workloads/memory.py`), where one arena and no pad stay
 flat (+0.0 MB, 4 of 4 runs). The price of one arena is one malloc lock for
-every thread; the threads that allocate buffers are few (the caller under
-the GIL, XLA's executor, a compile thread) and the eager MLP step, the
-compiled step and a taped op measured within noise of the pad version
-(1.64-1.88 vs 1.62-1.70 ms, 818-900 vs 832-839 µs, 2.0-2.4 vs 2.1-2.2 µs).
+every thread, measured in A/B runs against the pad version
+(`python -m benchmarks --only mlp,mlp_compiled --frameworks jaxtape,jax`,
+2-core Xeon): the compiled MLP step ~3% slower (1.52-1.59 vs 1.48-1.54 ms),
+the eager step ~1.5%, a Keras `fit` epoch ~8% (25.8 vs 23.7 ms). Two arenas
+without the pad cost nothing there but brought back 19,000-34,000 faults a
+call at 1e7 elements (a worker thread's emptied heap is deleted).
 The cost that remains: memory a large computation freed stays in the
 process for the next one.
 
