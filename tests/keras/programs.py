@@ -259,6 +259,28 @@ def metric_dtypes():
             "state": [v.numpy() if hasattr(v, "numpy") else np.asarray(v) for v in total.variables]}
 
 
+def metric_results():
+    # Eager `result()` of Keras's own metrics, before and after updates, and
+    # metrics that make their variables on the first update (F1Score,
+    # R2Score, multi-label AUC), updated twice.
+    x, y = _data(seed=13, n=12, d=3, classes=3)
+    onehot = np.eye(3, dtype=np.float32)[y]
+    probs = np.exp(x) / np.exp(x).sum(axis=1, keepdims=True)
+    metrics = {"mean": tf.keras.metrics.Mean(), "accuracy": tf.keras.metrics.CategoricalAccuracy(),
+               "f1": tf.keras.metrics.F1Score(), "r2": tf.keras.metrics.R2Score(),
+               "auc": tf.keras.metrics.AUC(multi_label=True), "mse": tf.keras.metrics.MeanSquaredError()}
+    out = {"empty_mean": metrics["mean"].result()}
+    for half in (slice(0, 6), slice(6, 12)):
+        metrics["mean"].update_state(x[half, 0])
+        for name in ("accuracy", "f1", "r2", "auc", "mse"):
+            metrics[name].update_state(onehot[half], probs[half])
+        out.update({f"{name}_{half.start}": m.result() for name, m in metrics.items()})
+    for m in metrics.values():
+        m.reset_state()
+    out["after_reset"] = [metrics["mean"].result(), metrics["accuracy"].result()]
+    return out
+
+
 def _accuracy(y, logits):
     metric = tf.keras.metrics.SparseCategoricalAccuracy()
     metric.update_state(y, logits)

@@ -281,3 +281,36 @@ def test_steps_have_plain_keras_jax_convolutions_and_nested_tapes_still_work():
     assert eager == backward_only and int(forward) > 0, out
     assert "eager same True" in out, out
     assert "penalty True" in out and "input gradient True" in out, out
+
+
+def test_eager_metric_result_is_one_jitted_call_and_a_users_result_runs_as_written():
+    """Keras's own metric's eager `result()` is one compiled call of its
+    variables (its ops would each dispatch otherwise); a result a user's
+    subclass writes runs in Python at every call, side effects included."""
+    pytest.importorskip("keras")
+    out = run("""
+        import jax, numpy as np
+        import jaxtape as tf
+        from jaxtape._src.keras import training
+
+        mean = tf.keras.metrics.Mean()
+        mean.update_state(np.array([1.0, 2.0, 4.0], np.float32))
+        first = mean.result()
+        assert training._metric_result(mean) is not None
+        calls = []
+        real = training._metric_result
+        training._metric_result = lambda m: calls.append(type(m).__name__) or real(m)
+        print("keras", mean.result().numpy(), first.numpy(), type(first).__name__, calls)
+
+        class Counted(tf.keras.metrics.Mean):
+            seen = 0
+            def result(self):
+                Counted.seen += 1
+                return super().result() * 2.0
+
+        counted = Counted()
+        counted.update_state(np.array([3.0], np.float32))
+        print("user", counted.result().numpy(), counted.result().numpy(), Counted.seen)
+        """)
+    assert "keras 2.3333333 2.3333333 Tensor ['Mean']" in out, out
+    assert "user 6.0 6.0 2" in out, out

@@ -248,7 +248,10 @@ def _jitted_update_state(fn):
     def update_state(self, *args, **kwargs):
         args, kwargs = unwrap_tree(args), unwrap_tree(kwargs)
         leaves, structure = jax.tree_util.tree_flatten((args, kwargs), is_leaf=lambda x: x is None)
-        if local.tracing or _keras_internal(args, kwargs) or not all(map(_array_leaf, leaves)):
+        if (local.tracing or _keras_internal(args, kwargs) or not all(map(_array_leaf, leaves))
+                or getattr(self, "_built", True) is False):
+            # Unbuilt (F1Score, R2Score, a multi-label AUC): Keras makes the
+            # variables on the first update, from the shapes, eagerly here.
             return plain(self, *args, **kwargs)
         variables = self.variables
         nones = tuple(x is None for x in leaves)
@@ -261,6 +264,39 @@ def _jitted_update_state(fn):
 
     update_state._jaxtape_bridged = True
     return update_state
+
+
+_metric_results = weakref.WeakKeyDictionary()  # metric -> (its variable count, jitted result or None)
+
+
+def _metric_result(metric):
+    """Keras's own metric's `stateless_result` as one jitted call of its
+    variable values, or None (a user's metric class, or one Keras's code
+    cannot key): eager, `result()`'s few ops (Mean's divide_no_nan is four)
+    would each dispatch on their own, at every epoch's end of `fit` and
+    wherever a training loop reads a metric."""
+    n_vars = len(metric.variables)  # a metric that builds on its first update grows
+    try:
+        n, jitted = _metric_results[metric]
+        if n == n_vars:
+            return jitted
+    except KeyError:
+        pass
+    except TypeError:  # not weak-referenceable
+        return None
+    ident = identity(metric)
+    jitted = None
+    if ident is not None:
+        ref = weakref.ref(metric)
+
+        def metric_result(*arrays):
+            metric = ref()
+            with stack.hidden(), inside(), _metric_defaults(metric):
+                return metric.stateless_result(list(arrays))
+
+        jitted = cached_jit(metric_result, ("metric_result", ident, n_vars), "keras_metric_result")
+    _metric_results[metric] = n_vars, jitted
+    return jitted
 
 
 def _bridge_metric_class(cls):
@@ -276,7 +312,10 @@ def _bridge_metric_class(cls):
         def result(self):
             if _keras_internal():  # Keras's own stateless metric code (`fit`) keeps arrays
                 return fn(self)
-            return _as_tensors(plain(self))
+            jitted = None if local.tracing else _metric_result(self)
+            if jitted is None:
+                return _as_tensors(plain(self))
+            return _as_tensors(jitted(*values_of(self.variables)))
 
         result = functools.wraps(fn)(result)
         result._jaxtape_bridged = True
