@@ -281,6 +281,80 @@ def metric_results():
     return out
 
 
+def fit_on_datasets():
+    # fit / evaluate / predict on tf.data datasets: validation data, class
+    # weights, an infinite dataset with steps_per_epoch.
+    x, y = _data(seed=14, n=48)
+    model = _mlp()
+    model.compile(optimizer=tf.keras.optimizers.SGD(0.05),
+                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    train = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
+    history = model.fit(train, validation_data=train.take(1), epochs=2, shuffle=False, verbose=0)
+    weighted = model.fit(train, epochs=1, class_weight={0: 2.0, 1: 0.5, 2: 1.0}, verbose=0)
+    try:  # a label past the largest class weighted: TF's table lookup fails
+        model.fit(train, epochs=1, class_weight={0: 2.0}, verbose=0)
+        missing = "no error"
+    except Exception as e:  # noqa: BLE001
+        missing = [type(e).__name__, "is not in [0, 1)" in str(e)]
+    repeated = model.fit(train.repeat(), steps_per_epoch=2, epochs=2, verbose=0)
+    return {"history": history.history, "weighted": weighted.history, "missing_class": missing,
+            "repeated": repeated.history, "evaluate": model.evaluate(train, verbose=0),
+            "predict": model.predict(train, verbose=0),
+            "predict_x": model.predict(tf.data.Dataset.from_tensor_slices(x).batch(20), verbose=0),
+            "weights": model.get_weights()}
+
+
+def custom_train_step():
+    # TF's "Customizing what happens in fit()": train_step / test_step
+    # overridden with a tape, compute_loss, apply_gradients and the metrics.
+    x, y = _data(seed=15, n=32)
+    target = (x @ np.array([1.0, -2.0, 3.0, 0.5], np.float32))[:, None]
+
+    class CustomModel(tf.keras.Model):
+        def train_step(self, data):
+            x, y = data
+            with tf.GradientTape() as tape:
+                y_pred = self(x, training=True)
+                loss = self.compute_loss(y=y, y_pred=y_pred)
+            gradients = tape.gradient(loss, self.trainable_variables)
+            self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
+            for metric in self.metrics:
+                if metric.name == "loss":
+                    metric.update_state(loss)
+                else:
+                    metric.update_state(y, y_pred)
+            return {m.name: m.result() for m in self.metrics}
+
+        def test_step(self, data):
+            x, y = data
+            y_pred = self(x, training=False)
+            loss = self.compute_loss(y=y, y_pred=y_pred)
+            for metric in self.metrics:
+                if metric.name == "loss":
+                    metric.update_state(loss)
+                else:
+                    metric.update_state(y, y_pred)
+            return {m.name: m.result() for m in self.metrics}
+
+    inputs = tf.keras.Input(shape=(4,))
+    outputs = tf.keras.layers.Dense(1)(tf.keras.layers.Dense(8, activation="tanh")(inputs))
+    model = CustomModel(inputs, outputs)
+    _set_weights(model, seed=16)
+    model.compile(optimizer=tf.keras.optimizers.Adam(0.01), loss="mse", metrics=["mae"])
+    history = model.fit(x, target, batch_size=8, epochs=3, shuffle=False, verbose=0,
+                        validation_data=(x[:8], target[:8]))
+    return {"history": history.history, "evaluate": model.evaluate(x, target, verbose=0),
+            "weights": model.get_weights(), "predict": model.predict(x[:4], verbose=0)}
+
+
+def preprocessing_normalization():
+    x, _ = _data(seed=17, n=20)
+    norm = tf.keras.layers.Normalization()
+    norm.adapt(x)
+    return {"normalized": norm(x[:3]), "mean": norm.mean, "variance": norm.variance}
+
+
 def _accuracy(y, logits):
     metric = tf.keras.metrics.SparseCategoricalAccuracy()
     metric.update_state(y, logits)

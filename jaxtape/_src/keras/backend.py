@@ -43,6 +43,14 @@ def _hide_tensorflow(keras):
         def absent():
             raise ImportError(lazy.import_error_msg)
         lazy.module, lazy._available, lazy.initialize = None, False, absent
+        # Preprocessing layers ask whether they run in a TF graph when
+        # `tensorflow` is imported (here: jaxtape): never, so only Keras's own
+        # scope flag (its tf.data integration) answers.
+        from keras.src.backend.common import global_state
+        from keras.src.utils import backend_utils
+
+        backend_utils.in_tf_graph = lambda: bool(
+            global_state.get_global_attribute("in_tf_graph_scope", False))
 
 
 keras = _import_keras()

@@ -42,6 +42,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxtape._src.framework.state import local
+from jaxtape._src.keras import tf_steps
 from jaxtape._src.keras.common import float32_defaults, write_back
 
 from keras.src.backend.common.stateless_scope import in_stateless_scope
@@ -125,17 +126,26 @@ def _lean_get_jax_state(get_jax_state):
         if not _direct():
             return get_jax_state(self, trainable_variables, non_trainable_variables,
                                  optimizer_variables, metrics_variables, purge_model_variables)
-        groups = [variables() for wanted, variables in (
-            (trainable_variables, lambda: self.trainable_variables),
-            (non_trainable_variables, lambda: self.non_trainable_variables),
-            (optimizer_variables, lambda: self.optimizer.variables),
-            (metrics_variables, lambda: self.metrics_variables)) if wanted]
+        keys, groups = [], []
+        for wanted, key, variables in (
+                (trainable_variables, "trainable_variables", lambda: self.trainable_variables),
+                (non_trainable_variables, "non_trainable_variables",
+                 lambda: self.non_trainable_variables),
+                (optimizer_variables, "optimizer_variables", lambda: self.optimizer.variables),
+                (metrics_variables, "metrics_variables", lambda: self.metrics_variables)):
+            if wanted:
+                keys.append(key)
+                groups.append(variables())
         # An unset array (purged): Keras's placeholder from the initializer.
         state = tuple([v.value if v._value is None else v._value for v in group] for group in groups)
-        if purge_model_variables:  # Keras frees them until the epoch's sync
+        if purge_model_variables and not tf_steps.live(self):  # freed until the epoch's sync
             for group in groups:
                 for v in group:
                     v._value = None
+            # What the sync restores if no step finishes (a failed first step, an
+            # empty dataset): Keras's own purge then left the model without weights.
+            self._jax_state = dict(zip(keys, state))
+            self._jax_state_synced = False
         return state
     return get
 
@@ -157,6 +167,8 @@ def _lean_state_sync(state_sync):
                 # The compiled step's outputs: Keras's assigns in its StatelessScope
                 # made them the variable's dtype and shape, save an int64 one's
                 # (int32 in the float32 step: `assign` converts it back).
+                if isinstance(value, jax.Array) and value.is_deleted():
+                    continue  # given to a step that then failed: nothing to restore
                 if isinstance(value, jax.Array) and value.dtype == v._dtype and value.shape == v._shape:
                     v._direct_assign(value)
                 else:

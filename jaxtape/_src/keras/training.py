@@ -38,6 +38,7 @@ from jaxtape._src.tape.primitive import Primitive
 
 from keras.src import backend as keras_backend
 from keras.src.losses.loss import Loss
+from keras.src.trainers import compile_utils
 from keras.src.metrics.metric import Metric
 from keras.src.optimizers.base_optimizer import BaseOptimizer
 
@@ -191,10 +192,56 @@ def _loss_function(fn):
     return wrapper
 
 
+_compile_loss_ops = weakref.WeakKeyDictionary()
+
+
+def _compile_loss_body(ref, *arrays, n_metric, structure):
+    """`CompileLoss.__call__` on arrays; its per-output loss trackers (a
+    multi-output model's `Mean`s) in a StatelessScope, their new values out."""
+    compile_loss = ref()
+    variables = [v for m in compile_loss.metrics for v in m.variables]
+    y_true, y_pred, sample_weight = jax.tree_util.tree_unflatten(structure, arrays[n_metric:])
+    mapping = list(zip(variables, arrays[:n_metric]))
+    with stack.hidden(), inside(), float32_defaults(), \
+            keras.StatelessScope(state_mapping=mapping) as scope:
+        loss = _COMPILE_LOSS_CALL(compile_loss, y_true, y_pred, sample_weight)
+    return (loss, *[scope.get_current_value(v) for v in variables])
+
+
+def _compile_loss_call(self, y_true, y_pred, sample_weight=None):
+    """`model.compute_loss` / `compiled_loss` under a tape or `tf.function`
+    (TF's custom `train_step`): the compiled losses as one recorded op, as
+    `Loss.__call__` is, where Keras's own ops would drop the tape."""
+    args = (y_true, y_pred, sample_weight)
+    if _keras_internal(*args):
+        return _COMPILE_LOSS_CALL(self, *unwrap_tree(args))
+    if not self.built:
+        try:
+            with lifted():  # its trackers' variables made concrete, as TF's init_scope would
+                self.build(*unwrap_tree((y_true, y_pred)))
+        except Exception:  # noqa: BLE001 - structures Keras's call reconciles first: as Keras runs
+            return _COMPILE_LOSS_CALL(self, *unwrap_tree(args))
+    if not self._flat_losses:
+        return None
+    leaves, structure = jax.tree_util.tree_flatten(args)
+    variables = [v for m in self.metrics for v in m.variables]
+    prim = _compile_loss_ops.get(self)
+    if prim is None:
+        prim = _compile_loss_ops[self] = Primitive(
+            functools.partial(_compile_loss_body, weakref.ref(self)), "keras_compile_loss",
+            multiple_results=True)
+    outs = prim(*[v.value for v in variables], *[_tensor(leaf) for leaf in leaves],
+                n_metric=len(variables), structure=structure)
+    write_back(variables, [t._value for t in outs[1:]])
+    return outs[0]
+
+
 def _install_losses():
-    global _LOSS_CALL
+    global _LOSS_CALL, _COMPILE_LOSS_CALL
     _LOSS_CALL = Loss.__call__
     Loss.__call__ = functools.wraps(_LOSS_CALL)(_loss_call)
+    _COMPILE_LOSS_CALL = compile_utils.CompileLoss.__call__
+    compile_utils.CompileLoss.__call__ = functools.wraps(_COMPILE_LOSS_CALL)(_compile_loss_call)
     wrapped = {}
     for module in dict.fromkeys([keras.losses, tf_keras.losses]):
         for name, value in list(vars(module).items()):
