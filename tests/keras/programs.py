@@ -348,6 +348,113 @@ def custom_train_step():
             "weights": model.get_weights(), "predict": model.predict(x[:4], verbose=0)}
 
 
+def custom_step_tf2_spelling():
+    # A TF 2 era train_step: compiled_loss with the regularization losses,
+    # compiled_metrics (both deprecated shims of Keras's TF trainer).
+    x, y = _data(seed=18, n=32)
+    target = (x.sum(axis=1, keepdims=True) > 0).astype(np.float32)
+
+    class Old(tf.keras.Model):
+        def train_step(self, data):
+            x, y = data
+            with tf.GradientTape() as tape:
+                y_pred = self(x, training=True)
+                loss = self.compiled_loss(y, y_pred, regularization_losses=self.losses)
+            grads = tape.gradient(loss, self.trainable_variables)
+            self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+            self.compiled_metrics.update_state(y, y_pred)
+            return {m.name: m.result() for m in self.metrics}
+
+    inputs = tf.keras.Input((4,))
+    outputs = tf.keras.layers.Dense(1, activation="sigmoid",
+                                    kernel_regularizer=tf.keras.regularizers.L2(0.05))(inputs)
+    model = Old(inputs, outputs)
+    _set_weights(model, seed=19)
+    model.compile(optimizer=tf.keras.optimizers.SGD(0.1), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    history = model.fit(x, target, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    return {"history": history.history, "weights": model.get_weights()}
+
+
+def custom_step_gan():
+    # The DCGAN guide's shape: a model without `call`, `compile` overridden
+    # with two optimizers, two tapes per step, tracker metrics, a dataset.
+    real_data, _ = _data(seed=20, n=32)
+    latent = np.random.default_rng(21).normal(size=(16, 2)).astype(np.float32)
+
+    class GAN(tf.keras.Model):
+        def __init__(self, discriminator, generator):
+            super().__init__()
+            self.discriminator, self.generator = discriminator, generator
+            self.d_loss_tracker = tf.keras.metrics.Mean(name="d_loss")
+            self.g_loss_tracker = tf.keras.metrics.Mean(name="g_loss")
+
+        @property
+        def metrics(self):
+            return [self.d_loss_tracker, self.g_loss_tracker]
+
+        def compile(self, d_optimizer, g_optimizer, loss_fn):
+            super().compile()
+            self.d_optimizer, self.g_optimizer, self.loss_fn = d_optimizer, g_optimizer, loss_fn
+
+        def train_step(self, real):
+            n = real.shape[0]
+            fake = self.generator(tf.constant(latent))
+            combined = tf.concat([fake, real], axis=0)
+            labels = tf.concat([tf.ones((n, 1)), tf.zeros((n, 1))], axis=0)
+            with tf.GradientTape() as tape:
+                d_loss = self.loss_fn(labels, self.discriminator(combined))
+            grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+            with tf.GradientTape() as tape:
+                g_loss = self.loss_fn(tf.zeros((n, 1)),
+                                      self.discriminator(self.generator(tf.constant(latent) * 0.5)))
+            grads = tape.gradient(g_loss, self.generator.trainable_weights)
+            self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+            self.d_loss_tracker.update_state(d_loss)
+            self.g_loss_tracker.update_state(g_loss)
+            return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
+
+    disc = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(8, activation="relu"),
+                                tf.keras.layers.Dense(1)])
+    gen = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(8, activation="relu"),
+                               tf.keras.layers.Dense(4)])
+    _set_weights(disc, seed=22)
+    _set_weights(gen, seed=23)
+    gan = GAN(disc, gen)
+    gan.compile(tf.keras.optimizers.Adam(1e-2), tf.keras.optimizers.Adam(1e-2),
+                tf.keras.losses.BinaryCrossentropy(from_logits=True))
+    dataset = tf.data.Dataset.from_tensor_slices(real_data).batch(16, drop_remainder=True)
+    history = gan.fit(dataset, epochs=2, verbose=0)
+    return {"history": history.history, "disc": disc.get_weights(), "gen": gen.get_weights()}
+
+
+def custom_step_multi_output():
+    # compute_loss over two outputs (per-output loss trackers) and compute_metrics.
+    x, _ = _data(seed=24, n=32)
+    y = (x @ np.array([1.0, -1.0, 0.5, 2.0], np.float32))[:, None]
+    inputs = tf.keras.Input((4,))
+    a = tf.keras.layers.Dense(1, name="a")(inputs)
+    b = tf.keras.layers.Dense(1, name="b")(inputs)
+
+    class Multi(tf.keras.Model):
+        def train_step(self, data):
+            x, y = data
+            with tf.GradientTape() as tape:
+                y_pred = self(x, training=True)
+                loss = self.compute_loss(y=y, y_pred=y_pred)
+            grads = tape.gradient(loss, self.trainable_variables)
+            self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+            return self.compute_metrics(x, y, y_pred)
+
+    model = Multi(inputs, [a, b])
+    _set_weights(model, seed=25)
+    model.compile(optimizer=tf.keras.optimizers.SGD(0.05), loss=["mse", "mae"],
+                  metrics=[["mae"], ["mse"]])
+    history = model.fit(x, [y, y], batch_size=8, epochs=2, shuffle=False, verbose=0)
+    return {"history": history.history, "weights": model.get_weights()}
+
+
 def preprocessing_normalization():
     x, _ = _data(seed=17, n=20)
     norm = tf.keras.layers.Normalization()

@@ -18,16 +18,22 @@ Keras runs it.
 from __future__ import annotations
 
 import inspect
+import warnings
 import weakref
 
 import jax
+import numpy as np
 
 from jaxtape._src.compile.function import function
 from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.tensor import Tensor
-from jaxtape._src.keras.backend import keras  # noqa: F401 - Keras imported the bridge's way first
+from jaxtape._src.keras.backend import keras
+from jaxtape._src.ops.array.join import stack
+from jaxtape._src.ops.math.cast import cast
+from jaxtape._src.ops.math.reduce import reduce_sum
 
 from keras.src.backend.jax import trainer as jax_trainer
+from keras.src.metrics.reduction_metrics import Mean
 
 STEPS = ("train_step", "test_step", "predict_step")
 
@@ -130,8 +136,65 @@ def _make(original, name, attribute, concatenate=False):
     return make
 
 
+# -- TF's backward-compatible names for a custom step ---------------------------
+# Keras's TensorFlow trainer keeps `compiled_loss` and `compiled_metrics`
+# (TF 2's `train_step` spelling, warned as deprecated); ported steps call them.
+
+def _compiled_loss(self, y, y_pred, sample_weight=None, regularization_losses=None):
+    warnings.warn("`model.compiled_loss()` is deprecated. Instead, use "
+                  "`model.compute_loss(x, y, y_pred, sample_weight, training)`.")
+    return self.compute_loss(x=None, y=y, y_pred=y_pred, sample_weight=sample_weight)
+
+
+class _CompiledMetrics:
+    def __init__(self, model):
+        self._model = model
+
+    def update_state(self, y, y_pred, sample_weight=None):
+        warnings.warn("`model.compiled_metrics()` is deprecated. Instead, use e.g.:\n```\n"
+                      "for metric in self.metrics:\n    metric.update_state(y, y_pred)\n```\n",
+                      stacklevel=2)
+        for metric in self._model.metrics:
+            if isinstance(metric, Mean):  # the loss tracker among them, as TF's shim does
+                metric.update_state(y_pred, sample_weight=sample_weight)
+            else:
+                metric.update_state(y, y_pred, sample_weight=sample_weight)
+
+
+def _compute_loss(compute_loss):
+    """Keras's `compute_loss` in a TF-style step or under a tape: the compiled
+    loss and `model.losses` summed with jaxtape's ops (Keras's own would take
+    the tensors' arrays and leave the tape behind)."""
+    def compute(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        if not any(isinstance(leaf, Tensor) for leaf in jax.tree_util.tree_leaves((y, y_pred))):
+            return compute_loss(self, x, y, y_pred, sample_weight, training)
+        losses = []
+        if self._compile_loss is not None:
+            loss = self._compile_loss(y, y_pred, sample_weight)
+            if loss is not None:
+                losses.append(loss)
+        for loss in self.losses:
+            loss = convert_to_tensor(loss)
+            if not loss.dtype.is_floating:
+                loss = cast(loss, keras.config.floatx())
+            losses.append(reduce_sum(loss))
+        if len(losses) == 1:
+            return losses[0]
+        if not losses:
+            return convert_to_tensor(np.zeros((), keras.config.floatx()))
+        return reduce_sum(stack(losses))
+
+    compute.__wrapped__ = compute_loss
+    return compute
+
+
 def install() -> None:
     T = jax_trainer.JAXTrainer
+    T.compute_loss = _compute_loss(T.compute_loss)
+    if not hasattr(T, "compiled_loss"):
+        T.compiled_loss = _compiled_loss
+    if not hasattr(T, "compiled_metrics"):
+        T.compiled_metrics = property(_CompiledMetrics)
     T.make_train_function = _make(T.make_train_function, "train_step", "train_function")
     T.make_test_function = _make(T.make_test_function, "test_step", "test_function")
     T.make_predict_function = _make(T.make_predict_function, "predict_step", "predict_function",
@@ -144,3 +207,14 @@ def install() -> None:
 
     purge_unless_live.__wrapped__ = purge
     T._purge_model_variables = purge_unless_live
+    symbolic_build = T._symbolic_build
+
+    def build_unless_live(self, *args, **kwargs):
+        # TF's trainer builds a model (a GAN wrapper may have no `call`) and its
+        # compiled metrics in the first traced step; Keras's JAX trainer calls
+        # the model symbolically first.
+        if not live(self):
+            return symbolic_build(self, *args, **kwargs)
+
+    build_unless_live.__wrapped__ = symbolic_build
+    T._symbolic_build = build_unless_live
