@@ -455,6 +455,20 @@ def custom_step_multi_output():
     return {"history": history.history, "weights": model.get_weights()}
 
 
+def activations_outside_layers():
+    # tf.keras.activations.* on tensors under a tape, keyword arguments included.
+    x = tf.constant(np.linspace(-2.0, 2.0, 8, dtype=np.float32).reshape(2, 4))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        outs = {"gelu": tf.keras.activations.gelu(x),
+                "leaky": tf.keras.activations.leaky_relu(x, negative_slope=0.1),
+                "softmax": tf.keras.activations.softmax(x, axis=0),
+                "swish": tf.keras.activations.swish(x), "elu": tf.keras.activations.elu(x)}
+        total = tf.add_n([tf.reduce_sum(v) for v in outs.values()])
+    outs["grad"] = tape.gradient(total, x)
+    return outs
+
+
 def preprocessing_normalization():
     x, _ = _data(seed=17, n=20)
     norm = tf.keras.layers.Normalization()
@@ -653,6 +667,28 @@ def _side():
 
 def _file(name):
     return os.path.join(os.environ["KERAS_PROGRAM_FILES"], name)
+
+
+def tensorboard_callback():
+    # fit with the TensorBoard callback: which runs, steps and tags the event
+    # files hold (histograms each epoch), and the epoch losses they record.
+    import glob
+    x, y = _data(seed=26, n=32)
+    model = _mlp()
+    model.compile(optimizer=tf.keras.optimizers.SGD(0.05),
+                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    log_dir = _file(f"tensorboard_{_side()}")
+    model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0, validation_data=(x, y),
+              callbacks=[tf.keras.callbacks.TensorBoard(log_dir=log_dir, histogram_freq=1)])
+    seen, losses = set(), {}
+    for path in sorted(glob.glob(os.path.join(log_dir, "*", "events.out.tfevents.*"))):
+        run = os.path.basename(os.path.dirname(path))
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                seen.add((run, value.tag, event.step))
+                if value.tag == "epoch_loss":
+                    losses[run, event.step] = tf.make_ndarray(value.tensor)
+    return {"seen": sorted(seen), "losses": [losses[k] for k in sorted(losses)]}
 
 
 def _files_model():

@@ -1,8 +1,8 @@
 """Installs the bridge on the real Keras module, once (see the package docstring)."""
 from __future__ import annotations
 
-from jaxtape._src.keras import (data_adapter, initializers, layer_call, on_load, pooling, tf_steps,
-                                trainer, training, variables)
+from jaxtape._src.keras import (activations, data_adapter, initializers, layer_call, on_load, pooling,
+                                tensorboard, tf_steps, trainer, training, variables)
 from jaxtape._src.keras.backend import tf_keras
 
 from keras.src import backend as keras_backend
@@ -15,9 +15,11 @@ keras_dtypes.PYTHON_DTYPES_MAP.update({int: "int64", "int": "int64", complex: "c
 variables.install(keras_backend.Variable)
 layer_call.install()
 training.install()
+activations.install()
 trainer.install()
 data_adapter.install()
 tf_steps.install()
+tensorboard.install()
 initializers.install()
 pooling.install()
 for hook in on_load:
