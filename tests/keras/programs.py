@@ -469,6 +469,41 @@ def activations_outside_layers():
     return outs
 
 
+def loss_scale_optimizer():
+    # mixed precision's LossScaleOptimizer in a custom loop, eager and in
+    # tf.function: scale_loss, growth after dynamic_growth_steps, a
+    # non-finite step skipped with the scale halved; and under fit.
+    x, _ = _data(seed=27, n=4)
+    dense = tf.keras.layers.Dense(2)
+    dense.build((None, 4))
+    dense.set_weights([np.full((4, 2), 0.1, np.float32), np.zeros(2, np.float32)])
+    opt = tf.keras.mixed_precision.LossScaleOptimizer(tf.keras.optimizers.SGD(0.1),
+                                                      initial_scale=8.0, dynamic_growth_steps=2)
+
+    def step(inputs):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(dense(inputs) ** 2)
+            scaled = opt.scale_loss(loss)
+        grads = tape.gradient(scaled, dense.trainable_variables)
+        opt.apply_gradients(zip(grads, dense.trainable_variables))
+        return loss, scaled
+
+    trace = []
+    for inputs in (x, x, x * np.inf, x):
+        trace.append([*step(tf.constant(inputs)), opt.dynamic_scale.numpy()])
+    compiled = tf.function(step)
+    for _ in range(2):
+        trace.append([*compiled(tf.constant(x)), opt.dynamic_scale.numpy()])
+    model = _mlp()
+    model.compile(optimizer=tf.keras.mixed_precision.LossScaleOptimizer(
+        tf.keras.optimizers.SGD(0.05)), loss=tf.keras.losses.MeanSquaredError())
+    xs, ys = _data(seed=28, n=16)
+    history = model.fit(xs, np.eye(3, dtype=np.float32)[ys], batch_size=8, epochs=2,
+                        shuffle=False, verbose=0)
+    return {"trace": trace, "weights": dense.get_weights(), "fit": history.history,
+            "fit_weights": model.get_weights()}
+
+
 def preprocessing_normalization():
     x, _ = _data(seed=17, n=20)
     norm = tf.keras.layers.Normalization()

@@ -54,6 +54,7 @@ from keras.src.layers.layer import Layer
 from keras.src.metrics.metric import Metric
 from keras.src.metrics.reduction_metrics import Mean, Sum
 from keras.src.optimizers.base_optimizer import BaseOptimizer
+from keras.src.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from keras.src.trainers import compile_utils
 from keras.src.trainers.trainer import Trainer
 from keras.src.utils.python_utils import is_default
@@ -238,6 +239,7 @@ def _lean_reset_metrics(reset_metrics):
 def install() -> None:
     jax_trainer.jit = _float32_jit(jax_trainer.jit)
     BaseOptimizer.stateless_apply = _x64_stateless_apply(BaseOptimizer.stateless_apply)
+    LossScaleOptimizer.stateless_apply = _x64_stateless_apply(LossScaleOptimizer.stateless_apply)
     jax_trainer.JAXTrainer.__setattr__ = _setattr
     jax_trainer.JAXTrainer._get_jax_state = _lean_get_jax_state(jax_trainer.JAXTrainer._get_jax_state)
     jax_trainer.JAXTrainer.jax_state_sync = _lean_state_sync(jax_trainer.JAXTrainer.jax_state_sync)

@@ -41,6 +41,7 @@ from keras.src.losses.loss import Loss
 from keras.src.trainers import compile_utils
 from keras.src.metrics.metric import Metric
 from keras.src.optimizers.base_optimizer import BaseOptimizer
+from keras.src.optimizers.loss_scale_optimizer import LossScaleOptimizer
 
 
 def _metric_defaults(metric):
@@ -81,6 +82,7 @@ def _as_tensors(tree):
 # -- optimizers ---------------------------------------------------------------
 
 _updates = weakref.WeakKeyDictionary()  # optimizer -> {(positions, slots): jitted update}
+_lso_updates = weakref.WeakKeyDictionary()  # loss-scale optimizer -> jitted stateless_apply
 
 
 def _jitted_update(optimizer, positions, apply, n_state):
@@ -137,6 +139,49 @@ def _install_optimizers():
             write_back((*variables, *state), (*new_values, *new_state))
 
     BaseOptimizer.apply = bridged_apply
+    lso_apply = LossScaleOptimizer.apply
+
+    @functools.wraps(lso_apply)
+    def bridged_lso_apply(self, grads, trainable_variables=None):
+        """A loss-scale optimizer's update as one jitted `stateless_apply`:
+        its own `apply` runs its stateful update inside `ops.cond` branches,
+        which JAX traces (the variables' writes would escape them)."""
+        if keras_backend.in_stateless_scope():
+            return lso_apply(self, grads, trainable_variables)
+        grads = [None if g is None else unwrap(g) for g in grads]
+        with stack.hidden(), inside():
+            variables = (list(self._trainable_variables) if trainable_variables is None
+                         else list(trainable_variables))
+            if not self.built:
+                with lifted() if local.tracing else contextlib.nullcontext(), \
+                        keras_backend.name_scope(self.name, caller=self):
+                    self.build(variables)
+                self.built = True
+            self._check_variables_are_known(variables)
+            known = list(self._trainable_variables)
+            full = [None] * len(known)  # in the order it was built with; None: left out
+            for g, v in zip(grads, variables):
+                full[self._get_variable_index(v)] = g
+            update = _lso_updates.get(self)
+            if update is None:
+                ref = weakref.ref(self)
+                update = _lso_updates[self] = jax.jit(
+                    lambda state, grads, values: ref().stateless_apply(state, grads, values))
+            new_values, new_state = update(values_of(self.variables), full, values_of(known))
+            write_back((*known, *self.variables), (*new_values, *new_state))
+
+    LossScaleOptimizer.apply = bridged_lso_apply
+    scale_loss = LossScaleOptimizer.scale_loss
+
+    @functools.wraps(scale_loss)
+    def bridged_scale_loss(self, loss):
+        if not isinstance(loss, Tensor):  # Keras's own (traced) code
+            return scale_loss(self, loss)
+        # jaxtape's multiply, so the tape follows the scaled loss (Keras's op
+        # would return a bare array); the scale variable's read is captured.
+        return loss * (self.dynamic_scale if self.built else self.initial_scale)
+
+    LossScaleOptimizer.scale_loss = bridged_scale_loss
 
 
 # -- losses ---------------------------------------------------------------------
