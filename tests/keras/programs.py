@@ -504,6 +504,57 @@ def loss_scale_optimizer():
             "fit_weights": model.get_weights()}
 
 
+def user_metric_loss_and_layer_in_fit():
+    # compile/fit with a user's Metric subclass, loss function and layer, all
+    # written with tf.* ops (run inside Keras's own traced step), and
+    # steps_per_execution; then fit on a generator and on a PyDataset.
+    x, _ = _data(seed=29, n=32)
+    y = (x.sum(axis=1, keepdims=True) > 0).astype(np.float32)
+
+    class TruePositives(tf.keras.metrics.Metric):
+        def __init__(self, name="true_positives", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.true_positives = self.add_weight(name="tp", initializer="zeros")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            hit = tf.logical_and(tf.cast(y_true, tf.bool), y_pred > 0.5)
+            self.true_positives.assign_add(tf.reduce_sum(tf.cast(hit, self.dtype)))
+
+        def result(self):
+            return self.true_positives
+
+    def loss_fn(y_true, y_pred):
+        return tf.reduce_mean(tf.square(y_true - y_pred)) + 0.01 * tf.reduce_mean(tf.abs(y_pred))
+
+    class Doubled(tf.keras.layers.Layer):
+        def call(self, inputs):
+            return tf.nn.relu(inputs) * 2.0
+
+    model = tf.keras.Sequential([tf.keras.Input((4,)), Doubled(),
+                                 tf.keras.layers.Dense(1, activation="sigmoid")])
+    _set_weights(model, seed=31)
+    model.compile(optimizer=tf.keras.optimizers.SGD(0.1), loss=loss_fn,
+                  metrics=[TruePositives(), "accuracy"], steps_per_execution=2)
+    history = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+
+    def batches():
+        for i in range(0, 32, 8):
+            yield x[i:i + 8], y[i:i + 8]
+
+    class Batches(tf.keras.utils.PyDataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return x[i * 8:(i + 1) * 8], y[i * 8:(i + 1) * 8]
+
+    generator = model.fit(batches(), epochs=1, verbose=0)
+    py_dataset = model.fit(Batches(), epochs=1, shuffle=False, verbose=0)
+    return {"history": history.history, "generator": generator.history,
+            "py_dataset": py_dataset.history, "evaluate": model.evaluate(x, y, verbose=0),
+            "weights": model.get_weights()}
+
+
 def preprocessing_normalization():
     x, _ = _data(seed=17, n=20)
     norm = tf.keras.layers.Normalization()

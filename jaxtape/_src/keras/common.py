@@ -32,6 +32,19 @@ def unwrap_tree(tree):
     return jax.tree_util.tree_map(unwrap, tree)
 
 
+def output_array(x):
+    """What Keras's traced code returns, as arrays: a tensor's array (a user's
+    `tf.*` ops inside Keras's step), a Keras variable's value (a metric's
+    `result()` returning its variable, as Keras's guide writes it)."""
+    if getattr(x, "_keras_variable", False):
+        return x.value
+    return unwrap(x)
+
+
+def output_tree(tree):
+    return jax.tree_util.tree_map(output_array, tree)
+
+
 def values_of(variables) -> list:
     """The variables' arrays, outside any StatelessScope (where `.value`'s
     scope and autocast checks find nothing): a step reads some 30 of them."""

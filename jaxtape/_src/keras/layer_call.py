@@ -37,7 +37,8 @@ from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.keras.backend import keras
-from jaxtape._src.keras.common import bridged, float32_defaults, inside, lifted, unwrap_tree, write_back
+from jaxtape._src.keras.common import (bridged, float32_defaults, inside, lifted, output_tree,
+                                       unwrap_tree, write_back)
 from jaxtape._src.tape import dependence, stack
 from jaxtape._src.tape.primitive import Primitive, static_key
 
@@ -284,7 +285,8 @@ def _unwrapping(keras_fn, *, result):
     """`keras_fn` seeing arrays where a `call` written with `tf.*` ops holds jaxtape tensors."""
     if result:  # the output of `fn` in `compute_output_spec(fn, ...)`
         def bridged(fn, *args, **kwargs):
-            return keras_fn(lambda *a, **k: unwrap_tree(fn(*a, **k)), *args, **kwargs)
+            return keras_fn(lambda *a, **k: output_tree(fn(*a, **k)),
+                            *args, **kwargs)
     else:  # the argument of `add_loss(loss)`
         def bridged(self, value):
             return keras_fn(self, unwrap_tree(value))

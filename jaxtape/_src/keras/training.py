@@ -32,7 +32,7 @@ from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.keras.backend import keras, tf_keras
 from jaxtape._src.keras.common import (bridged, cached_jit, float32_defaults, identity, inside, lifted,
-                                       unwrap, unwrap_tree, values_of, write_back)
+                                       output_tree, unwrap, unwrap_tree, values_of, write_back)
 from jaxtape._src.tape import stack
 from jaxtape._src.tape.primitive import Primitive
 
@@ -203,7 +203,7 @@ def _keras_internal(*values) -> bool:
 
 def _loss_call(self, y_true, y_pred, sample_weight=None):
     if _keras_internal(y_true, y_pred, sample_weight):
-        return _LOSS_CALL(self, *unwrap_tree((y_true, y_pred, sample_weight)))
+        return output_tree(_LOSS_CALL(self, *unwrap_tree((y_true, y_pred, sample_weight))))
     prim = _loss_ops.get(self)
     if prim is None:
         prim = _loss_ops[self] = Primitive(functools.partial(_loss_body, weakref.ref(self)),
@@ -403,7 +403,7 @@ def _bridge_metric_class(cls):
 
         def result(self):
             if _keras_internal():  # Keras's own stateless metric code (`fit`) keeps arrays
-                return fn(self)
+                return output_tree(fn(self))
             jitted = None if local.tracing else _metric_result(self)
             if jitted is None:
                 return _as_tensors(plain(self))
