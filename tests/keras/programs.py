@@ -555,6 +555,48 @@ def user_metric_loss_and_layer_in_fit():
             "weights": model.get_weights()}
 
 
+def schedules_read_by_user_code():
+    # A schedule's value as a training loop reads it (schedule(step),
+    # optimizer.learning_rate eagerly and in tf.function): float32 tensors.
+    S = tf.keras.optimizers.schedules
+    schedules = {"exponential": S.ExponentialDecay(0.1, decay_steps=3, decay_rate=0.5),
+                 "piecewise": S.PiecewiseConstantDecay([2, 4], [0.1, 0.05, 0.01]),
+                 "cosine": S.CosineDecay(0.1, decay_steps=10, alpha=0.1),
+                 "polynomial": S.PolynomialDecay(0.1, decay_steps=5, end_learning_rate=0.01),
+                 "inverse_time": S.InverseTimeDecay(0.1, decay_steps=2, decay_rate=0.5)}
+    out = {name: [s(step).numpy() for step in range(6)] for name, s in schedules.items()}
+    out["dtypes"] = [s(1).dtype.name for s in schedules.values()]
+    optimizer = tf.keras.optimizers.SGD(schedules["exponential"])
+    v = tf.Variable(1.0)
+    for _ in range(2):
+        optimizer.apply_gradients([(tf.constant(1.0), v)])
+    out["learning_rate"] = optimizer.learning_rate.numpy()
+    out["traced"] = tf.function(lambda: optimizer.learning_rate)()
+    return out
+
+
+def keras_optimizers_on_tf_variables():
+    # TF's basic tutorials: Keras optimizers updating plain tf.Variables,
+    # eagerly and in tf.function, with a schedule and slot variables.
+    w = tf.Variable(np.array([[1.0, 2.0], [0.5, -1.0]], np.float32))
+    b = tf.Variable(np.array([0.5, 0.0], np.float32))
+    x = tf.constant(np.array([[1.0, -1.0]], np.float32))
+    out = {}
+    for name, optimizer in (("sgd", tf.keras.optimizers.SGD(0.1, momentum=0.9)),
+                            ("adam", tf.keras.optimizers.Adam(0.05)),
+                            ("rmsprop", tf.keras.optimizers.RMSprop(0.01))):
+        def step():
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_sum(tf.square(tf.matmul(x, w) + b))
+            optimizer.apply_gradients(zip(tape.gradient(loss, [w, b]), [w, b]))
+            return loss
+        losses = [step() for _ in range(2)] + [tf.function(step)() for _ in range(2)]
+        out[name] = {"losses": losses, "w": w.numpy(), "b": b.numpy(),
+                     "iterations": int(optimizer.iterations.numpy()),
+                     "slots": [v.path for v in optimizer.variables]}
+    return out
+
+
 def preprocessing_normalization():
     x, _ = _data(seed=17, n=20)
     norm = tf.keras.layers.Normalization()

@@ -42,6 +42,7 @@ from keras.src.trainers import compile_utils
 from keras.src.metrics.metric import Metric
 from keras.src.optimizers.base_optimizer import BaseOptimizer
 from keras.src.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from keras.src.optimizers.schedules.learning_rate_schedule import LearningRateSchedule
 
 
 def _metric_defaults(metric):
@@ -109,6 +110,28 @@ def _jitted_update(optimizer, positions, apply, n_state):
                       "keras_optimizer_update")
 
 
+_keys = {}  # id(tf.Variable) -> (a weak reference to it, the Keras variable optimizers key it by)
+
+
+def _keyed(variable):
+    """What a Keras optimizer keys `variable` by: itself if it is a Keras
+    variable; for a `tf.Variable` (TF's tutorials apply Keras optimizers to
+    them) a Keras variable of its shape and dtype, made once, which names its
+    slots and stands for it in Keras's stateless update (its values are the
+    tf.Variable's, read and written around the update)."""
+    if getattr(variable, "_keras_variable", False) or not hasattr(variable, "_read_for_op"):
+        return variable
+    entry = _keys.get(id(variable))  # (tf.Variables are unhashable, as in TF)
+    if entry is None or entry[0]() is not variable:
+        with lifted():
+            key = keras.Variable(initializer="zeros", shape=tuple(variable.shape),
+                                 dtype=variable.dtype.name, trainable=True,
+                                 name=variable.name.replace(":", "_"))  # TF names its slots so
+        ident = id(variable)
+        entry = _keys[ident] = (weakref.ref(variable, lambda _: _keys.pop(ident, None)), key)
+    return entry[1]
+
+
 def _install_optimizers():
     apply = BaseOptimizer.apply
 
@@ -118,7 +141,9 @@ def _install_optimizers():
         with stack.hidden(), inside():  # x64 stays on: the iteration count is int64, as in TF
             if keras_backend.in_stateless_scope() or trainable_variables is None or not grads:
                 return apply(self, grads, trainable_variables)
-            variables = list(trainable_variables)
+            given = list(trainable_variables)
+            variables = [_keyed(v) for v in given]
+            owner = {id(k): v for k, v in zip(variables, given)}
             if not self.built:
                 with lifted() if local.tracing else contextlib.nullcontext(), \
                         keras_backend.name_scope(self.name, caller=self):
@@ -128,6 +153,7 @@ def _install_optimizers():
             grads, variables = self._filter_empty_gradients(grads, variables)  # warns as Keras does
             if not variables:
                 return apply(self, grads, variables)
+            given = [owner[id(k)] for k in variables]
             positions = tuple(self._get_variable_index(v) for v in variables)
             state = self.variables
             cache = _updates.setdefault(self, {})
@@ -135,8 +161,14 @@ def _install_optimizers():
             if update is None:
                 update = cache[positions, len(state)] = _jitted_update(self, positions, apply,
                                                                        len(state))
-            new_values, new_state = update(*values_of(state), *values_of(variables), *grads)
-            write_back((*variables, *state), (*new_values, *new_state))
+            values = [values_of([v])[0] if v is k else unwrap(v) for v, k in zip(given, variables)]
+            new_values, new_state = update(*values_of(state), *values, *grads)
+            write_back(state, new_state)
+            for v, k, value in zip(given, variables, new_values):
+                if v is k:
+                    v._direct_assign(value)
+                else:
+                    v.assign(value)  # a tf.Variable: its own store (captured in a trace)
 
     BaseOptimizer.apply = bridged_apply
     lso_apply = LossScaleOptimizer.apply
@@ -182,6 +214,33 @@ def _install_optimizers():
         return loss * (self.dynamic_scale if self.built else self.initial_scale)
 
     LossScaleOptimizer.scale_loss = bridged_scale_loss
+
+
+def _eager_schedule(call):
+    """A Keras schedule's value read by user code (`optimizer.learning_rate`,
+    `schedule(step)`): a float32 tensor, as TF gives; in Keras's own code (an
+    optimizer's update) it is Keras's array, as before."""
+    @functools.wraps(call)
+    def schedule(self, step):
+        if _keras_internal(step):
+            return call(self, step)
+        with stack.hidden(), inside(), float32_defaults():  # TF's float32, not jaxtape's x64
+            return _as_tensors(call(self, unwrap(step)))
+    schedule._jaxtape_bridged = True
+    return schedule
+
+
+def _install_schedules():
+    def keras_own(cls):
+        for sub in cls.__subclasses__():
+            if sub.__module__.startswith("keras."):
+                yield sub
+            yield from keras_own(sub)
+
+    for cls in keras_own(LearningRateSchedule):
+        call = cls.__dict__.get("__call__")
+        if call is not None and not getattr(call, "_jaxtape_bridged", False):
+            cls.__call__ = _eager_schedule(call)
 
 
 # -- losses ---------------------------------------------------------------------
@@ -436,5 +495,6 @@ def _install_metrics():
 
 def install() -> None:
     _install_optimizers()
+    _install_schedules()
     _install_losses()
     _install_metrics()
