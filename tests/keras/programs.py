@@ -342,10 +342,18 @@ def custom_train_step():
     model = CustomModel(inputs, outputs)
     _set_weights(model, seed=16)
     model.compile(optimizer=tf.keras.optimizers.Adam(0.01), loss="mse", metrics=["mae"])
+    seen = []
+
+    class Probe(tf.keras.callbacks.Callback):  # the weights as a callback sees them mid-epoch
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 1:
+                seen.append(self.model.get_weights()[-1].copy())
+
     history = model.fit(x, target, batch_size=8, epochs=3, shuffle=False, verbose=0,
-                        validation_data=(x[:8], target[:8]))
+                        validation_data=(x[:8], target[:8]), callbacks=[Probe()])
     return {"history": history.history, "evaluate": model.evaluate(x, target, verbose=0),
-            "weights": model.get_weights(), "predict": model.predict(x[:4], verbose=0)}
+            "weights": model.get_weights(), "predict": model.predict(x[:4], verbose=0),
+            "seen": seen}
 
 
 def custom_step_tf2_spelling():

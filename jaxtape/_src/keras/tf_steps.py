@@ -8,8 +8,8 @@ calls `train_step(state, data)` on arrays instead (its own stateless
 recipe), so such a model failed with a TypeError. A step method of one
 argument besides `self` is taken for TF's kind: it runs as a jaxtape
 `tf.function` (eagerly under `compile(run_eagerly=True)`) that reads and
-writes the model's variables themselves, and the state the trainer
-threads through its loop is the variables' arrays after each step. The
+writes the model's variables themselves (updated in place), and the state
+the trainer threads through its loop is empty: the variables hold it. The
 trainer's purge of the model's variables at an epoch's start (a memory
 saving that assumes its stateless step) is skipped for such a model: the
 step reads them. A two-argument override is Keras's JAX recipe and runs as
@@ -41,10 +41,6 @@ STEPS = ("train_step", "test_step", "predict_step")
 _GROUPS = {"train_step": ("trainable", "non_trainable", "optimizer", "metrics"),
            "test_step": ("trainable", "non_trainable", "metrics"),
            "predict_step": ("trainable", "non_trainable")}
-_VARIABLES = {"trainable": lambda m: m.trainable_variables,
-              "non_trainable": lambda m: m.non_trainable_variables,
-              "optimizer": lambda m: m.optimizer.variables,
-              "metrics": lambda m: m.metrics_variables}
 
 _kinds = weakref.WeakKeyDictionary()  # model class -> {step name: TF-style?}
 
@@ -116,9 +112,10 @@ class _Step:
         del state  # the variables themselves are the state
         data = jax.tree_util.tree_map(_tensor, data, is_leaf=lambda x: x is None)
         outputs = jax.tree_util.tree_map(_array, self._run(data))
-        model = self._model()
-        return outputs, tuple([v.value for v in _VARIABLES[group](model)]
-                              for group in _GROUPS[self._name])
+        # The variables hold the state: the trainer gets empty groups (its sync
+        # then writes nothing back), and keeps no arrays the next call must
+        # copy instead of updating in place.
+        return outputs, tuple([] for _ in _GROUPS[self._name])
 
 
 def _make(original, name, attribute, concatenate=False):
