@@ -20,8 +20,8 @@ import numpy as np
 
 from jaxtape._src.data.dataset import Dataset
 from jaxtape._src.framework.errors import InvalidArgumentError
-from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.keras.backend import keras  # noqa: F401 - Keras imported the bridge's way first
+from jaxtape._src.keras.common import unwrap
 
 from keras.src import tree
 from keras.src.trainers import data_adapters
@@ -29,12 +29,8 @@ from keras.src.trainers.data_adapters import data_adapter_utils
 from keras.src.trainers.data_adapters.data_adapter import DataAdapter
 
 
-def _array(leaf):
-    return leaf._value if isinstance(leaf, Tensor) else leaf
-
-
 def _numpy(leaf):
-    return np.asarray(_array(leaf))
+    return np.asarray(unwrap(leaf))
 
 
 class DatasetAdapter(DataAdapter):
@@ -77,7 +73,7 @@ class DatasetAdapter(DataAdapter):
         return x, y, jax.device_put(table[labels])
 
     def get_jax_iterator(self):
-        return self._batches(_array)
+        return self._batches(unwrap)
 
     def get_numpy_iterator(self):
         return self._batches(_numpy)

@@ -28,6 +28,8 @@ from jaxtape._src.compile.function import function
 from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.keras.backend import keras
+from jaxtape._src.keras.common import unwrap_tree
+from jaxtape._src.keras.training import _tensor
 from jaxtape._src.ops.array.join import stack
 from jaxtape._src.ops.math.cast import cast
 from jaxtape._src.ops.math.reduce import reduce_sum
@@ -75,16 +77,6 @@ def live(model) -> bool:
     return any(tf_style(model, name) for name in STEPS)
 
 
-def _tensor(leaf):
-    if leaf is None or isinstance(leaf, Tensor):
-        return leaf
-    return convert_to_tensor(leaf)
-
-
-def _array(leaf):
-    return leaf._value if isinstance(leaf, Tensor) else leaf
-
-
 class _Step:
     """`(state, data) -> (outputs, state)` around the model's TF-style step."""
 
@@ -110,8 +102,8 @@ class _Step:
 
     def __call__(self, state, data):
         del state  # the variables themselves are the state
-        data = jax.tree_util.tree_map(_tensor, data, is_leaf=lambda x: x is None)
-        outputs = jax.tree_util.tree_map(_array, self._run(data))
+        data = jax.tree_util.tree_map(_tensor, data)  # (None leaves are empty subtrees)
+        outputs = unwrap_tree(self._run(data))
         # The variables hold the state: the trainer gets empty groups (its sync
         # then writes nothing back), and keeps no arrays the next call must
         # copy instead of updating in place.

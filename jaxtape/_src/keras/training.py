@@ -132,6 +132,16 @@ def _keyed(variable):
     return entry[1]
 
 
+def _build_once(optimizer, variables):
+    """Builds an unbuilt optimizer for `variables` (lifted out of a trace, as
+    TF's `init_scope` would: its slots get concrete values)."""
+    if not optimizer.built:
+        with lifted() if local.tracing else contextlib.nullcontext(), \
+                keras_backend.name_scope(optimizer.name, caller=optimizer):
+            optimizer.build(variables)
+        optimizer.built = True
+
+
 def _install_optimizers():
     apply = BaseOptimizer.apply
 
@@ -144,11 +154,7 @@ def _install_optimizers():
             given = list(trainable_variables)
             variables = [_keyed(v) for v in given]
             owner = {id(k): v for k, v in zip(variables, given)}
-            if not self.built:
-                with lifted() if local.tracing else contextlib.nullcontext(), \
-                        keras_backend.name_scope(self.name, caller=self):
-                    self.build(variables)
-                self.built = True
+            _build_once(self, variables)
             self._check_variables_are_known(variables)
             grads, variables = self._filter_empty_gradients(grads, variables)  # warns as Keras does
             if not variables:
@@ -161,7 +167,9 @@ def _install_optimizers():
             if update is None:
                 update = cache[positions, len(state)] = _jitted_update(self, positions, apply,
                                                                        len(state))
-            values = [values_of([v])[0] if v is k else unwrap(v) for v, k in zip(given, variables)]
+            # A Keras variable's stored array; a tf.Variable's read (captured in a trace).
+            values = [unwrap(v) if v is not k else values_of((v,))[0]
+                      for v, k in zip(given, variables)]
             new_values, new_state = update(*values_of(state), *values, *grads)
             write_back(state, new_state)
             for v, k, value in zip(given, variables, new_values):
@@ -184,11 +192,7 @@ def _install_optimizers():
         with stack.hidden(), inside():
             variables = (list(self._trainable_variables) if trainable_variables is None
                          else list(trainable_variables))
-            if not self.built:
-                with lifted() if local.tracing else contextlib.nullcontext(), \
-                        keras_backend.name_scope(self.name, caller=self):
-                    self.build(variables)
-                self.built = True
+            _build_once(self, variables)
             self._check_variables_are_known(variables)
             known = list(self._trainable_variables)
             full = [None] * len(known)  # in the order it was built with; None: left out
