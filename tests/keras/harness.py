@@ -45,7 +45,7 @@ with open({path!r}, "wb") as f:
 
 def plain(x):
     """Results as NumPy values: arrays, None, numbers, strings, lists and dicts of them."""
-    if x is None or isinstance(x, (bool, int, float, str)):
+    if x is None or isinstance(x, (bool, int, float, str, bytes)):
         return x
     if isinstance(x, dict):
         return {k: plain(v) for k, v in x.items()}
@@ -88,9 +88,12 @@ def assert_same(expected, actual, path="result", rtol=1e-4, atol=1e-6):
         for i, (e, a) in enumerate(zip(expected, actual)):
             assert_same(e, a, f"{path}[{i}]", rtol, atol)
         return
-    if isinstance(expected, (bool, str)):
+    if isinstance(expected, (bool, str, bytes)):
         assert expected == actual, f"{path}: {expected!r} != {actual!r}"
         return
     e, a = np.asarray(expected), np.asarray(actual)
     assert e.dtype == a.dtype and e.shape == a.shape, f"{path}: {e.dtype}{e.shape} vs {a.dtype}{a.shape}"
+    if e.dtype.kind not in "biufc":  # strings, bytes: exactly
+        np.testing.assert_array_equal(a, e, err_msg=path)
+        return
     np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, err_msg=path)

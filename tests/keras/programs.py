@@ -880,6 +880,56 @@ def keras_files_from_the_other_side():
             "from_weights_file": fresh(x, training=False)}
 
 
+def _elements(dataset):
+    """A dataset's elements as NumPy (strings as str lists), in order."""
+    def value(t):
+        return np.asarray(t.numpy()).astype(str).tolist() if t.dtype == tf.string else t.numpy()
+    return [tf.nest.map_structure(value, e) for e in dataset]
+
+
+def _sorted_rows(batches):
+    """The rows of every (x, y) batch, order aside (shuffle buffers draw from
+    each framework's own generator; which rows and their pairing must agree)."""
+    rows = [(x if isinstance(x, str) else np.asarray(x).tobytes(), np.asarray(y).tobytes())
+            for bx, by in batches for x, y in zip(bx, by)]
+    return sorted(rows)
+
+
+def text_and_timeseries_datasets():
+    # TF's text classification and time series tutorials: Keras's utilities
+    # build tf.data datasets from a folder of text files and from an array.
+    root = _file(f"text_{_side()}")
+    for label, count in (("neg", 5), ("pos", 4)):
+        os.makedirs(os.path.join(root, label), exist_ok=True)
+        for i in range(count):
+            with open(os.path.join(root, label, f"{i}.txt"), "w") as f:
+                f.write(f"{label} review {i} " + "word " * i)
+    plain = tf.keras.utils.text_dataset_from_directory(root, batch_size=4, shuffle=False)
+    train, val = tf.keras.utils.text_dataset_from_directory(
+        root, batch_size=3, validation_split=0.3, subset="both", seed=42)
+    onehot = tf.keras.utils.text_dataset_from_directory(
+        root, batch_size=None, label_mode="categorical", shuffle=False, max_length=10)
+    series = np.arange(40, dtype=np.float32).reshape(20, 2)
+    windows = tf.keras.utils.timeseries_dataset_from_array(
+        series[:-3], series[3:, 0], sequence_length=4, sequence_stride=2, sampling_rate=2,
+        batch_size=3, start_index=1, end_index=15)
+    shuffled = tf.keras.utils.timeseries_dataset_from_array(
+        series, None, sequence_length=3, batch_size=4, shuffle=True, seed=7)
+    model = tf.keras.Sequential([tf.keras.Input((4, 2)), tf.keras.layers.Flatten(),
+                                 tf.keras.layers.Dense(1)])
+    _set_weights(model, seed=5)
+    model.compile(optimizer=tf.keras.optimizers.SGD(1e-4), loss="mse")
+    history = model.fit(windows, epochs=2, verbose=0)
+    return {"class_names": [plain.class_names, train.class_names],
+            "plain": _elements(plain), "onehot": _elements(onehot),
+            "split": [_sorted_rows(_elements(train)), _sorted_rows(_elements(val))],
+            "spec": [str(train.element_spec), str(onehot.element_spec)],
+            "windows": _elements(windows),
+            "shuffled": sorted(w.tobytes() for batch in _elements(shuffled) for w in batch),
+            "cardinality": [int(d.cardinality()) for d in (plain, train, val, windows)],
+            "history": history.history}
+
+
 READS_OTHER_SIDE = ["keras_files_from_the_other_side"]
 
 

@@ -1,8 +1,8 @@
 """Installs the bridge on the real Keras module, once (see the package docstring)."""
 from __future__ import annotations
 
-from jaxtape._src.keras import (activations, data_adapter, initializers, layer_call, on_load, pooling,
-                                tensorboard, tf_steps, trainer, training, variables)
+from jaxtape._src.keras import (activations, data_adapter, dataset_utils, initializers, layer_call, on_load,
+                                pooling, tensorboard, tf_steps, trainer, training, variables)
 from jaxtape._src.keras.backend import tf_keras
 
 from keras.src import backend as keras_backend
@@ -18,6 +18,7 @@ training.install()
 activations.install()
 trainer.install()
 data_adapter.install()
+dataset_utils.install()
 tf_steps.install()
 tensorboard.install()
 initializers.install()
