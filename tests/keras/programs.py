@@ -508,8 +508,23 @@ def loss_scale_optimizer():
     xs, ys = _data(seed=28, n=16)
     history = model.fit(xs, np.eye(3, dtype=np.float32)[ys], batch_size=8, epochs=2,
                         shuffle=False, verbose=0)
+    # TF's basic loops keep plain tf.Variables: scaled too, eager and compiled.
+    w, b = tf.Variable(np.full((4, 2), 0.2, np.float32)), tf.Variable(np.zeros(2, np.float32))
+    plain_opt = tf.keras.mixed_precision.LossScaleOptimizer(tf.keras.optimizers.SGD(0.1),
+                                                            initial_scale=4.0, dynamic_growth_steps=2)
+
+    def plain_step(inputs):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum((tf.matmul(inputs, w) + b) ** 2)
+            scaled = plain_opt.scale_loss(loss)
+        plain_opt.apply_gradients(zip(tape.gradient(scaled, [w, b]), [w, b]))
+        return loss
+
+    plain = [plain_step(tf.constant(x)) for _ in range(2)]
+    plain += [tf.function(plain_step)(tf.constant(x)) for _ in range(2)]
     return {"trace": trace, "weights": dense.get_weights(), "fit": history.history,
-            "fit_weights": model.get_weights()}
+            "fit_weights": model.get_weights(),
+            "plain_variables": [plain, w, b, plain_opt.dynamic_scale.numpy()]}
 
 
 def user_metric_loss_and_layer_in_fit():

@@ -111,6 +111,7 @@ def _jitted_update(optimizer, positions, apply, n_state):
 
 
 _keys = {}  # id(tf.Variable) -> (a weak reference to it, the Keras variable optimizers key it by)
+_owners = {}  # id(that Keras variable) -> the weak reference to its tf.Variable
 
 
 def _keyed(variable):
@@ -127,9 +128,20 @@ def _keyed(variable):
             key = keras.Variable(initializer="zeros", shape=tuple(variable.shape),
                                  dtype=variable.dtype.name, trainable=True,
                                  name=variable.name.replace(":", "_"))  # TF names its slots so
-        ident = id(variable)
-        entry = _keys[ident] = (weakref.ref(variable, lambda _: _keys.pop(ident, None)), key)
+        ident, kid = id(variable), id(key)
+
+        def forget(_):
+            _keys.pop(ident, None)
+            _owners.pop(kid, None)
+        entry = _keys[ident] = (weakref.ref(variable, forget), key)
+        _owners[kid] = entry[0]
     return entry[1]
+
+
+def _owner(key):
+    """The live tf.Variable `key` stands for (see `_keyed`), or None."""
+    ref = _owners.get(id(key))
+    return None if ref is None else ref()
 
 
 def _build_once(optimizer, variables):
@@ -191,7 +203,7 @@ def _install_optimizers():
         grads = [None if g is None else unwrap(g) for g in grads]
         with stack.hidden(), inside():
             variables = (list(self._trainable_variables) if trainable_variables is None
-                         else list(trainable_variables))
+                         else [_keyed(v) for v in trainable_variables])
             _build_once(self, variables)
             self._check_variables_are_known(variables)
             known = list(self._trainable_variables)
@@ -203,8 +215,15 @@ def _install_optimizers():
                 ref = weakref.ref(self)
                 update = _lso_updates[self] = jax.jit(
                     lambda state, grads, values: ref().stateless_apply(state, grads, values))
-            new_values, new_state = update(values_of(self.variables), full, values_of(known))
-            write_back((*known, *self.variables), (*new_values, *new_state))
+            owners = [_owner(k) for k in known]  # a tf.Variable's values stand in for its key's
+            values = [values_of((k if o is None else o,))[0] for k, o in zip(known, owners)]
+            new_values, new_state = update(values_of(self.variables), full, values)
+            write_back(self.variables, new_state)
+            for k, o, value in zip(known, owners, new_values):
+                if o is None:
+                    k._direct_assign(value)
+                else:
+                    o.assign(value)
 
     LossScaleOptimizer.apply = bridged_lso_apply
     scale_loss = LossScaleOptimizer.scale_loss
