@@ -72,3 +72,13 @@ def test_text_line_variants(tmp_path):
 
 def test_list_files_no_match(tmp_path):
     same_outcome(lambda tf: tf.data.Dataset.list_files(str(tmp_path / "*.none")))
+
+
+def test_a_missing_name_in_a_host_map_is_reported_by_name():
+    # The spec of a map over strings is learnt from its first results; an
+    # AttributeError there (a jaxtape gap) must surface as itself, not as
+    # "object has no attribute '_structure'".
+    ds = jaxtape.data.Dataset.from_tensor_slices(["a", "b"]).map(
+        lambda s: jaxtape.strings.no_such_op(s))
+    with pytest.raises(AttributeError, match="tf.strings.no_such_op"):
+        ds.batch(2)

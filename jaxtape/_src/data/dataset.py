@@ -59,7 +59,13 @@ class Dataset:
     @property
     def _structure(self) -> Structure:
         if callable(self._structure_value):  # spec learnt lazily (an untraceable map function)
-            self._structure_value = self._structure_value()
+            try:
+                self._structure_value = self._structure_value()
+            except AttributeError as e:
+                # Python would take it for `_structure` missing and call
+                # `__getattr__`, whose message would hide the function's error.
+                self._structure_error = e
+                raise
         return self._structure_value
 
     def _iter(self):
@@ -311,6 +317,8 @@ class Dataset:
         return pass_ops._IgnoreErrorsDataset(self)
 
     def __getattr__(self, name):
+        if name == "_structure" and "_structure_error" in self.__dict__:
+            raise self.__dict__.pop("_structure_error")
         if name in _TF_METHODS:
             raise NotImplementedInJaxtape(f"jaxtape does not implement tf.data.Dataset.{name}")
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
