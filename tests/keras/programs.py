@@ -945,6 +945,46 @@ def text_and_timeseries_datasets():
             "history": history.history}
 
 
+def image_dataset_from_directory():
+    # TF's image classification tutorial: a folder per class of PNG / JPEG / BMP
+    # files, read by Keras's utility, rescaled in the model, fitted.
+    import io
+    import shutil
+
+    from PIL import Image
+
+    root = _file(f"images_{_side()}")
+    rng = np.random.default_rng(11)
+    for label, fmt in (("cats", "PNG"), ("dogs", "JPEG"), ("owls", "BMP")):
+        os.makedirs(os.path.join(root, label), exist_ok=True)
+        for i in range(3):
+            pixels = (rng.random((10 + i, 12, 3)) * 255).astype(np.uint8)
+            out = io.BytesIO()
+            Image.fromarray(pixels).save(out, fmt)
+            with open(os.path.join(root, label, f"{i}.{fmt.lower()}"), "wb") as f:
+                f.write(out.getvalue())
+    # grayscale reads of BMP and GIF are errors in TF: that folder is left out there
+    gray_root = _file(f"gray_images_{_side()}")
+    shutil.copytree(root, gray_root, ignore=shutil.ignore_patterns("*.bmp"), dirs_exist_ok=True)
+    plain = tf.keras.utils.image_dataset_from_directory(
+        root, image_size=(8, 8), batch_size=4, shuffle=False)
+    gray = tf.keras.utils.image_dataset_from_directory(
+        gray_root, image_size=(6, 5), color_mode="grayscale", label_mode="categorical",
+        batch_size=None, shuffle=False, crop_to_aspect_ratio=True)
+    train, val = tf.keras.utils.image_dataset_from_directory(
+        root, image_size=(8, 8), batch_size=2, validation_split=0.34, subset="both", seed=3)
+    model = tf.keras.Sequential([tf.keras.Input((8, 8, 3)), tf.keras.layers.Rescaling(1 / 255),
+                                 tf.keras.layers.Flatten(), tf.keras.layers.Dense(3)])
+    _set_weights(model, seed=2)
+    model.compile(optimizer=tf.keras.optimizers.SGD(0.01),
+                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    history = model.fit(plain.cache().prefetch(tf.data.AUTOTUNE), epochs=2, verbose=0)
+    return {"class_names": plain.class_names, "plain": _elements(plain), "gray": _elements(gray),
+            "split": [_sorted_rows(_elements(train)), _sorted_rows(_elements(val))],
+            "spec": [str(plain.element_spec), str(gray.element_spec)],
+            "history": history.history}
+
+
 READS_OTHER_SIDE = ["keras_files_from_the_other_side"]
 
 
