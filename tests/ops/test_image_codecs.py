@@ -311,3 +311,38 @@ def test_png_needs_no_library_to_encode():
 
     data = jaxtape.io.encode_png(RGB).numpy()
     assert Image.open(io.BytesIO(data)).tobytes() == RGB.tobytes()
+
+
+def _webps():
+    rgba = np.dstack([RGB, RGB[..., :1]])
+    return {"lossy": saved(Image.fromarray(RGB), "WEBP", quality=80),
+            "lossless": saved(Image.fromarray(RGB), "WEBP", lossless=True),
+            "alpha": saved(Image.fromarray(rgba), "WEBP", quality=70),
+            "alpha_lossless": saved(Image.fromarray(rgba), "WEBP", lossless=True),
+            "cut": saved(Image.fromarray(RGB), "WEBP")[:30]}
+
+
+WEBPS = _webps()
+
+
+@pytest.mark.parametrize("kind", sorted(WEBPS))
+@pytest.mark.parametrize("call", [
+    lambda tf, d: tf.io.decode_webp(d),
+    lambda tf, d: tf.io.decode_webp(d, channels=3),
+    lambda tf, d: tf.io.decode_webp(d, channels=4),
+    lambda tf, d: tf.io.decode_webp(d, channels=1),
+    lambda tf, d: tf.io.decode_image(d),
+    lambda tf, d: tf.io.decode_image(d, expand_animations=False),
+    lambda tf, d: tf.io.decode_image(d, dtype=tf.float32),
+    lambda tf, d: tf.io.decode_png(d, dtype=tf.uint16),
+    lambda tf, d: tf.io.decode_jpeg(d),
+    lambda tf, d: tf.io.decode_bmp(d),
+], ids=lambda c: str(c.__code__.co_firstlineno))
+def test_webp_matches_tf(kind, call):
+    data = WEBPS[kind]
+    same_outcome(lambda tf: call(tf, data))
+
+
+def test_decode_webp_of_other_formats_matches_tf():
+    same_outcome(lambda tf: [tf.io.decode_webp(PNGS["RGB"]), tf.io.decode_webp(JPEGS["444"]),
+                             tf.io.decode_webp(GIFS["two"])])

@@ -233,12 +233,49 @@ def _bmp(data: bytes, channels: int, op: str) -> np.ndarray:
     return _arrange(pixels, channels or depth, 255)
 
 
+def _webp_alpha(data: bytes):
+    """Whether the first chunk says the image has alpha; None if it cannot be read."""
+    kind, payload = data[12:16], data[20:]
+    if kind == b"VP8X" and payload:
+        return bool(payload[0] & 0x10)
+    if kind == b"VP8L" and len(payload) >= 5:
+        return bool(payload[4] & 0x10)  # the bit after 1 + 14 + 14 bits of signature and size
+    if kind == b"VP8 ":
+        return False
+    return None
+
+
+def _webp(data: bytes, channels: int, dtype, op: str) -> np.ndarray:
+    """Every frame, [frames, height, width, 3 or 4] (libwebp through Pillow decodes
+    TF's pixels)."""
+    if dtype != dtypes.uint8:
+        raise _error("WebP only supports uint8 for dtype", op)
+    if channels == 1:
+        raise _error("WebP only supports 3 or 4 channels", op)
+    alpha = _webp_alpha(data)
+    if alpha is None:
+        raise _error("Failed to decode WebP image.", op)
+    mode = "RGBA" if alpha else "RGB"
+    if channels and channels != len(mode):  # TF checks this from the header alone
+        raise _error("Number of channels requested does not match input", op)
+    Image = library("PIL", op)
+    try:
+        img = Image.open(io.BytesIO(data))
+        frames = []
+        for k in range(getattr(img, "n_frames", 1)):
+            img.seek(k)
+            frames.append(np.asarray(img.convert(mode)))
+    except (OSError, ValueError, SyntaxError, EOFError):
+        raise _error("Failed to decode WebP image.", op) from None
+    return np.stack(frames)
+
+
 # ---------------------------------------------------------------- the ops
 
 def op_name(op: str) -> str:
     return {"DecodePng": "decode_png", "DecodeJpeg": "decode_jpeg", "DecodeGif": "decode_gif",
             "DecodeBmp": "decode_bmp", "DecodeImage": "decode_image",
-            "DecodeAndCropJpeg": "decode_and_crop_jpeg"}[op]
+            "DecodeAndCropJpeg": "decode_and_crop_jpeg", "DecodeWebP": "decode_webp"}[op]
 
 
 def _read(contents, op: str) -> tuple[bytes, str]:
@@ -261,9 +298,12 @@ def _decode(contents, op: str, channels=0, dtype=dtypes.uint8, frames="one", **j
     if kind == "BMP" and op != "DecodeImage":
         raise _error("Trying to decode BMP format using a wrong op. Use `decode_bmp` or "
                      f"`decode_image` instead. Op used: {op}", op)
-    if kind in ("WebP", "JPEG XL"):
+    if kind == "JPEG XL":
         raise NotImplementedInJaxtape(f"jaxtape does not implement tf.io.{op_name(op)} of "
-                                      f"{kind} images")
+                                      "JPEG XL images")
+    if kind == "WebP":  # always all frames, [frames, height, width, channels], as TF's
+        image = _webp(data, channels, dtype, op)
+        return convert_to_tensor(np.ascontiguousarray(image[0] if frames == "first" else image))
     if frames == "all":
         channels = 3
     if kind == "PNG":
@@ -271,6 +311,8 @@ def _decode(contents, op: str, channels=0, dtype=dtypes.uint8, frames="one", **j
     elif kind == "JPEG":
         image = _depth(_jpeg(data, channels, op, **jpeg), dtype)
     elif kind == "GIF":
+        if op == "DecodeWebP":
+            raise _error(f"Bad op type {op}", op)
         image = _depth(_gif(data, channels, op), dtype)
         if frames == "one" and len(image) > 1:
             raise _error(f"Got {len(image)} frames, but animated gifs can only be decoded by "
@@ -342,6 +384,8 @@ def decode_gif(contents, name=None):
 def decode_bmp(contents, channels=0, name=None):
     op = "DecodeBmp"
     data, kind = _read(contents, op)
+    if kind == "WebP":  # TF's BMP op decodes WebP
+        return _decode(contents, op, int(channels), frames="gif")
     if kind == "PNG":
         _png(data, 0, dtypes.uint8, op)  # TF reads a PNG before it names the right op
     if kind != "BMP":
@@ -358,8 +402,17 @@ def decode_image(contents, channels=None, dtype=dtypes.uint8, name=None, expand_
     dtype = dtypes.as_dtype(dtype)
     channels = _check_channels(int(channels or 0), op)
     raw = dtypes.uint16 if dtype == dtypes.uint16 else dtypes.uint8
+    if sniff(contents_bytes(contents, op)) == "WebP":
+        raw = dtype  # TF's WebP reader is asked for `dtype` itself, and takes only uint8
     image = _decode(contents, op, channels, raw, "gif" if expand_animations else "first")
     return image if dtype == raw else convert_image_dtype(image, dtype)
+
+
+@export("io.decode_webp", "image.decode_webp")
+def decode_webp(contents, channels=0, name=None):
+    """WebP frames as [frames, height, width, channels]; other formats as `decode_image`."""
+    op = "DecodeWebP"
+    return _decode(contents, op, _check_channels(int(channels), op), frames="gif")
 
 
 @export("io.extract_jpeg_shape", "image.extract_jpeg_shape")
