@@ -14,6 +14,7 @@ from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.strings import bytes_array
 from jaxtape._src.framework.tensor_shape import TensorShape
 from jaxtape._src.data import options as _options
+from jaxtape._src.ops import io_records
 from jaxtape._src.data.dataset import Dataset
 from jaxtape._src.data.spec import TensorSpec, without_batch_dim
 from jaxtape._src.data.structure import Structure, flat_of, normalize, to_host, to_numpy
@@ -270,6 +271,35 @@ class TextLineDatasetV2(Dataset):
                     line = line[:-1] if line.endswith(b"\n") else line
                     line = line[:-1] if line.endswith(b"\r") else line
                     yield (bytes_array(line),)
+
+    def _cardinality(self):
+        return _options.UNKNOWN
+
+
+@export("data.TFRecordDataset")
+class TFRecordDatasetV2(Dataset):
+    """`TFRecordDataset`: each record of each file as a scalar string, files read one
+    at a time as iteration reaches them (`num_parallel_reads` interleaves them)."""
+
+    def __init__(self, filenames, compression_type=None, buffer_size=None,
+                 num_parallel_reads=None, name=None):
+        self._files = _filenames(filenames)
+        if compression_type is not None and not isinstance(compression_type, (str, bytes)):
+            compression_type = bytes_array(to_host(compression_type)).reshape(-1)[0]  # a tensor
+        self._compression = compression = io_records.compression_type_name(compression_type)
+        self._interleaved = None if not num_parallel_reads or len(self._files) < 2 else \
+            _TensorSliceDataset(bytes_array(self._files)).interleave(
+                lambda f: TFRecordDatasetV2(f, compression),
+                cycle_length=int(num_parallel_reads), block_length=1)
+        super().__init__(Structure.from_specs(TensorSpec((), dtypes.string)))
+
+    def _iter(self):
+        if self._interleaved is not None:
+            yield from self._interleaved._iter()
+            return
+        for path in self._files:
+            for record in io_records.records(path, self._compression):
+                yield (bytes_array(record),)
 
     def _cardinality(self):
         return _options.UNKNOWN

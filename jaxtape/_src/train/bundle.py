@@ -17,8 +17,8 @@ import struct
 import ml_dtypes
 import numpy as np
 
-from jaxtape._src.framework import dtypes, errors
-from jaxtape._src.train import crc32c, table, wire
+from jaxtape._src.framework import crc32c, dtypes, errors
+from jaxtape._src.train import table, wire
 from jaxtape._src.train.atomic import write_atomically
 
 # TensorFlow's DataType enum values (types.proto) for the dtypes a variable can have.
