@@ -240,69 +240,66 @@ def _filenames(value) -> list[str]:
     return [os.fsdecode(f) for f in bytes_array(to_host(value)).reshape(-1).tolist()]
 
 
+class _FileDataset(Dataset):
+    """Scalar strings read from each file in turn, as iteration reaches it;
+    `num_parallel_reads` interleaves the files, that many at a time, as TF's."""
+
+    def __init__(self, filenames, num_parallel_reads, compression: str):
+        self._files = _filenames(filenames)
+        self._compression = compression
+        self._interleaved = None if not num_parallel_reads or len(self._files) < 2 else \
+            _TensorSliceDataset(bytes_array(self._files)).interleave(
+                lambda f: type(self)(f, compression), cycle_length=int(num_parallel_reads),
+                block_length=1)
+        super().__init__(Structure.from_specs(TensorSpec((), dtypes.string)))
+
+    def _iter(self):
+        if self._interleaved is not None:
+            yield from self._interleaved._iter()
+            return
+        for path in self._files:
+            for item in self._read(path):
+                yield (bytes_array(item),)
+
+    def _cardinality(self):
+        return _options.UNKNOWN
+
+
 @export("data.TextLineDataset")
-class TextLineDatasetV2(Dataset):
-    """`TextLineDataset`: each line of each file as a scalar string, without its
-    line ending; files are read one at a time as iteration reaches them."""
+class TextLineDatasetV2(_FileDataset):
+    """`TextLineDataset`: each line of each file, without its line ending."""
 
     def __init__(self, filenames, compression_type=None, buffer_size=None,
                  num_parallel_reads=None, name=None):
         if compression_type:
             raise NotImplementedInJaxtape("jaxtape does not implement compressed TextLineDatasets")
-        self._files = _filenames(filenames)
-        # Parallel reads interleave the files' lines, `cycle_length` files at a time, as TF's.
-        self._interleaved = None if not num_parallel_reads or len(self._files) < 2 else \
-            _TensorSliceDataset(bytes_array(self._files)).interleave(
-                TextLineDatasetV2, cycle_length=int(num_parallel_reads), block_length=1)
-        super().__init__(Structure.from_specs(TensorSpec((), dtypes.string)))
+        super().__init__(filenames, num_parallel_reads, "")
 
-    def _iter(self):
-        if self._interleaved is not None:
-            yield from self._interleaved._iter()
-            return
-        for path in self._files:
-            try:
-                f = open(path, "rb")
-            except FileNotFoundError:
-                raise NotFoundError(None, None, f"{path}; No such file or directory "
-                                    "[Op:IteratorGetNext] name: ") from None
-            with f:
-                for line in f:
-                    line = line[:-1] if line.endswith(b"\n") else line
-                    line = line[:-1] if line.endswith(b"\r") else line
-                    yield (bytes_array(line),)
-
-    def _cardinality(self):
-        return _options.UNKNOWN
+    def _read(self, path):
+        try:
+            f = open(path, "rb")
+        except FileNotFoundError:
+            raise NotFoundError(None, None, f"{path}; No such file or directory "
+                                "[Op:IteratorGetNext] name: ") from None
+        with f:
+            for line in f:
+                line = line[:-1] if line.endswith(b"\n") else line
+                yield line[:-1] if line.endswith(b"\r") else line
 
 
 @export("data.TFRecordDataset")
-class TFRecordDatasetV2(Dataset):
-    """`TFRecordDataset`: each record of each file as a scalar string, files read one
-    at a time as iteration reaches them (`num_parallel_reads` interleaves them)."""
+class TFRecordDatasetV2(_FileDataset):
+    """`TFRecordDataset`: each record of each file (`io_records` reads them)."""
 
     def __init__(self, filenames, compression_type=None, buffer_size=None,
                  num_parallel_reads=None, name=None):
-        self._files = _filenames(filenames)
         if compression_type is not None and not isinstance(compression_type, (str, bytes)):
             compression_type = bytes_array(to_host(compression_type)).reshape(-1)[0]  # a tensor
-        self._compression = compression = io_records.compression_type_name(compression_type)
-        self._interleaved = None if not num_parallel_reads or len(self._files) < 2 else \
-            _TensorSliceDataset(bytes_array(self._files)).interleave(
-                lambda f: TFRecordDatasetV2(f, compression),
-                cycle_length=int(num_parallel_reads), block_length=1)
-        super().__init__(Structure.from_specs(TensorSpec((), dtypes.string)))
+        super().__init__(filenames, num_parallel_reads,
+                         io_records.compression_type_name(compression_type))
 
-    def _iter(self):
-        if self._interleaved is not None:
-            yield from self._interleaved._iter()
-            return
-        for path in self._files:
-            for record in io_records.records(path, self._compression):
-                yield (bytes_array(record),)
-
-    def _cardinality(self):
-        return _options.UNKNOWN
+    def _read(self, path):
+        return io_records.records(path, self._compression)
 
 
 def list_files(file_pattern, shuffle=None, seed=None):
