@@ -31,5 +31,12 @@ class _Lazy:
         return f"<class 'tensorflow.core.example.{module}_pb2.{self._name}'>"
 
 
-for _name, _ in example_proto.FEATURE + example_proto.EXAMPLE:
-    export_value(_Lazy(_name), f"train.{_name}")
+export_value(_Lazy("BytesList"), "train.BytesList")
+export_value(_Lazy("FloatList"), "train.FloatList")
+export_value(_Lazy("Int64List"), "train.Int64List")
+export_value(_Lazy("Feature"), "train.Feature")
+export_value(_Lazy("Features"), "train.Features")
+export_value(_Lazy("FeatureList"), "train.FeatureList")
+export_value(_Lazy("FeatureLists"), "train.FeatureLists")
+export_value(_Lazy("Example"), "train.Example")
+export_value(_Lazy("SequenceExample"), "train.SequenceExample")
