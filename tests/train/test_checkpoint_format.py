@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import jaxtape as tf
-from jaxtape._src.framework import crc32c
-from jaxtape._src.train import bundle, object_graph, table, wire
+from jaxtape._src.framework import crc32c, wire
+from jaxtape._src.train import bundle, object_graph, table
 
 
 def test_crc32c_known_values_and_continuation():

@@ -1,8 +1,9 @@
-"""The protobuf wire format, by hand, for the few small messages a checkpoint holds.
+"""The protobuf wire format, by hand, for the few small messages jaxtape writes.
 
 Hand-written rather than generated code because a checkpoint needs only five
-tiny messages (bundle header and entry, tensor shape, object graph, version)
-and this keeps `protobuf` out of jaxtape's runtime dependencies.
+tiny messages (bundle header and entry, tensor shape, object graph, version),
+`tf.io.serialize_tensor` one (TensorProto), and this keeps `protobuf` out of
+jaxtape's runtime dependencies.
 """
 from __future__ import annotations
 

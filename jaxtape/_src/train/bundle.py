@@ -14,24 +14,15 @@ from __future__ import annotations
 import os
 import struct
 
-import ml_dtypes
 import numpy as np
 
-from jaxtape._src.framework import crc32c, dtypes, errors
-from jaxtape._src.train import table, wire
+from jaxtape._src.framework import crc32c, dtypes, errors, tensor_proto, wire
+from jaxtape._src.train import table
 from jaxtape._src.train.atomic import write_atomically
 
-# TensorFlow's DataType enum values (types.proto) for the dtypes a variable can have.
-_DTYPE_ENUM = {
-    np.dtype(np.float32): 1, np.dtype(np.float64): 2, np.dtype(np.int32): 3,
-    np.dtype(np.uint8): 4, np.dtype(np.int16): 5, np.dtype(np.int8): 6,
-    np.dtype(np.complex64): 8, np.dtype(np.int64): 9, np.dtype(np.bool_): 10,
-    np.dtype(ml_dtypes.bfloat16): 14, np.dtype(np.uint16): 17,
-    np.dtype(np.complex128): 18, np.dtype(np.float16): 19, np.dtype(np.uint32): 22,
-    np.dtype(np.uint64): 23,
-}
-_ENUM_DTYPE = {v: k for k, v in _DTYPE_ENUM.items()}
-DT_STRING = 7
+_DTYPE_ENUM = tensor_proto.DTYPE_ENUM
+_ENUM_DTYPE = tensor_proto.ENUM_DTYPE
+DT_STRING = tensor_proto.DT_STRING
 _TF_NAMES = {7: "string"}
 
 HEADER_KEY = b""
@@ -56,9 +47,8 @@ class Entry:
         self.offset, self.size, self.crc32c, self.sliced = offset, size, crc, sliced
 
     def encode(self) -> bytes:
-        shape = b"".join(wire.field_bytes(2, wire.field_varint(1, d) if d else b"")
-                         for d in self.shape)
-        out = wire.field_varint(1, self.dtype) + wire.field_bytes(2, shape)
+        out = wire.field_varint(1, self.dtype) + wire.field_bytes(
+            2, tensor_proto.encode_shape(self.shape))
         if self.shard_id:
             out += wire.field_varint(3, self.shard_id)
         if self.offset:
@@ -74,7 +64,7 @@ class Entry:
             if number == 1:
                 entry.dtype = value
             elif number == 2:
-                entry.shape = _decode_shape(value)
+                entry.shape = tensor_proto.decode_shape(value)
             elif number == 3:
                 entry.shard_id = value
             elif number == 4:
@@ -94,18 +84,6 @@ class Entry:
         if self.dtype not in _ENUM_DTYPE:
             return f"unsupported dtype enum {self.dtype}"
         return dtypes.from_numpy(_ENUM_DTYPE[self.dtype]).name
-
-
-def _decode_shape(buf: bytes) -> tuple[int, ...]:
-    dims = []
-    for number, _, value in wire.fields(buf):
-        if number == 2:
-            size = 0
-            for n, _, v in wire.fields(value):
-                if n == 1:
-                    size = wire.signed64(v)
-            dims.append(size)
-    return tuple(dims)
 
 
 def _header() -> bytes:

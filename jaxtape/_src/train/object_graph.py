@@ -22,9 +22,9 @@ saved under `<variable>/.OPTIMIZER_SLOT/<optimizer>/<slot>` as TF saves them.
 """
 from __future__ import annotations
 
+from jaxtape._src.framework import wire
 from jaxtape._src.framework.module import Module
 from jaxtape._src.framework.variables import Variable
-from jaxtape._src.train import wire
 
 ATTRIBUTES = ".ATTRIBUTES"
 VARIABLE_VALUE = "VARIABLE_VALUE"

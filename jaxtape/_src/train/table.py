@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import struct
 
-from jaxtape._src.framework import crc32c
-from jaxtape._src.train import wire
+from jaxtape._src.framework import crc32c, wire
 
 MAGIC = 0xDB4775248B80FB57
 FOOTER_SIZE = 48
