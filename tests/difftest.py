@@ -123,6 +123,8 @@ def plain(x, tensor=None):
         return {k: plain(v, tensor) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return type(x)(plain(v, tensor) for v in x)
+    if hasattr(x, "indices") and hasattr(x, "dense_shape"):  # a SparseTensor
+        return ("SparseTensor",) + tuple(plain(p, tensor) for p in (x.indices, x.values, x.dense_shape))
     if isinstance(x, np.ndarray):
         return ("ndarray", x.dtype.str, x.tolist())
     if isinstance(x, np.generic):

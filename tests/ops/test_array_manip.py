@@ -77,6 +77,7 @@ def test_one_hot_values_get_no_gradient():
 
 
 def test_creation():
+    check(lambda tf, v: tf.fill([2, 3], v) * [1.0, 2.0, 3.0], np.float32(0.5))  # FillGrad: the sum
     check(lambda tf: (tf.zeros([2, 3]), tf.ones(3, tf.int64), tf.fill([2], 1.5), tf.eye(2, 3),
                       tf.eye(2, batch_shape=[2], dtype=tf.int32)))
     check(lambda tf: (tf.range(5), tf.range(1, 2, 0.25), tf.range(5, dtype=tf.float64),

@@ -163,11 +163,17 @@ def test_feature_specs_and_their_errors_match_tf(call):
     same_outcome(call)
 
 
-def test_var_len_features_say_what_is_missing():
-    with pytest.raises(jaxtape.errors.NotImplementedInJaxtape if hasattr(
-            jaxtape.errors, "NotImplementedInJaxtape") else NotImplementedError,
-            match="jaxtape does not implement tf.io.VarLenFeature"):
-        jaxtape.io.parse_single_example(SERIALIZED[0], {"label": jaxtape.io.VarLenFeature(jaxtape.int64)})
+def test_ragged_and_sparse_features_say_what_is_missing():
+    with pytest.raises(NotImplementedError, match="jaxtape does not implement tf.io.RaggedFeature"):
+        jaxtape.io.parse_single_example(SERIALIZED[0], {"label": _Ragged(jaxtape.int64)})
+
+
+class _Ragged:  # stands in for tf.io.RaggedFeature, which jaxtape does not define
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+
+_Ragged.__name__ = "RaggedFeature"
 
 
 def test_a_tfrecord_input_pipeline_matches_tf(tmp_path):

@@ -3,7 +3,8 @@
 Each serialized `tf.train.Example` is read with the protobuf class of
 `train/example.py`; a `FixedLenFeature` becomes a dense tensor of its shape
 (its default where the feature is absent), a `FixedLenSequenceFeature` one
-row per `shape`-sized slice (padded to the batch's longest). Errors are TF's,
+row per `shape`-sized slice (padded to the batch's longest), a
+`VarLenFeature` a `SparseTensor`. Errors are TF's,
 worded as TF's single-example and batch kernels word them.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.errors import NotImplementedInJaxtape
 from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.messages import attr_not_allowed, kernel_dtype_name, op_error
+from jaxtape._src.framework.sparse_tensor import SparseTensor
 from jaxtape._src.framework.strings import StringTensor, bytes_array
 from jaxtape._src.ops.strings.host import as_string_tensor
 from jaxtape._src.framework import example_proto
@@ -54,7 +56,7 @@ class FixedLenSequenceFeature(collections.namedtuple(
 
 
 class VarLenFeature(collections.namedtuple("VarLenFeature", ["dtype"])):
-    """A feature of any length, parsed by TF to a `tf.SparseTensor` (which jaxtape lacks)."""
+    """A feature of any length, parsed to a `tf.SparseTensor` (rows: examples)."""
 
 
 export("io.FixedLenFeature")(FixedLenFeature)
@@ -66,13 +68,14 @@ class _Spec:
     """One requested feature, validated as TF validates it before parsing."""
 
     def __init__(self, key, feature):
-        if isinstance(feature, VarLenFeature) or not isinstance(
-                feature, (FixedLenFeature, FixedLenSequenceFeature)):
+        if not isinstance(feature, (FixedLenFeature, FixedLenSequenceFeature, VarLenFeature)):
             raise NotImplementedInJaxtape(
-                f"jaxtape does not implement tf.io.{type(feature).__name__} (it parses to a "
-                "tf.SparseTensor or tf.RaggedTensor)")
+                f"jaxtape does not implement tf.io.{type(feature).__name__}")
         self.key, self.name = key, key.decode() if isinstance(key, bytes) else str(key)
         self.sequence = isinstance(feature, FixedLenSequenceFeature)
+        self.var_len = isinstance(feature, VarLenFeature)
+        if self.var_len:
+            feature = FixedLenSequenceFeature([], feature.dtype, True)
         if feature.shape is None:
             raise ValueError(f"Missing shape for feature {self.name}. Received "
                              f"feature={feature!r}.")
@@ -112,7 +115,7 @@ class _Spec:
                          f"expected type: {kernel_dtype_name(self.dtype)}")
         found = getattr(feature, kind).value
         values = np.array(list(found) if self.dtype == dtypes.string else found, self.numpy)
-        if self.sequence:
+        if self.sequence or self.var_len:
             if self.size and values.size % self.size:
                 raise _error(f"Error while parsing feature with key {self.name}: number of "
                              f"elements should be divisible by {self.size}, found {values.size} "
@@ -134,7 +137,9 @@ def _error(message: str):
 def _specs(features) -> list[_Spec]:
     if not features:
         raise ValueError("Invalid argument: features cannot be empty.")
-    return sorted((_Spec(k, f) for k, f in dict(features).items()), key=lambda s: s.name)
+    # TF's order: the VarLenFeatures, then the dense ones, each sorted by key
+    return sorted((_Spec(k, f) for k, f in dict(features).items()),
+                  key=lambda s: (not s.var_len, s.name))
 
 
 def _decode(Example, record: bytes):
@@ -153,6 +158,18 @@ def _tensor(array: np.ndarray, spec: _Spec):
     return convert_to_tensor(array.astype(spec.numpy))
 
 
+def _sparse(rows: list[np.ndarray], spec: _Spec, batch: bool) -> SparseTensor:
+    """A VarLenFeature's values: row i's j-th value at [i, j] (at [j] for one example)."""
+    positions = [np.stack([np.full(len(r), i), np.arange(len(r))], 1) for i, r in enumerate(rows)]
+    indices = np.concatenate(positions).astype(np.int64) if rows else np.zeros((0, 2), np.int64)
+    longest = max((len(r) for r in rows), default=0)
+    shape = [len(rows), longest]
+    if not batch:
+        indices, shape = indices[:, 1:], shape[1:]
+    values = np.concatenate(rows) if rows else np.zeros(0, spec.numpy)
+    return SparseTensor(indices, _tensor(values, spec), np.array(shape, np.int64))
+
+
 def _parse(records: list[bytes], names: list[str] | None, specs: list[_Spec], batch: bool):
     Example = example_proto.classes()["Example"]
     examples = [_decode(Example, r) for r in records]
@@ -164,7 +181,7 @@ def _parse(records: list[bytes], names: list[str] | None, specs: list[_Spec], ba
             where = f"Name: {name}, Key: {spec.name}, Index: {i}.  " if batch \
                 else f"Key: {spec.name}.  "
             values = spec.values(example, where, batch)
-            if values is None and not spec.sequence:
+            if values is None and not (spec.sequence or spec.var_len):
                 if spec.default is None:
                     prefix = f"Name: {name}, " if batch else ""
                     raise _error(f"{prefix}Feature: {spec.name} (data type: "
@@ -172,6 +189,9 @@ def _parse(records: list[bytes], names: list[str] | None, specs: list[_Spec], ba
                                  "be found.")
                 values = spec.default
             rows.append(np.zeros(0, spec.numpy) if values is None else values)
+        if spec.var_len:
+            out[spec.key] = _sparse(rows, spec, batch)
+            continue
         if spec.sequence:
             per = max(spec.size, 1)
             longest = max((len(r) // per for r in rows), default=0)

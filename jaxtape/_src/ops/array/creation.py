@@ -11,6 +11,7 @@ from jaxtape._src.framework.convert import convert_to_tensor as _convert
 from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.messages import named_by, negative_dimension, op_error
 from jaxtape._src.ops.support import kernel_dtypes
+from jaxtape._src.framework.strings import wrap
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.ops.array.join import same_dtype, stack
 from jaxtape._src.ops.array.shape import reshape
@@ -72,14 +73,21 @@ def _fill_shape(shape, named=True):
     return shape
 
 
-@defined("fill")
+@primitive(name="Fill")
+def _fill(value, *, shape):
+    return jnp.full(shape, value, value.dtype)  # its VJP sums the upstream, as TF's FillGrad
+
+
+@defined("fill", primitive=_fill)
 def fill(dims, value, name=None, layout=None):
     named = named_by(dims, value)
     v = tensor(value)
     shape = _fill_shape(dims, named)
     if v.ndim:
         raise op_error(f"value must represent a scalar, got shape {messages.dims(v.shape)}", "Fill", named)
-    return Tensor(jnp.full(shape, v._value, v._value.dtype))
+    if v.dtype == dtypes.string:  # strings stay on the host
+        return wrap(np.full(shape, v._value.reshape(-1)[0], object))
+    return _fill(v, shape=shape)
 
 
 # Recorded without a gradient, as TF's ZerosLike/OnesLike: a tape follows their
