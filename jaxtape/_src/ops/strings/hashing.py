@@ -64,13 +64,16 @@ def _len0to16(s: bytes) -> int:
     return K2
 
 
+def _ends(s: bytes, n: int, mul: int, first: int) -> tuple[int, int, int, int]:
+    """The first two and last two words, scaled as the 17-64 byte hashes scale them."""
+    return ((_u64(s, 0) * first) & _M, _u64(s, 8), (_u64(s, n - 8) * mul) & _M,
+            (_u64(s, n - 16) * K2) & _M)
+
+
 def _len17to32(s: bytes) -> int:
     n = len(s)
     mul = K2 + n * 2
-    a = (_u64(s, 0) * K1) & _M
-    b = _u64(s, 8)
-    c = (_u64(s, n - 8) * mul) & _M
-    d = (_u64(s, n - 16) * K2) & _M
+    a, b, c, d = _ends(s, n, mul, K1)
     return _len16((_rot((a + b) & _M, 43) + _rot(c, 30) + d) & _M,
                   (a + _rot((b + K2) & _M, 18) + c) & _M, mul)
 
@@ -78,10 +81,7 @@ def _len17to32(s: bytes) -> int:
 def _len33to64(s: bytes) -> int:
     n = len(s)
     mul = K2 + n * 2
-    a = (_u64(s, 0) * K2) & _M
-    b = _u64(s, 8)
-    c = (_u64(s, n - 8) * mul) & _M
-    d = (_u64(s, n - 16) * K2) & _M
+    a, b, c, d = _ends(s, n, mul, K2)
     y = (_rot((a + b) & _M, 43) + _rot(c, 30) + d) & _M
     z = _len16(y, (a + _rot((b + K2) & _M, 18) + c) & _M, mul)
     e = (_u64(s, 16) * mul) & _M
