@@ -361,7 +361,9 @@ NOT_SWEPT_NAMESPACES = {
     prefix: "no op on float tensors (configuration, input pipelines, files, strings, summaries, random "
             "values, structure utilities)"
     for prefix in ("autograph.", "compat.", "config.", "data.", "distribute.", "io.", "nest.", "random.",
-                   "strings.", "summary.", "test.", "train.", "debugging.assert", "assert")}
+                   "strings.", "summary.", "test.", "train.", "debugging.assert", "assert", "lookup.")}
+NOT_SWEPT_NAMESPACES["sparse."] = ("SparseTensor ops are dense ops on `values` (swept there); "
+                                   "tests/ops/test_sparse.py compares their gradients with TF's")
 _REASONS = {
     "linear data movement or a linear map: the gradient is the upstream moved, summed or mapped, which "
     "meets no special point": """
@@ -377,16 +379,20 @@ _REASONS = {
         signal.dct signal.idct signal.fft signal.fft2d signal.fft3d signal.ifft signal.ifft2d signal.ifft3d
         signal.rfft signal.rfft2d signal.rfft3d signal.irfft signal.irfft2d signal.irfft3d
         nn.compute_average_loss nn.scale_regularization_loss complex cast dtypes.saturate_cast
-        image.convert_image_dtype linalg.matvec linalg.tensordot einsum math.real math.imag math.angle""",
+        image.convert_image_dtype linalg.matvec linalg.tensordot einsum math.real math.imag math.angle
+        fill""",
     "control flow or a wrapper: its gradient is its body's (tests/compile, tests/autodiff)": """
         case cond switch_case while_loop function custom_gradient grad_pass_through recompute_grad
         py_function numpy_function print stop_gradient ensure_shape debugging.check_numerics Assert""",
     "takes or makes no differentiable float tensor": """
-        constant convert_to_tensor eye fill ones zeros ones_like zeros_like lin_space range one_hot
+        constant convert_to_tensor eye ones zeros ones_like zeros_like lin_space range one_hot
         sequence_mask shape shape_n size rank searchsorted unique unique_with_counts make_ndarray
         get_static_value is_tensor as_dtype as_string broadcast_dynamic_shape broadcast_static_shape
         executing_eagerly device decode_csv debugging.is_numeric_tensor math.bincount math.confusion_matrix
-        nn.dropout signal.hamming_window signal.hann_window""",
+        nn.dropout signal.hamming_window signal.hann_window image.decode_and_crop_jpeg image.decode_bmp
+        image.decode_gif image.decode_image image.decode_jpeg image.decode_png image.decode_webp
+        image.encode_jpeg image.encode_png image.extract_jpeg_shape image.is_jpeg
+        image.adjust_jpeg_quality""",
     "swept by tests/ops/test_gradient_special_points_nn.py (convolutions, pools in 2-D/3-D, solvers, "
     "colour spaces: special points of their own)": """
         nn.conv1d nn.conv1d_transpose nn.conv2d nn.conv2d_transpose nn.conv3d nn.convolution

@@ -121,6 +121,8 @@ def _features(tf):
 def test_parse_single_example_matches_tf():
     for record in SERIALIZED:
         same_outcome(lambda tf: tf.io.parse_single_example(record, _features(tf)))
+    same_outcome(lambda tf: tf.io.parse_single_example(SERIALIZED[2], {
+        "name": tf.io.FixedLenFeature([], tf.string), "label": tf.io.FixedLenFeature([], tf.int64)}))
     same_outcome(lambda tf: tf.io.parse_single_example(tf.constant(SERIALIZED[0]),
                                                        {b"label": tf.io.FixedLenFeature([1], tf.int64)}))
 

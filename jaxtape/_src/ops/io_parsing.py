@@ -203,7 +203,7 @@ def _parse(records: list[bytes], names: list[str] | None, specs: list[_Spec], ba
             shape = spec.shape
         stacked = np.stack(rows).reshape([len(rows)] + shape) if rows else \
             np.zeros([0] + shape, spec.numpy)
-        out[spec.key] = _tensor(stacked if batch else stacked[0], spec)
+        out[spec.key] = _tensor(stacked if batch else stacked[0, ...], spec)
     return out
 
 
