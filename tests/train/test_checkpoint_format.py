@@ -11,7 +11,12 @@ from jaxtape._src.framework import crc32c, wire
 from jaxtape._src.train import bundle, object_graph, table
 
 
-def test_crc32c_known_values_and_continuation():
+@pytest.mark.parametrize("library", [True, False], ids=["google_crc32c", "numpy"])
+def test_crc32c_known_values_and_continuation(monkeypatch, library):
+    if library and crc32c._fast is None:
+        pytest.skip("google-crc32c is not installed (pip install -e '.[test]')")
+    if not library:
+        monkeypatch.setattr(crc32c, "_fast", None)
     assert crc32c.crc32c(b"123456789") == 0xE3069283  # the standard check value
     assert crc32c.crc32c(b"") == 0
     data = np.random.default_rng(0).integers(0, 256, 300_001, dtype=np.uint8).tobytes()

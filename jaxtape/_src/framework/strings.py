@@ -34,6 +34,11 @@ def is_text(value) -> bool:
 def bytes_array(value) -> np.ndarray:
     """`value` (str/bytes, nested lists of them, a NumPy U/S/O array) as an object
     array of bytes, with TF's errors for what is not rectangular or not text."""
+    if type(value) is bytes:  # one record or line, the common case in input pipelines
+        out = np.empty((), dtype=object)
+        out[()] = value
+        out.flags.writeable = False
+        return out
     if isinstance(value, np.ndarray) and value.dtype.kind in "US":
         flat = [_to_bytes(v) for v in value.reshape(-1).tolist()]
     else:

@@ -139,21 +139,26 @@ class TFRecordWriter:
 
 
 class _Stream:
-    """A file's bytes, decompressed as they are read."""
+    """A file's bytes, decompressed as they are read, in chunks consumed by offset (a
+    slice per record of the whole remaining chunk would copy it every time)."""
 
     def __init__(self, f, compression: str):
         self._f = f
         window = _WINDOW[compression]
         self._zip = None if window is None else zlib.decompressobj(window)
-        self._buf = b""
+        self._buf, self._at = b"", 0
 
     def read(self, n: int) -> bytes:
-        while len(self._buf) < n:
+        end = self._at + n
+        while len(self._buf) < end:
             chunk = self._f.read(1 << 16)
             if not chunk:
                 break
-            self._buf += chunk if self._zip is None else self._zip.decompress(chunk)
-        out, self._buf = self._buf[:n], self._buf[n:]
+            chunk = chunk if self._zip is None else self._zip.decompress(chunk)
+            self._buf, end = self._buf[self._at:] + chunk, n
+            self._at = 0
+        out = self._buf[self._at:end]
+        self._at = min(end, len(self._buf))
         return out
 
 
