@@ -138,7 +138,7 @@ class TFRecordWriter:
             self.close()
 
 
-class _Stream:
+class Stream:
     """A file's bytes, decompressed as they are read, in chunks consumed by offset (a
     slice per record of the whole remaining chunk would copy it every time)."""
 
@@ -169,7 +169,7 @@ def records(path: str, compression: str = "", op: str = "IteratorGetNext"):
     except FileNotFoundError:
         raise _not_found(path, op) from None
     with f:
-        stream, offset = _Stream(f, compression), 0
+        stream, offset = Stream(f, compression), 0
         while True:
             header = stream.read(12)
             if not header:
