@@ -64,7 +64,7 @@ def test_root_lists_its_public_names():
 @pytest.mark.parametrize("tf_path", [
     "tf.nest.flatten_up_to", "tf.compile", "tf.autodiff.forward", "tf.autodiff.jacobians",
     "tf.Primitive", "tf.primitive", "tf.interop", "tf.math.not_a_thing", "tf.lite.Interpreter",
-    "tf.lookup.StaticHashTable", "tf.distribute.ParameterServerStrategy",
+    "tf.lookup.DenseHashTable", "tf.distribute.ParameterServerStrategy",
     "tf.nest.copy", "tf.nest.tree_util", "tf.nest.export", "tf.nest.is_leaf",
     "tf.python.eager.backprop.tape",
 ])

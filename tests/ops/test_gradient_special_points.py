@@ -393,6 +393,19 @@ _REASONS = {
         image.decode_gif image.decode_image image.decode_jpeg image.decode_png image.decode_webp
         image.encode_jpeg image.encode_png image.extract_jpeg_shape image.is_jpeg
         image.adjust_jpeg_quality""",
+    "compared with TF's gradients in tests/ops/test_image_extra_ops.py (image adjustments, quality "
+    "metrics, box ops)": """
+        image.adjust_contrast image.adjust_gamma image.crop_and_resize image.extract_patches
+        image.image_gradients image.psnr image.resize_with_pad image.sobel_edges image.ssim
+        image.ssim_multiscale image.total_variation""",
+    "a random factor or window, then an op swept or compared above (adjust_*, slicing)": """
+        image.random_brightness image.random_contrast image.random_hue image.random_saturation
+        image.random_crop image.stateless_random_brightness image.stateless_random_contrast
+        image.stateless_random_hue image.stateless_random_saturation image.stateless_random_crop""",
+    "no gradient: box selection, drawing and JPEG round trips (TF registers none)": """
+        image.draw_bounding_boxes image.non_max_suppression image.non_max_suppression_with_scores
+        image.sample_distorted_bounding_box image.stateless_sample_distorted_bounding_box
+        image.random_jpeg_quality image.stateless_random_jpeg_quality""",
     "swept by tests/ops/test_gradient_special_points_nn.py (convolutions, pools in 2-D/3-D, solvers, "
     "colour spaces: special points of their own)": """
         nn.conv1d nn.conv1d_transpose nn.conv2d nn.conv2d_transpose nn.conv3d nn.convolution
