@@ -142,6 +142,7 @@ CATALOGUE = [
     ("tile_multiples_length", lambda tf: tf.tile(m(tf), [2])),
     ("tile_negative", lambda tf: tf.tile(v(tf), [-1])),
     ("pad_paddings_shape", lambda tf: tf.pad(m(tf), [[1, 1]])),
+    ("pad_paddings_shape_reflect", lambda tf: tf.pad(m(tf), [[1, 1]], mode="REFLECT")),
     ("pad_negative", lambda tf: tf.pad(v(tf), [[-1, 0]])),
     ("pad_mode", lambda tf: tf.pad(v(tf), [[1, 1]], mode="WRAP")),
     ("pad_reflect_too_big", lambda tf: tf.pad(v(tf), [[3, 0]], mode="REFLECT")),

@@ -29,8 +29,9 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
     p = _as_tensor(paddings).numpy()
     op = "Pad" if mode_ == "CONSTANT" else "MirrorPad"
     if p.ndim != 2 or p.shape[0] != x.ndim or p.shape[1] != 2:
+        sep = " " if op == "Pad" else ", "  # TF's two kernels word it apart by a comma
         raise op_error(f"The first dimension of paddings must be the rank of inputs"
-                       f"{dims(p.shape)} {dims(x._value.shape)}", op, named)
+                       f"{dims(p.shape)}{sep}{dims(x._value.shape)}", op, named)
     pairs = tuple((int(a), int(b)) for a, b in p)
     for i, (a, b) in enumerate(pairs):
         if a < 0 or b < 0:
