@@ -361,7 +361,8 @@ NOT_SWEPT_NAMESPACES = {
     prefix: "no op on float tensors (configuration, input pipelines, files, strings, summaries, random "
             "values, structure utilities)"
     for prefix in ("autograph.", "compat.", "config.", "data.", "distribute.", "io.", "nest.", "random.",
-                   "strings.", "summary.", "test.", "train.", "debugging.assert", "assert", "lookup.")}
+                   "strings.", "summary.", "test.", "train.", "debugging.assert", "assert", "lookup.",
+                   "audio.")}
 NOT_SWEPT_NAMESPACES["sparse."] = ("SparseTensor ops are dense ops on `values` (swept there); "
                                    "tests/ops/test_sparse.py compares their gradients with TF's")
 _REASONS = {
@@ -402,6 +403,10 @@ _REASONS = {
         image.random_brightness image.random_contrast image.random_hue image.random_saturation
         image.random_crop image.stateless_random_brightness image.stateless_random_contrast
         image.stateless_random_hue image.stateless_random_saturation image.stateless_random_crop""",
+    "compositions of framing, windows, FFTs and DCTs (swept there); tests/ops/test_signal_spectral.py "
+    "compares their gradients with TF's": """
+        signal.stft signal.inverse_stft signal.inverse_stft_window_fn signal.overlap_and_add
+        signal.linear_to_mel_weight_matrix signal.mfccs_from_log_mel_spectrograms""",
     "no gradient: box selection, drawing and JPEG round trips (TF registers none)": """
         image.draw_bounding_boxes image.non_max_suppression image.non_max_suppression_with_scores
         image.sample_distorted_bounding_box image.stateless_sample_distorted_bounding_box
