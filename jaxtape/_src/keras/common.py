@@ -11,11 +11,9 @@ import types
 import jax
 import numpy as np
 
-from jaxtape._src.compile import capture
+from jaxtape._src.compile.init_scope import lifted  # noqa: F401 - the bridge's name for it
 from jaxtape._src.framework import kernel_cache
-from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
-from jaxtape._src.tape import stack
 
 
 def unwrap(x):
@@ -92,19 +90,6 @@ def inside():
         yield
     finally:
         _depth.value -= 1
-
-
-@contextlib.contextmanager
-def lifted():
-    """TF's `init_scope`: a layer or optimizer built while `tf.function` traces
-    creates its variables with concrete values, outside the traced program,
-    unseen by tapes (its later reads inside the trace are captured as usual)."""
-    tracing, local.tracing = local.tracing, 0
-    try:
-        with stack.hidden(), capture.tracing_scope(None), jax.ensure_compile_time_eval():
-            yield
-    finally:
-        local.tracing = tracing
 
 
 # -- Keras objects in jaxtape's kernel cache --------------------------------------
