@@ -19,6 +19,14 @@ def test_to_hash_bucket_fast_matches_tf_at_every_length():
     same_outcome(lambda tf: tf.strings.to_hash_bucket_fast("word", 0))
 
 
+@pytest.mark.parametrize("key", [[123, 456], [-5, 2 ** 62], [0, 0]])
+def test_to_hash_bucket_strong_and_legacy_match_tf(key):
+    same_outcome(lambda tf: [tf.strings.to_hash_bucket_strong(STRINGS, 2 ** 62 + 11, key),
+                             tf.strings.to_hash_bucket(STRINGS, 2 ** 62 + 11),
+                             tf.strings.to_hash_bucket([[b"a", b"b"]], 7)])
+    same_outcome(lambda tf: tf.strings.to_hash_bucket_strong("x", 0, key))
+
+
 def _string_table(tf):
     init = tf.lookup.KeyValueTensorInitializer(["a", "b", "c"], [1, 2, 3])
     return tf.lookup.StaticHashTable(init, default_value=-1)

@@ -1,5 +1,7 @@
-"""`tf.strings.to_hash_bucket_fast`: FarmHash's Fingerprint64 of each string, mod the
-bucket count, as TF's (and the out-of-vocabulary buckets of `tf.lookup` tables).
+"""`tf.strings.to_hash_bucket_fast` / `to_hash_bucket` / `to_hash_bucket_strong`: each
+string's hash mod the bucket count, as TF's: FarmHash's Fingerprint64 (also the
+out-of-vocabulary buckets of `tf.lookup` tables), TF's legacy MurmurHash64A, and
+SipHash-2-4 under a key.
 
 Fingerprint64 is farmhash's `farmhashna::Hash64` (a CityHash descendant), written
 here from its published algorithm: short strings mix their first and last words,
@@ -148,20 +150,105 @@ def fingerprint64(s: bytes) -> int:
                   (_len16(v1, w1, mul) + x) & _M, mul)
 
 
-def buckets(values: np.ndarray, num_buckets: int) -> np.ndarray:
-    """Fingerprint64 mod `num_buckets` of each string of an object array, as int64."""
+def _murmur64(s: bytes, seed: int = 0xDECAFCAFFE) -> int:
+    """TF's legacy `Hash64` (a MurmurHash64A), behind `to_hash_bucket`."""
+    m, r = 0xC6A4A7935BD1E995, 47
+    n = len(s)
+    h = (seed ^ (n * m)) & _M
+    whole = n - n % 8
+    for i in range(0, whole, 8):
+        k = (_u64(s, i) * m) & _M
+        k ^= k >> r
+        k = (k * m) & _M
+        h = ((h ^ k) * m) & _M
+    if n % 8:
+        for j in range(n % 8 - 1, -1, -1):
+            h ^= s[whole + j] << (8 * j)
+        h = (h * m) & _M
+    h ^= h >> r
+    h = (h * m) & _M
+    return h ^ (h >> r)
+
+
+def _sip_round(v0, v1, v2, v3):
+    v0 = (v0 + v1) & _M
+    v1 = _rotl(v1, 13) ^ v0
+    v0 = _rotl(v0, 32)
+    v2 = (v2 + v3) & _M
+    v3 = _rotl(v3, 16) ^ v2
+    v0 = (v0 + v3) & _M
+    v3 = _rotl(v3, 21) ^ v0
+    v2 = (v2 + v1) & _M
+    v1 = _rotl(v1, 17) ^ v2
+    v2 = _rotl(v2, 32)
+    return v0, v1, v2, v3
+
+
+def _rotl(v: int, shift: int) -> int:
+    return ((v << shift) | (v >> (64 - shift))) & _M
+
+
+def siphash24(s: bytes, k0: int, k1: int) -> int:
+    """SipHash-2-4 with the 128-bit key (k0, k1), behind `to_hash_bucket_strong`."""
+    v0, v1 = k0 ^ 0x736F6D6570736575, k1 ^ 0x646F72616E646F6D
+    v2, v3 = k0 ^ 0x6C7967656E657261, k1 ^ 0x7465646279746573
+    n = len(s)
+    whole = n - n % 8
+    for i in range(0, whole, 8):
+        m = _u64(s, i)
+        v3 ^= m
+        v0, v1, v2, v3 = _sip_round(*_sip_round(v0, v1, v2, v3))
+        v0 ^= m
+    last = (n & 0xFF) << 56
+    for j, byte in enumerate(s[whole:]):
+        last |= byte << (8 * j)
+    v3 ^= last
+    v0, v1, v2, v3 = _sip_round(*_sip_round(v0, v1, v2, v3))
+    v0 ^= last
+    v2 ^= 0xFF
+    for _ in range(4):
+        v0, v1, v2, v3 = _sip_round(v0, v1, v2, v3)
+    return v0 ^ v1 ^ v2 ^ v3
+
+
+def buckets(values: np.ndarray, num_buckets: int, hash_fn=None) -> np.ndarray:
+    """`hash_fn` (Fingerprint64) mod `num_buckets` of each string of an object array."""
+    hash_fn = hash_fn or fingerprint64
     out = np.empty(values.shape, np.int64)
     for i in np.ndindex(values.shape):
-        out[i] = fingerprint64(values[i]) % num_buckets
+        out[i] = hash_fn(values[i]) % num_buckets
     return out
+
+
+def _count(num_buckets, op: str, signature: str) -> int:
+    count = int(np.asarray(convert_to_tensor(num_buckets)))
+    if count < 1:
+        raise op_error(f"Value for attr 'num_buckets' of {count} must be at least minimum 1\n\t; "
+                       f"NodeDef: {{{{node {op}}}}}; Op<name={op}; {signature}>", op, named=False)
+    return count
 
 
 @export("strings.to_hash_bucket_fast", "compat.v1.string_to_hash_bucket_fast")
 def to_hash_bucket_fast(input, num_buckets, name=None):  # noqa: A002 - TF's argument name
-    count = int(np.asarray(convert_to_tensor(num_buckets)))
-    if count < 1:
-        raise op_error(f"Value for attr 'num_buckets' of {count} must be at least minimum 1\n\t; "
-                       "NodeDef: {{node StringToHashBucketFast}}; Op<name=StringToHashBucketFast; "
-                       "signature=input:string -> output:int64; attr=num_buckets:int,min=1>",
-                       "StringToHashBucketFast", named=False)
+    count = _count(num_buckets, "StringToHashBucketFast",
+                   "signature=input:string -> output:int64; attr=num_buckets:int,min=1")
     return convert_to_tensor(buckets(as_string_tensor(input)._value, count))
+
+
+@export("strings.to_hash_bucket", "compat.v1.string_to_hash_bucket")
+def to_hash_bucket(input, num_buckets, name=None):  # noqa: A002 - TF's argument name
+    """TF's legacy (MurmurHash64A) buckets; TF advises `to_hash_bucket_fast`."""
+    count = _count(num_buckets, "StringToHashBucket",
+                   "signature=string_tensor:string -> output:int64; attr=num_buckets:int,min=1")
+    return convert_to_tensor(buckets(as_string_tensor(input)._value, count, _murmur64))
+
+
+@export("strings.to_hash_bucket_strong", "compat.v1.string_to_hash_bucket_strong")
+def to_hash_bucket_strong(input, num_buckets, key, name=None):  # noqa: A002 - TF's argument name
+    """SipHash-2-4 buckets under a secret 128-bit `key` (two integers)."""
+    count = _count(num_buckets, "StringToHashBucketStrong",
+                   "signature=input:string -> output:int64; attr=num_buckets:int,min=1; "
+                   "attr=key:list(int)")
+    k0, k1 = (int(k) & _M for k in key)
+    return convert_to_tensor(buckets(as_string_tensor(input)._value, count,
+                                     lambda s: siphash24(s, k0, k1)))
