@@ -152,9 +152,18 @@ def test_traced_string_is_a_clear_error():
         pick(jaxtape.constant(1))
 
 
-def test_split_of_a_vector_is_unimplemented():
-    with pytest.raises(NotImplementedError, match="RaggedTensor"):
-        jaxtape.strings.split(["a b", "c"])
+@pytest.mark.parametrize("call", [
+    lambda tf: tf.strings.split(["a b  c", "", "d"]),
+    lambda tf: tf.strings.split([["a b", "c"], ["d e f", ""]]),
+    lambda tf: tf.strings.split(["a,b,,c", "x"], sep=","),
+    lambda tf: tf.strings.split(["a b c"], maxsplit=1),
+    lambda tf: tf.strings.split(tf.ragged.constant([["a b"], ["c"]])),
+    lambda tf: tf.strings.bytes_split(["ab", "", "xyz"]),
+    lambda tf: tf.strings.bytes_split("abc"),
+], ids=lambda c: str(c.__code__.co_firstlineno))
+def test_split_of_tensors_gives_tfs_ragged_tensors(call):
+    """Compared by TF's printed form, which shows values, nesting and uniform dims."""
+    same_outcome(lambda tf: [repr(call(tf)), call(tf).shape.as_list()])
 
 
 def test_read_write_file(tmp_path):

@@ -14,6 +14,7 @@ from jaxtape._src.framework.convert import constant_array, convert_to_tensor
 from jaxtape._src.framework.errors import NotImplementedInJaxtape
 from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.messages import dtype_mismatch, named_by, op_error
+from jaxtape._src.framework.ragged_tensor import RaggedTensor
 from jaxtape._src.framework.strings import StringTensor
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.ops.printing.summarize import summarize as summarize_values
@@ -186,17 +187,50 @@ def as_string(input, precision=-1, scientific=False, shortest=False, width=-1, f
     return _strings(out)
 
 
+def _ragged_parts(a: np.ndarray, cut):
+    """The pieces `cut` makes of each string of `a`, as a RaggedTensor one rank up
+    (its outer dimensions uniform partitions, as TF's)."""
+    pieces = [cut(s) for s in a.reshape(-1)]
+    values = np.empty(sum(len(p) for p in pieces), dtype=object)
+    values[:] = [q for p in pieces for q in p]
+    out = RaggedTensor.from_row_lengths(_strings(values),
+                                        np.array([len(p) for p in pieces], np.int64))
+    for width in reversed(a.shape[1:]):
+        out = RaggedTensor.from_uniform_row_length(out, width)
+    return out
+
+
+def _on_flat_values(input, fn):
+    """A ragged input's flat values through `fn`, its row partitions kept."""
+    return input.with_flat_values(fn(input.flat_values))
+
+
 @export("strings.split")
 def split(input, sep=None, maxsplit=-1, name=None):  # noqa: A002
+    """A scalar gives a 1-D tensor of its pieces; an N-D input a RaggedTensor of N + 1
+    dimensions (the pieces of each string in its last, ragged one)."""
+    if isinstance(input, RaggedTensor):
+        return _on_flat_values(input, lambda v: split(v, sep, maxsplit))
     if not isinstance(input, StringTensor) and isinstance(input, Tensor):  # converted in Python, by name
         convert_to_tensor(input, dtype=dtypes.string, name="input")
     a = _text(input, "StringSplitV2")
+    separator = None if sep is None else _bytes(sep)
     if a.ndim:
-        raise NotImplementedInJaxtape("jaxtape does not implement tf.RaggedTensor: tf.strings.split "
-                                      "works only on a scalar (which gives a 1-D tensor)")
-    s = a[()]
-    parts = s.split(None if sep is None else _bytes(sep), maxsplit)
+        return _ragged_parts(a, lambda s: s.split(separator, maxsplit))
+    parts = a[()].split(separator, maxsplit)
     return _strings(np.asarray(parts + [], dtype=object).reshape(-1))
+
+
+@export("strings.bytes_split")
+def bytes_split(input, name=None):  # noqa: A002
+    """Each string's bytes as one-byte strings (a RaggedTensor above a scalar)."""
+    if isinstance(input, RaggedTensor):
+        return _on_flat_values(input, bytes_split)
+    a = _text(input, "StringSplitV2")
+    cut = lambda s: [s[i:i + 1] for i in range(len(s))]  # noqa: E731
+    if a.ndim:
+        return _ragged_parts(a, cut)
+    return _strings(np.asarray(cut(a[()]) + [], dtype=object).reshape(-1))
 
 
 @export("strings.format")
