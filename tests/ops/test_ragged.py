@@ -541,3 +541,14 @@ def test_watching_flat_values_records_through_ragged_ops():
         y = ragged_math.reduce_sum(x * x, axis=1)
     assert tape.gradient(y, x.flat_values).numpy().tolist() == [2.0, 4.0, 6.0]
     assert x.flat_values is x.values  # the same tensor object, so the tape sees it
+
+
+def test_ragged_elements_in_datasets_say_what_to_do():
+    import jaxtape as tf
+
+    lines = tf.data.Dataset.from_tensor_slices(["a b", "c d e"])
+    dense = lines.map(lambda s: tf.strings.split(tf.reshape(s, [1])).to_tensor(default_value="-"))
+    assert [d.numpy().tolist() for d in dense] == [[[b"a", b"b"]], [[b"c", b"d", b"e"]]]
+    with pytest.raises(NotImplementedError, match="jaxtape does not implement tf.RaggedTensor "
+                       "elements in tf.data"):
+        list(lines.map(lambda s: tf.strings.split(tf.reshape(s, [1]))))

@@ -14,6 +14,7 @@ from jaxtape._src.framework import dtypes
 from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.errors import NotImplementedInJaxtape
 from jaxtape._src.framework.nest import pack_like
+from jaxtape._src.framework.ragged_tensor import RaggedTensor
 from jaxtape._src.framework.sparse_tensor import SparseTensor
 from jaxtape._src.framework.strings import StringTensor, bytes_array
 from jaxtape._src.framework.tensor import Tensor
@@ -81,6 +82,9 @@ def normalize(value, lists_are_tuples: bool = False, copy: bool = False, device_
     if isinstance(value, SparseTensor):
         raise NotImplementedInJaxtape("jaxtape does not implement tf.SparseTensor elements in "
                                       "tf.data (make them dense in the map: tf.sparse.to_dense)")
+    if isinstance(value, RaggedTensor):
+        raise NotImplementedInJaxtape("jaxtape does not implement tf.RaggedTensor elements in "
+                                      "tf.data (make them dense in the map: .to_tensor())")
     return to_host(value, copy, device_ok)
 
 
