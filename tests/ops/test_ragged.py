@@ -552,3 +552,12 @@ def test_ragged_elements_in_datasets_say_what_to_do():
     with pytest.raises(NotImplementedError, match="jaxtape does not implement tf.RaggedTensor "
                        "elements in tf.data"):
         list(lines.map(lambda s: tf.strings.split(tf.reshape(s, [1]))))
+
+
+def test_tf_reductions_take_ragged_tensors():
+    def run(tf):
+        rt = tf.ragged.constant([[1.0, 2.0], [], [3.0, 4.0, 5.0]])
+        return [tf.reduce_sum(rt, axis=1), tf.reduce_mean(rt, axis=1), tf.reduce_max(rt, axis=0),
+                tf.reduce_sum(rt), tf.math.reduce_min(rt), tf.reduce_sum(rt, axis=-1, keepdims=True)]
+
+    same_outcome(run)

@@ -267,3 +267,10 @@ def reduce_mean(rt, axis=None, keepdims=False, name=None):
     if isinstance(total, RaggedTensor):
         return total.with_flat_values(truediv(total.flat_values, count.flat_values))
     return truediv(total, count)
+
+
+# tf.math.reduce_* (ops/support/define.py's reductions) hand RaggedTensors here
+rtm.OPS["reduce_sum"] = reduce_sum
+rtm.OPS["reduce_max"] = reduce_max
+rtm.OPS["reduce_min"] = reduce_min
+rtm.OPS["reduce_mean"] = reduce_mean

@@ -21,6 +21,8 @@ from __future__ import annotations
 from typing import Callable
 
 from jaxtape._src.framework.exports import export
+from jaxtape._src.framework.ragged_tensor import OPS as RAGGED_OPS
+from jaxtape._src.framework.ragged_tensor import RaggedTensor
 from jaxtape._src.ops.support import args, kernel_dtypes
 from jaxtape._src.ops.support.args import reduction_axes, tensor
 from jaxtape._src.tape.primitive import Primitive
@@ -110,10 +112,16 @@ def reduction(op: str, fn: Callable, *names: str, differentiable: bool = True,
     TF gradient formula's twin).
     """
     prim = primitive or Primitive(fn, op, differentiable=differentiable)
+    leaf = _leaf(names)
 
     def op_fn(input_tensor, axis=None, keepdims=False, name=None):
         if convert is kernel_input:  # inlined: one frame less per reduction
-            x = tensor(input_tensor)
+            try:
+                x = tensor(input_tensor)
+            except (TypeError, ValueError):  # off the hot path: a RaggedTensor's own reduction
+                if isinstance(input_tensor, RaggedTensor) and leaf in RAGGED_OPS:
+                    return RAGGED_OPS[leaf](input_tensor, axis, keepdims)
+                raise
             kernel_dtypes.check(op, x)
         else:
             x = convert(input_tensor, op)
