@@ -384,6 +384,7 @@ _REASONS = {
         fill""",
     "control flow or a wrapper: its gradient is its body's (tests/compile, tests/autodiff)": """
         case cond switch_case while_loop function custom_gradient grad_pass_through recompute_grad
+        map_fn vectorized_map scan foldl foldr init_scope
         py_function numpy_function print stop_gradient ensure_shape debugging.check_numerics Assert""",
     "takes or makes no differentiable float tensor": """
         constant convert_to_tensor eye ones zeros ones_like zeros_like lin_space range one_hot
