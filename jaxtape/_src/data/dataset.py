@@ -33,9 +33,11 @@ from jaxtape._src.data.host import on_host
 def _transformations():
     """The modules whose classes `Dataset`'s methods construct."""
     # Imported late to break the package's one real cycle: they subclass Dataset.
-    from jaxtape._src.data import batch_ops, map_ops, pass_ops, shuffle_ops, slice_ops, sources
+    from jaxtape._src.data import (batch_ops, map_ops, pass_ops, select_ops, shuffle_ops, slice_ops,
+                                   sources, window_ops)
     return types.SimpleNamespace(batch_ops=batch_ops, map_ops=map_ops, pass_ops=pass_ops,
-                                 shuffle_ops=shuffle_ops, slice_ops=slice_ops, sources=sources)
+                                 select_ops=select_ops, shuffle_ops=shuffle_ops, slice_ops=slice_ops,
+                                 sources=sources, window_ops=window_ops)
 
 
 def _traced_state(value):
@@ -211,8 +213,25 @@ class Dataset:
 
     @staticmethod
     def counter(start=0, step=1, dtype=dtypes.int64, name=None):
-        sources = _transformations().sources
-        return sources._RangeDataset(start, np.iinfo(np.int64).max, step, output_type=dtype)
+        select_ops = _transformations().select_ops
+        return select_ops.counter(start, step, dtype)
+
+    @staticmethod
+    def random(seed=None, rerandomize_each_iteration=None, name=None):
+        select_ops = _transformations().select_ops
+        return select_ops._RandomDataset(seed, rerandomize_each_iteration)
+
+    @staticmethod
+    def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True):
+        select_ops = _transformations().select_ops
+        return select_ops.choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset)
+
+    @staticmethod
+    def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_dataset=False,
+                             rerandomize_each_iteration=None):
+        select_ops = _transformations().select_ops
+        return select_ops.sample_from_datasets(datasets, weights, seed, stop_on_empty_dataset,
+                                               rerandomize_each_iteration)
 
     # -- transformations -----------------------------------------------------
     def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None):
@@ -308,6 +327,24 @@ class Dataset:
                             f"Got {type(out)}.")
         return out
 
+    def group_by_window(self, key_func, reduce_func, window_size=None, window_size_func=None,
+                        name=None):
+        window_ops = _transformations().window_ops
+        return window_ops.group_by_window(self, key_func, reduce_func, window_size, window_size_func)
+
+    def bucket_by_sequence_length(self, element_length_func, bucket_boundaries, bucket_batch_sizes,
+                                  padded_shapes=None, padding_values=None,
+                                  pad_to_bucket_boundary=False, no_padding=False,
+                                  drop_remainder=False, name=None):
+        window_ops = _transformations().window_ops
+        return window_ops.bucket_by_sequence_length(
+            self, element_length_func, bucket_boundaries, bucket_batch_sizes, padded_shapes,
+            padding_values, pad_to_bucket_boundary, no_padding, drop_remainder)
+
+    def scan(self, initial_state, scan_func, name=None):
+        window_ops = _transformations().window_ops
+        return window_ops.scan(self, initial_state, scan_func)
+
     def unique(self, name=None):
         map_ops = _transformations().map_ops
         return map_ops._UniqueDataset(self)
@@ -325,7 +362,6 @@ class Dataset:
 
 
 # TF's Dataset methods jaxtape lacks: they fail naming themselves.
-_TF_METHODS = {"bucket_by_sequence_length", "choose_from_datasets", "fingerprint",
-               "group_by_window", "load", "ragged_batch", "random", "rejection_resample",
-               "sample_from_datasets", "save", "scan", "snapshot", "sparse_batch"}
+_TF_METHODS = {"fingerprint", "load", "ragged_batch", "rejection_resample", "save", "snapshot",
+               "sparse_batch"}
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from jaxtape._src.framework import dtypes
 from jaxtape._src.framework.errors import FailedPreconditionError
 from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.nest import map_structure
 from jaxtape._src.data import options as _options
 from jaxtape._src.data.batch_ops import _MapAndBatchDataset
 from jaxtape._src.data.dataset import Dataset
+from jaxtape._src.data.select_ops import _RandomDataset
 from jaxtape._src.data.structure import to_host
 
 
@@ -117,3 +119,47 @@ def _elements(n):
 @export("data.experimental.assert_cardinality")
 def assert_cardinality(expected_cardinality):
     return lambda dataset: _AssertCardinalityDataset(dataset, expected_cardinality)
+
+
+@export("data.experimental.choose_from_datasets")
+def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=False):
+    """As `Dataset.choose_from_datasets`, but exhausted inputs are skipped by default."""
+    return Dataset.choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset)
+
+
+@export("data.experimental.sample_from_datasets")
+def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_dataset=False):
+    return Dataset.sample_from_datasets(datasets, weights, seed, stop_on_empty_dataset)
+
+
+@export("data.experimental.group_by_window")
+def group_by_window(key_func, reduce_func, window_size=None, window_size_func=None):
+    return lambda dataset: dataset.group_by_window(key_func, reduce_func, window_size,
+                                                   window_size_func)
+
+
+@export("data.experimental.bucket_by_sequence_length")
+def bucket_by_sequence_length(element_length_func, bucket_boundaries, bucket_batch_sizes,
+                              padded_shapes=None, padding_values=None, pad_to_bucket_boundary=False,
+                              no_padding=False, drop_remainder=False):
+    return lambda dataset: dataset.bucket_by_sequence_length(
+        element_length_func, bucket_boundaries, bucket_batch_sizes, padded_shapes, padding_values,
+        pad_to_bucket_boundary, no_padding, drop_remainder)
+
+
+@export("data.experimental.scan")
+def scan(initial_state, scan_func):
+    return lambda dataset: dataset.scan(initial_state, scan_func)
+
+
+@export("data.experimental.Counter")
+def Counter(start=0, step=1, dtype=dtypes.int64):  # noqa: N802 - TF's name
+    return Dataset.counter(start, step, dtype)
+
+
+@export("data.experimental.RandomDataset")
+class RandomDatasetV2(_RandomDataset):
+    """`tf.data.experimental.RandomDataset`: `Dataset.random` as a class (TF's printed name)."""
+
+    def __init__(self, seed=None, rerandomize_each_iteration=None, name=None):
+        super().__init__(seed, rerandomize_each_iteration)
