@@ -363,6 +363,8 @@ NOT_SWEPT_NAMESPACES = {
     for prefix in ("autograph.", "compat.", "config.", "data.", "distribute.", "io.", "nest.", "random.",
                    "strings.", "summary.", "test.", "train.", "debugging.assert", "assert", "lookup.",
                    "audio.")}
+NOT_SWEPT_NAMESPACES["ragged."] = ("RaggedTensor ops move flat values with dense ops (swept there); "
+                                   "tests/ops/test_ragged.py compares their gradients with TF's")
 NOT_SWEPT_NAMESPACES["sparse."] = ("SparseTensor ops are dense ops on `values` (swept there); "
                                    "tests/ops/test_sparse.py compares their gradients with TF's")
 _REASONS = {
@@ -381,7 +383,7 @@ _REASONS = {
         signal.rfft signal.rfft2d signal.rfft3d signal.irfft signal.irfft2d signal.irfft3d
         nn.compute_average_loss nn.scale_regularization_loss complex cast dtypes.saturate_cast
         image.convert_image_dtype linalg.matvec linalg.tensordot einsum math.real math.imag math.angle
-        fill""",
+        fill batch_to_space nn.space_to_batch nn.depth_to_space nn.space_to_depth""",
     "control flow or a wrapper: its gradient is its body's (tests/compile, tests/autodiff)": """
         case cond switch_case while_loop function custom_gradient grad_pass_through recompute_grad
         map_fn vectorized_map scan foldl foldr init_scope
@@ -394,7 +396,7 @@ _REASONS = {
         nn.dropout signal.hamming_window signal.hann_window image.decode_and_crop_jpeg image.decode_bmp
         image.decode_gif image.decode_image image.decode_jpeg image.decode_png image.decode_webp
         image.encode_jpeg image.encode_png image.extract_jpeg_shape image.is_jpeg
-        image.adjust_jpeg_quality""",
+        image.adjust_jpeg_quality histogram_fixed_width_bins""",
     "compared with TF's gradients in tests/ops/test_image_extra_ops.py (image adjustments, quality "
     "metrics, box ops)": """
         image.adjust_contrast image.adjust_gamma image.crop_and_resize image.extract_patches
@@ -408,6 +410,9 @@ _REASONS = {
     "compares their gradients with TF's": """
         signal.stft signal.inverse_stft signal.inverse_stft_window_fn signal.overlap_and_add
         signal.linear_to_mel_weight_matrix signal.mfccs_from_log_mel_spectrograms""",
+    "compared with TF's gradients in tests/ops/test_nn_space_extra.py (TF's own backprop rules)": """
+        nn.atrous_conv2d nn.atrous_conv2d_transpose nn.dilation2d nn.erosion2d
+        nn.max_pool_with_argmax nn.separable_conv2d""",
     "no gradient: box selection, drawing and JPEG round trips (TF registers none)": """
         image.draw_bounding_boxes image.non_max_suppression image.non_max_suppression_with_scores
         image.sample_distorted_bounding_box image.stateless_sample_distorted_bounding_box

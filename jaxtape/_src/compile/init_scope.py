@@ -18,8 +18,9 @@ from jaxtape._src.framework.state import local
 from jaxtape._src.tape import stack
 
 
+@export("init_scope")
 @contextlib.contextmanager
-def lifted():
+def init_scope():
     tracing, local.tracing = local.tracing, 0
     try:
         with stack.hidden(), capture.tracing_scope(None), jax.ensure_compile_time_eval():
@@ -28,4 +29,4 @@ def lifted():
         local.tracing = tracing
 
 
-export("init_scope")(lifted)
+lifted = init_scope  # the name jaxtape's own code uses
