@@ -53,3 +53,17 @@ def pytest_xdist_auto_num_workers(config):
     except (OSError, StopIteration, ValueError):
         pass
     return max(1, workers)
+
+
+@pytest.fixture(autouse=True)
+def _tf_variable_scope_reset():
+    """TF's scan/foldl/foldr set a caching device on the process-wide variable
+    scope while tracing and leave it set when the trace raises; every later eager
+    variable scope (tf.recompute_grad) then fails. Clear it after each test."""
+    yield
+    tf = sys.modules.get("tensorflow")
+    compat = getattr(tf, "compat", None)
+    if compat is not None:
+        scope = compat.v1.get_variable_scope()
+        if scope.caching_device is not None:
+            scope._caching_device = None  # the public setter refuses in eager mode
