@@ -207,3 +207,47 @@ def test_ops_after_gradient_in_context(persistent):
             z = x * dy
         return dy, z, (g.gradient(z, x) if persistent else None)
     same(fn)
+
+
+# -- when a watch counts ------------------------------------------------------------------
+
+def _late_watch(tf, where):
+    """`c` is watched after `y = x * c` was recorded: TF counts a watch only
+    while some GradientTape records on the thread."""
+    x, c = tf.constant(1.5), tf.constant(2.0)
+    t = tf.GradientTape(persistent=True, watch_accessed_variables=False)
+    with t:
+        t.watch(x)
+        y = x * c * 3.0
+        if where == "inside":
+            t.watch(c)
+        if where == "stop_recording":
+            with t.stop_recording():
+                t.watch(c)
+    if where == "after":
+        t.watch(c)
+    if where == "other_tape":
+        with tf.GradientTape():
+            t.watch(c)
+    if where == "accumulator":
+        with tf.autodiff.ForwardAccumulator(x, tf.constant(1.0)):
+            t.watch(c)
+    if where == "reentered":
+        t.watch(c)
+        with t:
+            w = c * 2.0
+        return t.gradient(y, c), t.gradient(w, c)
+    return t.gradient(y, c)
+
+
+@pytest.mark.parametrize("where", ["inside", "stop_recording", "after", "other_tape", "accumulator",
+                                   "reentered"])
+def test_a_watch_counts_only_while_a_tape_records(where):
+    same(lambda tf: _late_watch(tf, where))
+
+
+def test_watch_on_a_tape_never_entered_fails_as_tf():
+    def never_entered(tf):
+        tf.GradientTape().watch(tf.constant(1.0))
+
+    same(never_entered)

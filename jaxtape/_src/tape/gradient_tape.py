@@ -99,13 +99,21 @@ class GradientTape:
 
     # -- watching -------------------------------------------------------
     def watch(self, tensor):
-        """Makes the tape follow `tensor` (a tensor, variable, or nest of them)."""
+        """Makes the tape follow `tensor` (a tensor, variable, or nest of them).
+
+        As in TF, a watch counts only while a GradientTape records on this
+        thread (after the tape's context, or inside `stop_recording` with no
+        other tape recording, it changes nothing), and a tape never entered
+        fails as TF's does."""
         if self._tape is None:
-            self._tape = TapeData(self._watch_accessed_variables)
+            raise AttributeError("'NoneType' object has no attribute '_tape'")
+        recording = any(type(r) is TapeData for r in local.tapes)
         for t in _watchables(tensor):
             if t._value.dtype not in TRAINABLE:
                 log.warning("The dtype of the watched tensor must be floating (e.g. tf.float32), got %r",
                             t.dtype)
+            if not recording:
+                continue
             if isinstance(t, Variable) or hasattr(t, "_read_for_op"):  # also Keras variables
                 self._tape.watch_variable(t)
             elif t._value.dtype in TRAINABLE:
