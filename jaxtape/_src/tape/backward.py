@@ -31,8 +31,8 @@ import jax.numpy as jnp
 
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.framework import kernel_cache
-from jaxtape._src.tape import dependence, host_tier, tiers
-from jaxtape._src.tape.primitive import TRAINABLE, Primitive
+from jaxtape._src.tape import dependence, host_tier, release, tiers
+from jaxtape._src.tape.primitive import TRAINABLE, Dropped, Primitive
 
 # When a plan is compiled whole (see `run_eager`): not before its structure
 # and shapes have been seen `compile_after` times, and not before running it
@@ -120,7 +120,8 @@ def build_plan(nodes, targets, sources):
     forward = []
     for node in nodes:
         for a in node.args:
-            if isinstance(a, Tensor) and a._id in reach:
+            if (isinstance(a, Tensor) or type(a) is Dropped and node.prim.vjp_reads is not None) \
+                    and a._id in reach:
                 forward.append(node)
                 reach.update(node.out_ids)
                 break
@@ -130,6 +131,7 @@ def build_plan(nodes, targets, sources):
     values = []
     steps = []
     key = []
+    dropped = False  # whether the node's inputs hold a `Dropped` (a released tape's)
     for node in reversed(forward):
         out_ids = node.out_ids
         for o in out_ids:
@@ -159,7 +161,22 @@ def build_plan(nodes, targets, sources):
             else:
                 arg_slots.append(len(values))
                 values.append(a)
+                # Let go by its tape (`release`): the cotangent is still routed. (A
+                # `Dropped` a recorded backward pass took as a value is a constant.)
+                if type(a) is Dropped and node.prim.vjp_reads is not None:
+                    dropped = True
+                    if a._id in reach:
+                        mask.append(True)
+                        needed.add(a._id)
+                        c = ct_slot.get(a._id)
+                        if c is None:
+                            c = ct_slot[a._id] = len(ct_slot)
+                        in_slots.append(c)
+                        continue
             mask.append(False)
+        if dropped:
+            release.check_reads(node, mask)
+            dropped = False
         out_slots = []
         for o in out_ids:
             c = ct_slot.get(o)
@@ -547,8 +564,10 @@ def run_recorded(plan, seeds):
 def _used_values(prim, values, seeds):
     arrays = [v._value if isinstance(v, Tensor) else v for v in values] + [s._value for s in seeds]
     closed = jax.make_jaxpr(prim.fn)(*arrays)
-    return dependence.used_inputs(closed.jaxpr, range(len(closed.jaxpr.outvars)),
-                                 discrete=False)[:len(values)]
+    used = iter(dependence.used_inputs(closed.jaxpr, range(len(closed.jaxpr.outvars)),
+                                       discrete=False))
+    # A `Dropped` value is no input of the jaxpr (a pytree without leaves).
+    return [False if type(v) is Dropped else next(used) for v in values]
 
 
 # -- for tape/deferred.py, which runs a pending forward and a plan as one program --

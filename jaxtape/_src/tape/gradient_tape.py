@@ -17,7 +17,7 @@ from jaxtape._src.framework.nest import flatten_with_tree, pack_like
 from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import is_tensor
 from jaxtape._src.framework.variables import Variable
-from jaxtape._src.tape import deferred, jacobians, stack
+from jaxtape._src.tape import deferred, jacobians, release, stack
 from jaxtape._src.tape.gradients import UnconnectedGradients, gradient
 from jaxtape._src.tape.primitive import TRAINABLE
 
@@ -43,6 +43,7 @@ class TapeData(stack.Recorder):
     nodes: list = dataclasses.field(default_factory=list)
     variables: dict = dataclasses.field(default_factory=dict)
     segment: object = None  # its pending ops (`deferred.Segment`), or None
+    released: int = 0  # nodes before this one have let go of unread inputs (`release`)
 
     def watch_variable(self, var):
         if var._id not in self.variables:
@@ -81,6 +82,9 @@ class GradientTape:
     def __exit__(self, typ, value, traceback):
         if self._recording:
             self._pop_tape()
+            # Not while another tape records: an inner tape's late watch there is common.
+            if self._persistent and not any(type(r) is TapeData for r in local.tapes):
+                release.release_unread(self._tape)
 
     def _push_tape(self):
         if self._recording:

@@ -25,7 +25,7 @@ from jaxtape._src.framework.messages import dtype_mismatch, incompatible_shapes,
 from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor, is_tensor
 from jaxtape._src.tape import backward, deferred, tiers
-from jaxtape._src.tape.primitive import TRAINABLE, Primitive
+from jaxtape._src.tape.primitive import TRAINABLE, Dropped, Primitive
 
 
 class UnconnectedGradients(enum.Enum):
@@ -190,7 +190,7 @@ def _seed_shape_error(og_shape, target, nodes):
     first = _RESHAPED_GRADIENTS.get(getattr(node and node.prim, "name", None), "")
     if first == "" or len(node.args) != 2:
         return incompatible_shapes("Mul", og_shape, target._value.shape)
-    sx, sy = (tuple(np.shape(a._value)) for a in node.args)
+    sx, sy = (tuple(a.shape if type(a) is Dropped else np.shape(a._value)) for a in node.args)
     shape = og_shape
     if first is not None:
         try:

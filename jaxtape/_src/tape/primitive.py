@@ -104,6 +104,41 @@ class MultiNode(Node):
 NO_STATIC = types.MappingProxyType({})
 
 
+class Dropped:
+    """A node's input whose value its tape let go (`tape.release`): no VJP
+    the tape can still take reads it (see `Primitive.vjp_reads`). It keeps
+    the tensor's id, so the plan still routes that input's cotangent, and
+    its shape and dtype, from which the VJP makes a stand-in. A pytree with
+    no leaves: kernels take it as structure, keyed by its shape and dtype."""
+
+    __slots__ = ("_id", "shape", "dtype")
+
+    def __init__(self, tid, shape, dtype):
+        self._id = tid
+        self.shape = shape
+        self.dtype = dtype
+
+    @property
+    def aval(self):  # what `backward.shapes_of` reads
+        return self
+
+
+jax.tree_util.register_pytree_node(
+    Dropped, lambda d: ((), (d.shape, d.dtype)), lambda aux, _: Dropped(None, *aux))
+
+
+# `vjp_reads` of binary ops linear in each input: `x + y` (the VJPs read no
+# value, only shapes) and `x * y`, `x @ y` (each input's reads the other's).
+READS_NONE = ((), ())
+READS_OTHER = ((1,), (0,))
+
+
+def _stand_ins(args):
+    """`args` with each `Dropped` replaced by zeros of its shape (a constant
+    the VJP never reads, so XLA drops it)."""
+    return [jax.numpy.zeros(a.shape, a.dtype) if type(a) is Dropped else a for a in args]
+
+
 class Primitive:
     """A recorded op built from a plain JAX function.
 
@@ -123,8 +158,13 @@ class Primitive:
     jax_derivatives = False
 
     def __init__(self, fn, name=None, *, multiple_results=False, differentiable=True, jit=True,
-                 keep_residuals=False):
+                 keep_residuals=False, vjp_reads=None):
         self.fn = fn
+        # Per input, the inputs whose values its VJP reads (`x * y`: y for x,
+        # x for y; `x + y`: none), for an op linear in each input; None: all.
+        # A done persistent tape lets go of the values no VJP it can still
+        # take reads (`tape.release`).
+        self.vjp_reads = vjp_reads
         self.name = name or getattr(fn, "__name__", "op")
         self.multiple_results = multiple_results
         self.differentiable = differentiable
@@ -293,6 +333,8 @@ class Primitive:
         def vjp(*args_and_cts):
             args = list(args_and_cts[:n])
             cts = args_and_cts[n:]
+            if self.vjp_reads is not None:  # only such ops' nodes hold `Dropped` inputs
+                args = _stand_ins(args)
 
             def of_diff(*d):
                 for i, v in zip(diff, d):

@@ -18,7 +18,7 @@ from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import Primitive
 
 _identity = identity.primitive
-_reshape = Primitive(jnp.reshape, "Reshape")
+_reshape = Primitive(jnp.reshape, "Reshape", vjp_reads=((),))
 _expand_dims = Primitive(jnp.expand_dims, "ExpandDims")
 _squeeze = Primitive(jnp.squeeze, "Squeeze")
 _broadcast_to = Primitive(jnp.broadcast_to, "BroadcastTo")

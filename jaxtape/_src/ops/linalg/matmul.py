@@ -12,10 +12,10 @@ from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.ops.linalg.matrices import adjoint_of
 from jaxtape._src.ops.support.args import binary, tensor
 from jaxtape._src.ops.support.define import defined
-from jaxtape._src.tape.primitive import primitive
+from jaxtape._src.tape.primitive import READS_OTHER, primitive
 
 
-@primitive(name="MatMul")
+@primitive(name="MatMul", vjp_reads=READS_OTHER)
 def _matmul(a, b, *, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False):
     if transpose_a or adjoint_a:
         a = jnp.swapaxes(a, -1, -2)

@@ -20,7 +20,7 @@ from jaxtape._src.ops.math.tf_gradients import TFGradPrimitive, with_tangent
 from jaxtape._src.ops.support import kernel_dtypes
 from jaxtape._src.ops.support.args import elementwise, tensor
 from jaxtape._src.ops.support.define import defined
-from jaxtape._src.tape.primitive import Primitive
+from jaxtape._src.tape.primitive import READS_NONE, READS_OTHER, Primitive
 
 
 # TF's Maximum/Minimum propagate NaN and give y at a tie (so max(0, -0) is -0);
@@ -112,9 +112,9 @@ def _squared_difference(x, y):
 
 
 _PRIMS = {
-    "AddV2": Primitive(jnp.add, "AddV2"),
-    "Sub": Primitive(jnp.subtract, "Sub"),
-    "Mul": Primitive(jnp.multiply, "Mul"),
+    "AddV2": Primitive(jnp.add, "AddV2", vjp_reads=READS_NONE),
+    "Sub": Primitive(jnp.subtract, "Sub", vjp_reads=READS_NONE),
+    "Mul": Primitive(jnp.multiply, "Mul", vjp_reads=READS_OTHER),
     "Pow": Primitive(_pow, "Pow"),
     # TF's FloorMod gradient (dz, -dz * floor(x / y)), written out: JAX's differs for an infinite y.
     "FloorMod": Primitive(with_tangent(jnp.remainder, lambda p, t, out: t[0] - t[1] * jnp.floor(p[0] / p[1])),

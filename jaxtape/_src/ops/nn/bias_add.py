@@ -4,10 +4,10 @@ from __future__ import annotations
 from jaxtape._src.framework.messages import dims, op_error
 from jaxtape._src.ops.support.args import binary
 from jaxtape._src.ops.support.define import defined
-from jaxtape._src.tape.primitive import primitive
+from jaxtape._src.tape.primitive import READS_NONE, primitive
 
 
-@primitive(name="BiasAdd")
+@primitive(name="BiasAdd", vjp_reads=READS_NONE)
 def _bias_add(x, b, *, channel_axis):
     shape = [1] * x.ndim
     shape[channel_axis] = b.shape[0]
