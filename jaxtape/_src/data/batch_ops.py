@@ -77,6 +77,14 @@ def regroup(blocks, size, drop: bool):
         yield pending[0] if len(pending) == 1 else tuple(np.concatenate(parts) for parts in zip(*pending))
 
 
+def _flag(drop_remainder) -> bool:
+    """`drop_remainder` as TF converts it to a bool tensor (None does not convert)."""
+    if drop_remainder is None:
+        raise ValueError("Attempt to convert a value (None) with an unsupported type "
+                         "(<class 'NoneType'>) to a Tensor.")
+    return bool(drop_remainder)
+
+
 class _BatchDataset(Dataset):
     """`batch(n, drop_remainder)`: stacks n consecutive elements."""
 
@@ -86,7 +94,7 @@ class _BatchDataset(Dataset):
         if self._size <= 0:
             raise InvalidArgumentError(None, None, "Batch size must be greater than zero. "
                                        "[Op:BatchDatasetV2] name: ")
-        self._drop = bool(drop_remainder)
+        self._drop = _flag(drop_remainder)
         dim = self._size if self._drop else None
         structure = input_dataset._structure
         super().__init__(structure.with_specs([with_batch_dim(s, dim) for s in structure.specs]),
@@ -135,7 +143,7 @@ class _PaddedBatchDataset(Dataset):
         if self._size <= 0:
             raise InvalidArgumentError(None, None, "Batch size must be greater than zero. "
                                        "[Op:PaddedBatchDatasetV2] name: ")
-        self._drop = bool(drop_remainder)
+        self._drop = _flag(drop_remainder)
         structure = input_dataset._structure
         specs = structure.specs
         for spec in specs:

@@ -36,7 +36,7 @@ def _base_seed(seed):
         return None
     g = _DEFAULT_GLOBAL_SEED if state["seed"] is None else state["seed"]
     op = next(state["counter"]) if seed is None else int(seed)
-    return (g, op)
+    return (g % 2**64, op % 2**64)  # TF takes any int64 seed, negative ones too
 
 
 _DRAWS = 4096  # slot draws are made this many at a time
@@ -95,14 +95,14 @@ class _ShuffleDataset(Dataset):
     def __init__(self, input_dataset, buffer_size, seed=None, reshuffle_each_iteration=True):
         self._input = input_dataset
         size = int64_arg(buffer_size, "buffer_size")
-        if size == _options.AUTOTUNE:
-            size = 1024
         if size <= 0 and size != _options.UNKNOWN:
             raise InvalidArgumentError(None, None, "buffer_size must be greater than zero or "
                                        "UNKNOWN_CARDINALITY [Op:ShuffleDatasetV3] name: ")
         self._buffer_size = size
         self._reshuffle = True if reshuffle_each_iteration is None else bool(reshuffle_each_iteration)
-        base = _base_seed(None if seed is None else int(to_host(seed)))
+        if seed is not None and not isinstance(seed, int):
+            seed = int(to_host(seed))
+        base = _base_seed(seed)
         # Without any seed, TF draws one seed per dataset; reshuffling still changes epochs.
         self._seed = base if base is not None else (int(np.random.SeedSequence().entropy % 2**63),)
         self._epoch = itertools.count()

@@ -73,8 +73,17 @@ class _Dot:
         return "."
 
 
+def _type_name(x) -> str:
+    """The type name TF's message prints: its eager tensors are `EagerTensor`s and
+    its variables `ResourceVariable`s."""
+    name = type(x).__name__
+    if name in ("Tensor", "StringTensor") and hasattr(x, "numpy"):
+        return "EagerTensor"
+    return "ResourceVariable" if name == "Variable" and hasattr(x, "assign") else name
+
+
 def _described(x):
-    return f"type={type(x).__name__} str={x}"
+    return f"type={_type_name(x)} str={str(x)}"  # str, not format: a tensor formats as its value
 
 
 def _mismatch(a, b, check_types):
@@ -97,15 +106,15 @@ def _mismatch(a, b, check_types):
             return ValueError, (f"The two dictionaries don't have the same set of keys. First "
                                 f"structure has keys {_described(list(a))}, while second structure "
                                 f"has keys {_described(list(b))}")
-    if len(a) != len(b):
-        return ValueError, (f"The two structures don't have the same number of elements. First "
-                            f"structure: {_described(a)}. Second structure: {_described(b)}")
     children = zip(([a[k] for k in sorted(a)] if isinstance(a, dict) else a),
                    ([b[k] for k in sorted(b)] if isinstance(b, dict) else b))
-    for x, y in children:
+    for x, y in children:  # TF walks the pairs first: a length difference shows at the end
         found = _mismatch(x, y, check_types)
         if found is not None:
             return found
+    if len(a) != len(b):
+        return ValueError, (f"The two structures don't have the same number of elements. First "
+                            f"structure: {_described(a)}. Second structure: {_described(b)}")
     return None
 
 

@@ -12,7 +12,7 @@ from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.messages import named_by, negative_dimension, op_error
 from jaxtape._src.ops.support import kernel_dtypes
 from jaxtape._src.framework.strings import wrap
-from jaxtape._src.framework.tensor import Tensor
+from jaxtape._src.framework.tensor import Tensor, is_tensor
 from jaxtape._src.ops.array.join import same_dtype, stack
 from jaxtape._src.ops.array.shape import reshape
 from jaxtape._src.ops.support.args import static_shape, tensor
@@ -44,16 +44,48 @@ def constant(value, dtype=None, shape=None, name="Const"):
         else _convert(value.numpy(), dtype=dtype)
     if shape is None:
         return t
-    shape = static_shape(shape)
-    size = int(np.prod(shape))
-    if t._value.size == size:
-        return Tensor(jnp.reshape(t._value, shape))
-    if t._value.size == 1:
-        return Tensor(jnp.broadcast_to(jnp.reshape(t._value, ()), shape))
+    shape = _constant_shape(shape)
+    array = t._value
+    if None in shape:  # TF converts the dims to a tensor to fill: its conversion error
+        if array.size == 1:
+            _convert(list(shape), dtype=dtypes.int32)
+        size = None
+    else:
+        size = int(np.prod(shape))
+    host = isinstance(array, np.ndarray)  # strings live on the host
+    if array.size == size:
+        return wrap(np.reshape(array, shape) if host else jnp.reshape(array, shape))
+    if array.size == 1:  # TF's Fill: a scalar or a one-element vector, nothing of higher rank
+        if array.ndim > 1:
+            raise op_error(f"value must represent a scalar, got shape {messages.dims(array.shape)}",
+                           "Fill", named=False)
+        scalar = array.reshape(())
+        return wrap(np.full(shape, scalar[()], object) if host else jnp.broadcast_to(scalar, shape))
     raise TypeError(
         f"Eager execution of tf.constant with unsupported shape. Tensor {t.numpy()} "
-        f"(converted from {value}) has {t._value.size} elements, but got `shape` "
+        f"(converted from {value}) has {array.size} elements, but got `shape` "
         f"{tuple(shape)} with {size} elements).")
+
+
+def _constant_shape(shape) -> tuple:
+    """`tf.constant`'s `shape` as TF's TensorShape checks it: integer (or None)
+    dimensions, none negative."""
+    if shape is None or is_tensor(shape) or isinstance(shape, np.ndarray):
+        return static_shape(shape)
+    dims = shape.as_list() if hasattr(shape, "as_list") else \
+        [shape] if not isinstance(shape, (list, tuple)) else list(shape)
+    out = []
+    for d in dims:
+        d = getattr(d, "value", d) if type(d).__name__ == "Dimension" else d
+        if d is not None:
+            if not hasattr(d, "__index__"):
+                raise TypeError("Dimension value must be integer or None or have an __index__ "
+                                f"method, got value '{d!r}' with type '{type(d)!r}'")
+            d = int(d.__index__())
+            if d < 0:
+                raise ValueError(f"Dimension {d} must be >= 0")
+        out.append(d)
+    return tuple(out)
 
 
 @defined("zeros")
@@ -83,8 +115,10 @@ def fill(dims, value, name=None, layout=None):
     named = named_by(dims, value)
     v = tensor(value)
     shape = _fill_shape(dims, named)
-    if v.ndim:
+    if v.ndim > 1 or v.ndim == 1 and v.shape[0] != 1:  # TF takes a one-element vector as a scalar
         raise op_error(f"value must represent a scalar, got shape {messages.dims(v.shape)}", "Fill", named)
+    if v.ndim and v.dtype != dtypes.string:
+        v = reshape(v, [])
     if v.dtype == dtypes.string:  # strings stay on the host
         return wrap(np.full(shape, v._value.reshape(-1)[0], object))
     return _fill(v, shape=shape)
