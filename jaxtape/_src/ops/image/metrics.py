@@ -26,7 +26,7 @@ from jaxtape._src.ops.math.cast import cast
 from jaxtape._src.ops.math.reduce import reduce_mean, reduce_prod, reduce_sum
 from jaxtape._src.ops.math.unary import abs as tf_abs, log, square
 from jaxtape._src.ops.nn.activations import relu
-from jaxtape._src.ops.nn.conv import depthwise_conv2d
+from jaxtape._src.ops.nn.conv_variants import depthwise_conv2d
 from jaxtape._src.ops.nn.pool import avg_pool
 from jaxtape._src.ops.support.define import defined
 

@@ -1,13 +1,14 @@
-"""Convolution variants of `tf.nn`: separable_conv2d, atrous_conv2d,
-atrous_conv2d_transpose (composed of the conv and space-to-batch ops, as TF
-composes them) and the morphological dilation2d / erosion2d.
+"""Convolution variants of `tf.nn`: depthwise_conv2d, separable_conv2d,
+atrous_conv2d, atrous_conv2d_transpose and `tf.nn.convolution` with
+dilations (composed of the conv and space-to-batch ops, as TF composes them)
+and the morphological dilation2d / erosion2d.
 
-TF runs a dilated separable or atrous convolution as space_to_batch, an
-undilated VALID convolution and batch_to_space (`_with_space_to_batch`);
-jaxtape composes the same ops, so values, gradients and errors follow TF's,
-including its result for a dilated separable convolution with strides > 1
-(the strided convolution of the space-to-batch blocks, not a strided dilated
-convolution).
+TF runs a dilated depthwise, separable, atrous or generic convolution as
+space_to_batch, an undilated VALID convolution and batch_to_space
+(`_with_space_to_batch`); jaxtape composes the same ops, so values,
+gradients and errors follow TF's, including its result for a dilated
+depthwise or separable convolution with strides > 1 (the strided convolution
+of the space-to-batch blocks, not a strided dilated convolution).
 
 Dilation2D is TF's grayscale dilation: each output is the largest
 `input + filter` over the (strided, dilated) window, at least the dtype's
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -33,8 +35,8 @@ from jaxtape._src.ops.array.space_batch import (batch_to_space_nd, batch_to_spac
                                                 space_to_batch_v1)
 from jaxtape._src.ops.math.unary import negative
 from jaxtape._src.ops.math.tf_gradients import TFGradPrimitive
-from jaxtape._src.ops.nn import window
-from jaxtape._src.ops.nn.conv import conv2d, conv2d_transpose, convolution, depthwise_conv2d
+from jaxtape._src.ops.nn.conv import (_check_padding, _convert_padding, _depthwise_kernel, _operands,
+                                      conv1d, conv2d, conv2d_transpose, conv3d, convolution)
 from jaxtape._src.ops.nn.dtype_checks import FLOAT_KERNELS, FLOAT_TYPES, check_dtype
 from jaxtape._src.ops.nn.pool_argmax import without_gradient
 from jaxtape._src.ops.support import kernel_dtypes
@@ -63,19 +65,7 @@ def _shape_text(x) -> str:
 
 def _explicit_pairs(padding, expected=4):
     """TF's `convert_padding` checks of an explicit padding list; returns the pairs."""
-    for i, pair in enumerate(padding):
-        if not isinstance(pair, (list, tuple)):
-            raise ValueError("When `padding` is a list, each element of `padding` must be a list/tuple "
-                             f"of size 2. Received: padding={padding} with element at index {i} of "
-                             f"type {type(pair)}")
-        if len(pair) != 2:
-            raise ValueError("When `padding` is a list, each element of `padding` must be a list/tuple "
-                             f"of size 2. Received: padding={padding} with element at index {i} of "
-                             f"size {len(pair)}")
-    if len(padding) != expected:
-        raise ValueError(f"When padding is a list, it must be of size {expected}. Received: "
-                         f"padding={padding} of size {len(padding)}")
-    return [[int(v) for v in pair] for pair in padding]
+    return _convert_padding(padding, expected)[1]
 
 
 def _no_explicit_name(padding):
@@ -134,27 +124,81 @@ def _rate_vector(rate):
     return rate.astype(np.int64)
 
 
+# -- convolution with dilations -------------------------------------------------------------
+
+def dilated_convolution(x, w, strides, padding, data_format, dilations, n):
+    """TF's `Convolution`, which `tf.nn.convolution` runs for dilations other
+    than 1: its checks, then the undilated convolution of the space-to-batch
+    blocks (strides and dilations are the N+2 values TF's Python made)."""
+    channels_first = data_format is not None and data_format.startswith("NC")
+    spatial = slice(2, None) if channels_first else slice(1, -1)
+    strides, rates = strides[spatial], dilations[spatial]
+    if x.ndim < n + 2:
+        raise ValueError("`input.shape.rank` must be >= than `num_spatial_dims + 2`. Received: "
+                         f"input.shape={_shape_text(x)} of rank {x.ndim} and num_spatial_dims={n}")
+    batch_dims = x.ndim - n - 1
+    channels = x._meta.shape[batch_dims if channels_first else n + batch_dims]
+    filter_dim = w._meta.shape[n]
+    if channels % filter_dim:
+        raise ValueError("The number of input channels is not divisible by the corresponding number "
+                         f"of output filters. Received: input.shape={_shape_text(x)} with {channels} "
+                         f"channels and filters.shape={_shape_text(w)} with {filter_dim} output "
+                         "filters.")
+    rates = np.array(rates, np.int32)
+    if np.any(rates < 1):
+        raise ValueError(f"all values of `dilation_rate` must be positive. Received: dilation_rate={rates}")
+    strides = np.array(strides, np.int32)
+    if np.any(strides < 1):
+        raise ValueError(f"all values of `strides` must be positive. Received: strides={strides}")
+    if np.any(strides > 1) and np.any(rates > 1):
+        raise ValueError("`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+                         f"Received: strides={strides} and dilation_rate={rates}")
+    formats = {1: ("NWC", "NCW", "NHWC", "NCHW"), 2: ("NHWC", "NCHW"), 3: ("NDHWC", "NCDHW")}[n]
+    if data_format is not None and data_format not in formats:
+        names = {2: "'NHWC' or 'NCHW'", 3: "'NDHWC' or 'NCDHW'"}.get(n, "'NWC' or 'NCW'")
+        raise ValueError(f"`data_format` must be {names}. Received: data_format={data_format}")
+    step = [int(s) for s in strides]
+    full = [1, 1] + step if channels_first else [1] + step + [1]
+
+    def undilated(inp, pad):
+        with _unnamed():
+            if n == 1:
+                return conv1d(inp, w, step[0], pad, data_format or "NWC")
+            if n == 2:
+                return conv2d(inp, w, full, pad, data_format or "NHWC")
+            return conv3d(inp, w, full, pad, data_format or "NDHWC")
+
+    return _with_space_to_batch(x, rates.astype(np.int64), padding, w._meta.shape, data_format, undilated,
+                                batch_dims)
+
+
 # -- separable_conv2d ------------------------------------------------------------------------
 
 _DW = "DepthwiseConv2dNative"
 
 
 def _depthwise_native(x, f, strides, padding, data_format):
-    """TF's DepthwiseConv2dNative with its checks in its order, run by `depthwise_conv2d`."""
+    """TF's `depthwise_conv2d_native` and its CPU kernel, their checks in their order."""
     if not isinstance(strides, (list, tuple)):
         raise TypeError(f"Expected list for 'strides' argument to 'depthwise_conv2d_native' Op, not "
                         f"{strides!r}.")
     _no_explicit_name(padding)
-    if isinstance(padding, (list, tuple)):
-        _explicit_pairs(padding)
-    x, f = binary(x, f, _DW)
-    check_dtype(x, _DW, FLOAT_TYPES, FLOAT_KERNELS)
+    explicit = _explicit_pairs(padding) if isinstance(padding, (list, tuple)) else None
+    if explicit is not None:
+        padding = "EXPLICIT"
+    elif not isinstance(padding, str):
+        raise TypeError(f"Expected string for argument 'padding' not {padding!r}.")
+    x, f, mismatch = _operands(x, f, _DW)
     fmt = "NHWC" if data_format is None else data_format
-    if isinstance(padding, str) and padding not in ("SAME", "VALID"):
+    # TF validates the attributes in a hash map's order; jaxtape's: padding, data_format, T.
+    if padding not in ("SAME", "VALID", "EXPLICIT"):
         raise attr_not_allowed(_DW, "padding", f'"{padding}"', '"SAME", "VALID", "EXPLICIT"',
                                kernel_dtypes.summary(_DW))
     if fmt not in ("NHWC", "NCHW"):
         raise attr_not_allowed(_DW, "data_format", f'"{fmt}"', '"NHWC", "NCHW"', kernel_dtypes.summary(_DW))
+    check_dtype(x, _DW, FLOAT_TYPES, FLOAT_KERNELS)
+    if mismatch is not None:
+        raise mismatch
     strides = [int(s) for s in strides]
     if len(strides) != 4:
         raise op_error("Sliding window strides field must specify 4 dimensions", _DW)
@@ -165,8 +209,8 @@ def _depthwise_native(x, f, strides, padding, data_format):
     if strides[h] != strides[w]:
         raise op_error("Current implementation only supports equal length strides in the row and "
                        "column dimensions.", _DW)
-    pads = window.padding(padding, 2, _DW)
-    shape, fshape = x._value.shape, f._value.shape
+    pads = _check_padding(padding, explicit, 4, c, _DW)
+    shape, fshape = tuple(x._meta.shape), tuple(f._meta.shape)
     if len(shape) != 4:
         raise op_error(f"input must be 4-dimensional{dims(shape)}", _DW)
     if len(fshape) != 4:
@@ -178,8 +222,31 @@ def _depthwise_native(x, f, strides, padding, data_format):
                                  f"format [Op:{_DW}] name: ")
     if strides[h] <= 0:
         raise op_error(f"Stride must be > 0, but got {strides[h]}", _DW)
-    window.check_output_sizes(shape[1:3], fshape[:2], strides[1:3], (1, 1), pads, _DW)
-    return depthwise_conv2d(x, f, strides, padding, fmt)
+    return _depthwise_kernel(x, f, strides, pads)
+
+
+@defined("nn.depthwise_conv2d")
+def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilations=None, name=None):  # noqa: A002
+    """Each input channel convolved with its own `channel_multiplier` filters:
+    `filter` is `[h, w, in_channels, multiplier]`, output channels in * multiplier.
+    As TF: DepthwiseConv2dNative, dilated by `dilations` through space-to-batch."""
+    x = tensor(input)
+    f = tensor(filter)
+    if dilations is None:  # TF's rate [1, 1]: the native op, after with_space_to_batch's rank check
+        if x.ndim < 3:
+            raise ValueError(f"`input.shape.rank` must be at least 3. Received: "
+                             f"input.shape={_shape_text(x)} with rank {x.ndim}")
+        return _depthwise_native(x, f, strides, padding, data_format)
+    rate = dilations
+    if any(r > 1 for r in rate) and any(s != 1 for s in strides):
+        warnings.warn("When dilation rate is greater than 1, then all values of strides must be 1. "
+                      f"Received: `dilation rate` {rate} and `strides` {strides}", stacklevel=2)
+    rate = _rate_vector(rate)
+
+    def native(inp, pad):
+        return _depthwise_native(inp, f, strides, pad, data_format)
+
+    return _with_space_to_batch(x, rate, padding, f._meta.shape, data_format, native)
 
 
 @defined("nn.separable_conv2d")
