@@ -5,6 +5,8 @@ from jaxtape._src.framework.exports import export, export_value
 from jaxtape._src.framework import dtypes
 from jaxtape._src.framework import errors
 from jaxtape._src.framework import module  # noqa: F401 - registers tf.Module
+from jaxtape._src.framework import name_scope  # noqa: F401 - registers tf.name_scope
+from jaxtape._src.framework import tf_logging  # noqa: F401 - registers tf.get_logger
 from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor, is_tensor
 from jaxtape._src.framework.tensor_shape import Dimension, TensorShape
@@ -65,6 +67,13 @@ export_value(errors.UnknownError, "errors.UnknownError")
 def executing_eagerly():
     """True outside `tf.function` tracing, as in TF 2."""
     return local.tracing == 0
+
+
+@export("inside_function")
+def inside_function():
+    """True while `tf.function` traces a body (TF: building a function graph);
+    False eagerly and under `tf.init_scope`, which leaves the trace."""
+    return local.tracing != 0
 
 
 @export("compat.v1.enable_eager_execution", "compat.v1.enable_v2_behavior")

@@ -32,6 +32,7 @@ from jaxtape._src.compile import capture, feeds, graph_ops, saved_call
 from jaxtape._src.compile import signature
 from jaxtape._src.compile.signature import TRACED
 from jaxtape._src.framework.convert import cached_scalar_ids, convert_to_tensor
+from jaxtape._src.framework import name_scope
 from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.nest import flatten_with_tree
 from jaxtape._src.framework.state import local
@@ -291,7 +292,9 @@ def trace(python_function, name, tensors, template, treedef, spread, allow_creat
 
     if any(isinstance(t, StringTensor) for t in tensors):
         raise TypeError(not_traceable(f"the arguments of tf.function {name!r}"))
-    with traced([follow]), capture.tracing_scope(scope), feeds.Collector() as collector:
+    # A function graph starts at the root name scope, with no names in use.
+    with traced([follow]), name_scope.reset_for_trace(), capture.tracing_scope(scope), \
+            feeds.Collector() as collector:
         closed = jax.make_jaxpr(body)(*[t._value for t in tensors])
     constants = cached_scalar_ids()
     captured = {}

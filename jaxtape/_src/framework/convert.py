@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxtape._src.framework import dtypes, strings
+from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.messages import kernel_dtype_name
 from jaxtape._src.framework.tensor import Tensor, is_tensor
 from jaxtape._src.framework.tensor_shape import TensorShape
@@ -320,6 +321,10 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
                 f"Tensor conversion requested dtype {dtypes.as_dtype(dtype).name} "
                 f"for Tensor with dtype {tensor.dtype.name}: {tensor!r}")
         return tensor
+    if _registered:  # empty unless a script registered a conversion
+        funcs = _registered_for(type(value))
+        if funcs:
+            return _registered_conversion(value, funcs, dtype, dtype_hint, name)
     dtype = None if dtype is None else dtypes.as_dtype(dtype)
     if dtype is None and dtype_hint is not None:
         try:
@@ -358,6 +363,78 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
     if value is None:
         raise ValueError("Attempt to convert a value (None) with an unsupported type "
                          "(<class 'NoneType'>) to a Tensor.")
+    raise ValueError(f"Attempt to convert a value ({value!r}) with an unsupported type "
+                     f"({type(value)}) to a Tensor.")
+
+
+# `tf.register_tensor_conversion_function`: {priority: [(base_type, fn), ...]}, and
+# per queried type the types it is registered for (`_registered_for`'s cache).
+_registered: dict = {}
+_registered_types: dict = {}
+# TF's catch-all conversion (the unsupported-type ValueError) sits at this
+# priority, registered first: functions at it or after it never run.
+_FALLBACK_PRIORITY = 200
+
+
+@export("register_tensor_conversion_function")
+def register_tensor_conversion_function(base_type, conversion_func, priority=100):
+    """Makes `convert_to_tensor` (and so ops) accept instances of `base_type`:
+    `conversion_func(value, dtype=None, name=None, as_ref=False)` returns a
+    Tensor or NotImplemented; lower priorities are tried first, then
+    registration order. Tensors and variables are converted before any."""
+    base_types = base_type if isinstance(base_type, tuple) else (base_type,)
+    if any(not isinstance(t, type) for t in base_types):
+        raise TypeError("Argument `base_type` must be a type or a tuple of types. "
+                        f"Obtained: {base_type}")
+    if any(issubclass(t, (int, float, np.generic, np.ndarray)) for t in base_types):
+        raise TypeError("Cannot register conversions for Python numeric types and "
+                        "NumPy scalars and arrays.")
+    if not callable(conversion_func):
+        raise TypeError(f"Argument `conversion_func` must be callable. Received {conversion_func}.")
+    _registered.setdefault(priority, []).append((base_type, conversion_func))
+    _registered_types.clear()
+
+
+def _registered_for(kind) -> list:
+    """The (base_type, fn) pairs that apply to `kind`, in TF's order (cached per type)."""
+    hit = _registered_types.get(kind)
+    if hit is None:
+        hit = _registered_types[kind] = [
+            (base, fn) for priority, entries in sorted(_registered.items())
+            if priority < _FALLBACK_PRIORITY for base, fn in entries if issubclass(kind, base)]
+    return hit
+
+
+def _registered_conversion(value, funcs, dtype, dtype_hint, name):
+    """TF's registry walk: the first function not returning NotImplemented."""
+    prefix = "" if name is None else f"{name}: "
+    dtype = None if dtype is None else dtypes.as_dtype(dtype)
+    hint = None if dtype_hint is None else dtypes.as_dtype(dtype_hint)
+    for base, fn in funcs:
+        result = None
+        if dtype is None and hint is not None:
+            try:
+                result = fn(value, dtype=hint, name=name, as_ref=False)
+            except (TypeError, ValueError):
+                result = None
+            else:
+                if isinstance(result, Tensor) and result.dtype != hint:
+                    raise RuntimeError(
+                        f"{prefix}Conversion function {fn!r} for type {base} returned "
+                        f"incompatible dtype: requested = {hint.name}, "
+                        f"actual = {result.dtype.name}")
+        if result is None:
+            result = fn(value, dtype=dtype, name=name, as_ref=False)
+        if result is NotImplemented:
+            continue
+        if not isinstance(result, Tensor):
+            raise RuntimeError(f"{prefix}Conversion function {fn!r} for type {base} returned "
+                               f"non-Tensor: {result!r}")
+        if dtype is not None and result.dtype != dtype:
+            raise RuntimeError(f"{prefix}Conversion function {fn} for type {base} returned "
+                               f"incompatible dtype: requested = {dtype.name}, "
+                               f"actual = {result.dtype.name}")
+        return result
     raise ValueError(f"Attempt to convert a value ({value!r}) with an unsupported type "
                      f"({type(value)}) to a Tensor.")
 

@@ -1,10 +1,12 @@
 """`tf.Module`: a named container whose variables are found by walking attributes."""
 from __future__ import annotations
 
+import functools
 import re
 import weakref
 
 from jaxtape._src.framework.exports import export
+from jaxtape._src.framework.name_scope import name_scope_v2
 from jaxtape._src.framework.variables import Variable
 
 
@@ -23,17 +25,6 @@ def _leaves(value):
             yield from _leaves(v)
     else:
         yield value
-
-
-class _NameScope:
-    def __init__(self, name):
-        self.name = name
-
-    def __enter__(self):
-        return self.name
-
-    def __exit__(self, *exc):
-        return False
 
 
 # module -> callback(module, name, value), for modules whose checkpointed children
@@ -56,7 +47,9 @@ class Module:
             raise ValueError(f"'{name}' is not a valid module name. Module names must be "
                              f"valid Python identifiers (e.g. a valid class name).")
         self._name = name
-        self._scope_name = name + "/"
+        # As TF: the scope the module is created in, kept absolute ("outer/name/").
+        with name_scope_v2(name) as scope_name:
+            self._name_scope = name_scope_v2(scope_name)
 
     def __setattr__(self, name, value):
         object.__setattr__(self, name, value)
@@ -71,7 +64,8 @@ class Module:
 
     @property
     def name_scope(self):
-        return _NameScope(self._scope_name)
+        """A `tf.name_scope` entering this module's scope (absolute, as TF's)."""
+        return self._name_scope
 
     def _flatten(self, predicate):
         found, seen = [], set()
@@ -80,7 +74,7 @@ class Module:
             module = queue.pop(0)
             subs = []
             for key in sorted(vars(module)):
-                if key in module._TF_MODULE_IGNORED_PROPERTIES or key in ("_name", "_scope_name"):
+                if key in module._TF_MODULE_IGNORED_PROPERTIES or key in ("_name", "_name_scope"):
                     continue
                 for leaf in _leaves(vars(module)[key]):
                     if isinstance(leaf, Module) and id(leaf) not in visited:
@@ -110,4 +104,9 @@ class Module:
 
     @classmethod
     def with_name_scope(cls, method):
-        return method
+        """Decorator: `method` runs inside the module's `name_scope`."""
+        @functools.wraps(method)
+        def method_with_name_scope(self, *args, **kwargs):
+            with self.name_scope:
+                return method(self, *args, **kwargs)
+        return method_with_name_scope

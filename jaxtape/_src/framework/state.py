@@ -14,6 +14,8 @@ class _Local(threading.local):
         self.accumulators = []   # active ForwardAccumulators, innermost last
         self.tracing = 0         # >0 while tf.function traces a body
         self.tail = None         # a weak reference to this thread's open `deferred.Tail`, or None
+        self.scope = ""          # the current name scope, "" or ending in "/" (name_scope.py)
+        self.scope_names = None  # while tracing: the trace's scope names in use, lowercased
 
 
 local = _Local()

@@ -9,15 +9,19 @@ recorded, which is what makes it break the gradient chain, as in TF.
 """
 from __future__ import annotations
 
+import contextlib
 import enum
 import itertools
 import operator
+import threading
 
 import numpy as np
 
 from jaxtape._src.framework import dtypes, kernel_cache
 from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.errors import invalid_argument
+from jaxtape._src.framework.exports import export
+from jaxtape._src.framework.name_scope import variable_name
 from jaxtape._src.framework.messages import dims
 from jaxtape._src.framework.tensor import Tensor, _next_id, numpy_text, _Reference
 from jaxtape._src.framework.tensor_shape import TensorShape
@@ -64,7 +68,82 @@ def settle(var) -> None:
         w[1].flush()
 
 
-class Variable:
+# `tf.variable_creator_scope` creators, outermost first (per thread, as TF's stack).
+class _Creators(threading.local):
+    def __init__(self):
+        self.stack = []
+
+
+_creators = _Creators()
+
+# The keyword arguments TF's `tf.Variable(...)` hands the creators, in its order.
+_CREATOR_KWARGS = ("initial_value", "trainable", "validate_shape", "caching_device", "name",
+                   "variable_def", "dtype", "import_scope", "constraint", "synchronization",
+                   "aggregation", "shape", "experimental_enable_variable_lifting")
+
+
+class _VariableMeta(type):
+    """`tf.Variable(...)` goes through the active variable creators, as TF's
+    metaclass does: the innermost creator is called first with `next_creator`
+    and every argument as a keyword; the last `next_creator` makes the variable."""
+
+    def __call__(cls, *args, **kwargs):
+        stack = _creators.stack
+        if not stack or cls is not Variable:
+            return super().__call__(*args, **kwargs)
+        kwargs = _creator_kwargs(args, kwargs)
+
+        def default(**kws):  # TF's default creator ignores keywords it does not know
+            return type.__call__(Variable, **{k: v for k, v in kws.items() if k in _CREATOR_KWARGS})
+
+        creator = default
+        for fn in stack:  # the innermost, entered last, ends up called first
+            creator = _chain(fn, creator)
+        return creator(**kwargs)
+
+
+def _chain(fn, next_creator):
+    def creator(**kwargs):
+        return fn(next_creator, **kwargs)
+    return creator
+
+
+def _creator_kwargs(args, kwargs):
+    """`tf.Variable`'s arguments as the keywords TF passes the creators."""
+    if len(args) > len(_CREATOR_KWARGS):
+        raise TypeError(f"Variable() takes from 1 to {len(_CREATOR_KWARGS)} positional "
+                        f"arguments but {len(args)} were given")
+    given = dict(zip(_CREATOR_KWARGS, args))
+    for k in kwargs:
+        if k in given:
+            raise TypeError(f"Variable() got multiple values for argument '{k}'")
+    given.update(kwargs)
+    out = {"initial_value": None, "trainable": None, "validate_shape": True,
+           "caching_device": None, "name": None, "variable_def": None, "dtype": None,
+           "import_scope": None, "constraint": None,
+           "synchronization": VariableSynchronization.AUTO,
+           "aggregation": VariableAggregation.NONE, "shape": None,
+           "experimental_enable_variable_lifting": None}
+    out.update(given)
+    if out["aggregation"] is None:
+        out["aggregation"] = VariableAggregation.NONE
+    return out
+
+
+@export("variable_creator_scope")
+@contextlib.contextmanager
+def variable_creator_scope(variable_creator):
+    """Within it, `tf.Variable(...)` calls `variable_creator(next_creator, **kwargs)`
+    (TF 2's semantics: nested scopes chain, the innermost runs first)."""
+    stack = _creators.stack
+    stack.append(variable_creator)
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
+class Variable(metaclass=_VariableMeta):
     """A mutable tensor; trainable reads inside a tape are watched.
 
     A write of a pending value (`v.assign_sub(lr * g)` after a fused
@@ -116,7 +195,7 @@ class Variable:
                     f"In this `tf.Variable` creation, the initial value's shape ({self._shape}) is "
                     f"not compatible with the explicitly supplied `shape` argument ({shape}).")
             self._shape = shape
-        self._name = (name or "Variable") + ":0"
+        self._name = variable_name(name) + ":0"
         self._constraint = constraint
         self._synchronization = synchronization
         self._aggregation = aggregation

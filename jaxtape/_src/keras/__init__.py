@@ -15,6 +15,8 @@ import importlib.util
 import sys
 import types
 
+from jaxtape._src.framework.exports import export_value
+
 INSTALL_HINT = "pip install 'jaxtape[keras]'"
 # Called once the bridge is installed, by packages above this one that adapt
 # Keras further (tf.distribute) whenever it loads: they cannot be imported here.
@@ -41,6 +43,42 @@ class KerasNamespace(types.ModuleType):
 
     def __dir__(self):
         return dir(load())
+
+
+class KerasAlias(KerasNamespace):
+    """`tf.losses`, `tf.metrics`, `tf.optimizers`, `tf.initializers`: in TF 2.21
+    lazy aliases of `tf.keras.<submodule>`, so here the same lazy forwarding to
+    the bridged Keras's (the same objects; the same error without Keras)."""
+
+    def __init__(self, submodule: str):
+        super().__init__(f"jaxtape.{submodule}")
+        self._submodule = submodule
+        self._loaded = False
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        target = getattr(load(), self._submodule)
+        self._loaded = True
+        try:
+            value = getattr(target, attr)
+        except AttributeError:
+            raise AttributeError(f"module 'tf.{self._submodule}' has no attribute '{attr}'") from None
+        setattr(self, attr, value)
+        return value
+
+    def __dir__(self):
+        return dir(getattr(load(), self._submodule))
+
+    def __repr__(self):  # TF's KerasLazyLoader's
+        if not self._loaded:
+            return "<KerasLazyLoader>"
+        return repr(getattr(load(), self._submodule))  # once loaded: the module's own
+
+
+for _submodule in ("initializers", "losses", "metrics", "optimizers"):
+    export_value(KerasAlias(_submodule), _submodule)
+del _submodule
 
 
 def load():
