@@ -417,6 +417,27 @@ _REASONS = {
         image.draw_bounding_boxes image.non_max_suppression image.non_max_suppression_with_scores
         image.sample_distorted_bounding_box image.stateless_sample_distorted_bounding_box
         image.random_jpeg_quality image.stateless_random_jpeg_quality""",
+    "no op on float tensors: scopes, control-flow markers, logging, the conversion registry, tracing "
+    "utilities; tf.gradients/hessians run the backward pass itself (tests/core/"
+    "test_scopes_and_utilities.py compares them with TF's)": """
+        control_dependencies get_current_name_scope get_logger group inside_function no_op
+        register_tensor_conversion_function timestamp tuple variable_creator_scope gradients hessians""",
+    "no gradient: TF registers none (bitcast, parallel_stack raise LookupError) or the output is "
+    "integer, bool or string": """
+        bitcast parallel_stack edit_distance fingerprint linalg.matrix_rank
+        required_space_to_batch_paddings""",
+    "gathers, scatters and linear maps (the gradient is the upstream moved or mapped); "
+    "tests/ops/test_array_partition.py, test_image_colorspaces.py and test_linalg_extra.py compare "
+    "their gradients with TF's": """
+        dynamic_partition dynamic_stitch image.rgb_to_yiq image.rgb_to_yuv image.yiq_to_rgb
+        image.yuv_to_rgb linalg.tridiagonal_matmul""",
+    "compositions of swept ops (moments, batch_normalization, norm), compared with TF's gradients in "
+    "tests/ops/test_image_colorspaces.py and test_linalg_extra.py": """
+        nn.batch_norm_with_global_normalization nn.sufficient_statistics nn.weighted_moments
+        linalg.normalize""",
+    "special points are singular or defective matrices, non-finite or ill-defined in TF too "
+    "(eig/eigvals run on CPU only; tests/ops/test_linalg_extra.py compares their gradients)": """
+        eig eigvals linalg.tridiagonal_solve""",
     "swept by tests/ops/test_gradient_special_points_nn.py (convolutions, pools in 2-D/3-D, solvers, "
     "colour spaces: special points of their own)": """
         nn.conv1d nn.conv1d_transpose nn.conv2d nn.conv2d_transpose nn.conv3d nn.convolution
