@@ -12,7 +12,10 @@ from jaxtape._src.data import options as _options
 from jaxtape._src.data.batch_ops import _MapAndBatchDataset
 from jaxtape._src.data.dataset import Dataset
 from jaxtape._src.data.select_ops import _RandomDataset
-from jaxtape._src.data.structure import to_host
+from jaxtape._src.data.spec import TensorSpec
+from jaxtape._src.data.structure import Structure, to_host
+from jaxtape._src.ops.io_parsing import (FixedLenFeature, FixedLenSequenceFeature, parse_example,
+                                         plan)
 
 
 @export("data.experimental.cardinality")
@@ -163,3 +166,34 @@ class RandomDatasetV2(_RandomDataset):
 
     def __init__(self, seed=None, rerandomize_each_iteration=None, name=None):
         super().__init__(seed, rerandomize_each_iteration)
+
+
+@export("data.experimental.parse_example_dataset")
+def parse_example_dataset(features, num_parallel_calls=1, deterministic=None):
+    """A transformation: each element (a vector of serialized Examples) parsed with
+    `tf.io.parse_example` (dense features only: jaxtape's datasets hold no
+    SparseTensor or RaggedTensor elements)."""
+    if features is None:
+        raise ValueError("Argument `features` is required, but not specified.")
+
+    def apply(dataset):
+        spec = dataset.element_spec
+        if getattr(spec, "dtype", None) != dtypes.string or spec.shape.rank != 1:
+            raise TypeError("Input dataset should be a dataset of vectors of strings. Instead "
+                            f"it is `{spec}`.")
+        mapped = dataset.map(lambda serialized: parse_example(serialized, features),
+                             num_parallel_calls=num_parallel_calls, deterministic=deterministic)
+        specs = _parsed_specs(features)
+        if specs is not None:  # TF's spec: the batch dimension unknown
+            mapped._structure_value = Structure.from_specs(specs)
+        return mapped
+    return apply
+
+
+def _parsed_specs(features):
+    """{key: TensorSpec} of parse_example's dense outputs (None for other features)."""
+    if not all(isinstance(f, (FixedLenFeature, FixedLenSequenceFeature))
+               for f in dict(features).values()):
+        return None
+    return {s.key: TensorSpec([None] + ([None] if s.sequence else []) + s.shape, s.dtype)
+            for s in plan(features).dense}

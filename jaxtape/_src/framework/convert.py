@@ -360,6 +360,9 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
         return convert_to_tensor(value.__jax_array__(), dtype)
     if hasattr(value, "__array__"):
         return convert_to_tensor(np.asarray(value), dtype)
+    dense = getattr(value, "_dense_for_conversion", None)  # an IndexedSlices
+    if dense is not None:
+        return convert_to_tensor(dense(name), dtype)
     if value is None:
         raise ValueError("Attempt to convert a value (None) with an unsupported type "
                          "(<class 'NoneType'>) to a Tensor.")

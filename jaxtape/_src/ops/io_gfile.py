@@ -16,8 +16,12 @@ import posixpath
 import re
 import stat as _stat
 
+import numpy as np
+
 from jaxtape._src.framework import errors
 from jaxtape._src.framework.exports import export
+from jaxtape._src.framework.strings import StringTensor
+from jaxtape._src.ops.strings.host import as_string_tensor
 
 _URI = re.compile(r"([a-zA-Z][0-9a-zA-Z.]*)://([^/]*)(.*)\Z", re.S)  # TF's ParseURI
 _TF_ONLY_SCHEMES = ("gs", "ram")  # TF registers these; jaxtape has no such file system
@@ -715,3 +719,18 @@ class GFile:
         return line
 
     next = __next__
+
+
+@export("io.matching_files")
+def matching_files(pattern, name=None):
+    """`tf.io.matching_files`: the files matching each pattern (a string or vector), as a
+    vector of strings, all the patterns' matches sorted together."""
+    patterns = as_string_tensor(pattern)._value
+    if patterns.ndim > 1:
+        raise errors.InvalidArgumentError(
+            None, None, "Input patterns tensor must be scalar or vector, but had shape: "
+            f"[{','.join(map(str, patterns.shape))}] [Op:MatchingFiles]")
+    found = sorted(m.encode() for p in patterns.reshape(-1) for m in glob(_as_str(p)))
+    out = np.empty(len(found), object)
+    out[:] = found
+    return StringTensor(out)

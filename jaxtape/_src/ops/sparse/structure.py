@@ -1,10 +1,11 @@
-"""`tf.sparse.map_values`, `expand_dims`, `transpose` and `retain`."""
+"""`tf.sparse.map_values`, `expand_dims`, `transpose`, `retain` and `mask`."""
 from __future__ import annotations
 
 import numpy as np
 
 from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.exports import export
+from jaxtape._src.framework.indexed_slices import IndexedSlices
 from jaxtape._src.framework.sparse_tensor import SparseTensor
 from jaxtape._src.ops.array.gather import gather
 from jaxtape._src.ops.sparse.conversion import host_indices, host_shape, reorder
@@ -55,3 +56,14 @@ def retain(sp_input, to_retain):
     return SparseTensor(host_indices(sp)[keep],
                         gather(sp.values, convert_to_tensor(keep.astype(np.int64))),
                         sp.dense_shape)
+
+
+@export("sparse.mask")
+def mask(a, mask_indices, name=None):
+    """The rows of IndexedSlices `a` whose indices are not in `mask_indices`."""
+    indices = a.indices
+    kept = ~np.isin(np.asarray(indices.numpy()),
+                    np.asarray(convert_to_tensor(mask_indices).numpy()))
+    where = np.nonzero(kept)[0].astype(np.asarray(indices.numpy()).dtype)
+    return IndexedSlices(gather(a.values, where),
+                         gather(indices, where), a.dense_shape)
