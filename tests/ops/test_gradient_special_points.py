@@ -438,6 +438,20 @@ _REASONS = {
     "special points are singular or defective matrices, non-finite or ill-defined in TF too "
     "(eig/eigvals run on CPU only; tests/ops/test_linalg_extra.py compares their gradients)": """
         eig eigvals linalg.tridiagonal_solve""",
+    "no gradient: box selection (TF registers none) or a quasi-random sequence": """
+        image.combined_non_max_suppression image.non_max_suppression_overlaps
+        image.non_max_suppression_padded math.sobol_sample""",
+    "the gradient goes back to the chosen entries, as top_k's (tests/ops/test_math_extra.py "
+    "compares it with TF's)": """
+        approx_top_k math.approx_max_k math.approx_min_k""",
+    "compositions of swept ops (lookups, matmuls, logs, cross-entropies) that need integer labels "
+    "and fixed sampled_values; tests/ops/test_candidate_sampling.py compares them with TF's": """
+        nn.nce_loss nn.sampled_softmax_loss""",
+    "linear maps and windows composed of swept ops (frame, DCT, FFT, overlap_and_add, Bessel I0e); "
+    "tests/ops/test_signal_extra.py compares their gradients with TF's (the N-D FFTs with NumPy's: "
+    "TF has no CPU kernel)": """
+        signal.fftnd signal.ifftnd signal.rfftnd signal.irfftnd signal.mdct signal.inverse_mdct
+        signal.kaiser_window signal.kaiser_bessel_derived_window signal.vorbis_window""",
     "swept by tests/ops/test_gradient_special_points_nn.py (convolutions, pools in 2-D/3-D, solvers, "
     "colour spaces: special points of their own)": """
         nn.conv1d nn.conv1d_transpose nn.conv2d nn.conv2d_transpose nn.conv3d nn.convolution

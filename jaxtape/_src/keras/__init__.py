@@ -76,9 +76,11 @@ class KerasAlias(KerasNamespace):
         return repr(getattr(load(), self._submodule))  # once loaded: the module's own
 
 
-for _submodule in ("initializers", "losses", "metrics", "optimizers"):
-    export_value(KerasAlias(_submodule), _submodule)
-del _submodule
+# TF 2.21's lazy aliases of the tf.keras modules.
+export_value(KerasAlias("initializers"), "initializers")
+export_value(KerasAlias("losses"), "losses")
+export_value(KerasAlias("metrics"), "metrics")
+export_value(KerasAlias("optimizers"), "optimizers")
 
 
 def load():

@@ -59,21 +59,22 @@ def _operands(x, y, op):
     return x, y
 
 
-def _binary(op: str, tf_name: str):
+def _binary(op: str, export_name: str):
     prim = _PRIMS[op]
 
     def op_fn(x, y, name=None):
         return prim(*_operands(x, y, op))
 
-    return defined(f"bitwise.{tf_name}", primitive=prim,
-                   doc=f"Elementwise `{tf_name}` of two integer tensors, broadcasting (TF op {op}).")(op_fn)
+    leaf = export_name.rpartition(".")[2]
+    return defined(export_name, primitive=prim,
+                   doc=f"Elementwise `{leaf}` of two integer tensors, broadcasting (TF op {op}).")(op_fn)
 
 
-bitwise_and = _binary("BitwiseAnd", "bitwise_and")
-bitwise_or = _binary("BitwiseOr", "bitwise_or")
-bitwise_xor = _binary("BitwiseXor", "bitwise_xor")
-left_shift = _binary("LeftShift", "left_shift")
-right_shift = _binary("RightShift", "right_shift")
+bitwise_and = _binary("BitwiseAnd", "bitwise.bitwise_and")
+bitwise_or = _binary("BitwiseOr", "bitwise.bitwise_or")
+bitwise_xor = _binary("BitwiseXor", "bitwise.bitwise_xor")
+left_shift = _binary("LeftShift", "bitwise.left_shift")
+right_shift = _binary("RightShift", "bitwise.right_shift")
 
 
 @defined("bitwise.invert", primitive=_invert_prim)
