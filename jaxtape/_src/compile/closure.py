@@ -20,7 +20,7 @@ import jax
 from jaxtape._src.compile import capture
 from jaxtape._src.compile.function import FollowAll, output_leaf, traced
 from jaxtape._src.compile.signature import TRACED
-from jaxtape._src.framework.nest import flatten_with_tree
+from jaxtape._src.framework.nest import flatten_with_tree, in_key_order, key_order
 from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
 
@@ -34,9 +34,11 @@ class Traced:
       their final values follow the `n_out` user outputs.
     """
 
-    def __init__(self, closed, out_tree, out_template, n_out, out_avals, vars_, operands, watched):
+    def __init__(self, closed, out_tree, out_template, n_out, out_avals, vars_, operands, watched,
+                 out_order=None):
         self.jaxpr = closed.jaxpr
         self.out_tree = out_tree
+        self.out_order = out_order  # the returned dicts' key order (`nest.key_order`)
         self.out_template = out_template
         self.n_out = n_out
         self.out_avals = out_avals
@@ -50,7 +52,7 @@ class Traced:
     def pack(self, outs):
         it = iter(outs)
         leaves = [next(it) if t is TRACED else t for t in self.out_template]
-        return jax.tree_util.tree_unflatten(self.out_tree, leaves)
+        return in_key_order(self.out_order, jax.tree_util.tree_unflatten(self.out_tree, leaves))
 
 
 def trace(fn, in_avals=(), carried=()):
@@ -93,6 +95,7 @@ def trace(fn, in_avals=(), carried=()):
                 for k in list(scope.shadow):
                     scope.shadow[k] = before.get(k, scope.base[k])
         info.update(out_tree=out_tree, template=template, n_out=len(outs), vars=vars_,
+                    order=key_order(out, plain_dicts=True),
                     avals=[(o.shape, o.dtype) for o in outs])
         return outs + var_values
 
@@ -105,7 +108,7 @@ def trace(fn, in_avals=(), carried=()):
                 by_value.setdefault(id(a._value), a)
     operands = [by_value.get(id(c), c) for c in closed.consts]
     return Traced(closed, info["out_tree"], info["template"], info["n_out"], info["avals"],
-                  info["vars"], operands, list(tape.watched.values()))
+                  info["vars"], operands, list(tape.watched.values()), info["order"])
 
 
 def watch_accessed(traces):

@@ -24,7 +24,8 @@ from jaxtape._src.compile.signature import TensorSpec
 from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.errors import invalid_argument
 from jaxtape._src.framework.exports import export
-from jaxtape._src.framework.nest import assert_same_structure, flatten_with_tree, is_leaf
+from jaxtape._src.framework.nest import (assert_same_structure, flatten_with_tree, in_key_order,
+                                         is_leaf, key_order)
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.framework.variables import Variable
 from jaxtape._src.framework.tracing import is_traced
@@ -100,7 +101,8 @@ def _traced_switch(index, fns, names, op):
     res = Primitive(switch, op.replace("tf.", ""), multiple_results=True)(index, *operands)
     for var, value in zip(vars_, res[n_out:]):
         var._value = value._value
-    return traces[0].pack(res[:n_out])
+    # TF's outputs take the structure (dict key order) of tf.cond's true_fn, else the first branch's
+    return (traces[-1] if op == "tf.cond" else traces[0]).pack(res[:n_out])
 
 
 def _pred_tensor(pred):
@@ -233,8 +235,8 @@ def _eager_while(cond_fn, body_fn, loop_vars, maximum_iterations):
         loop_vars = body_fn(*loop_vars)
         if not _same_structure(structure, list(loop_vars)):
             _structure_error(structure, list(loop_vars))
-    loop_vars = tree_util.tree_map(lambda x: x if x is None else convert_to_tensor(x),
-                                   loop_vars, is_leaf=is_leaf)
+    loop_vars = in_key_order(key_order(loop_vars), tree_util.tree_map(
+        lambda x: x if x is None else convert_to_tensor(x), loop_vars, is_leaf=is_leaf))
     return loop_vars[1] if maximum_iterations is not None else loop_vars
 
 
@@ -366,11 +368,12 @@ def _static_trip_count(cond_fn, body_fn, loop_vars, limit):
 
 def _traced_while(cond_fn, body_fn, loop_vars, shape_invariants, maximum_iterations):
     flat, tree = flatten_with_tree(loop_vars)
+    order = key_order(loop_vars)
     tensors = [convert_to_tensor(x) for x in flat]
     avals = [jax.ShapeDtypeStruct(t._value.shape, t._value.dtype) for t in tensors]
 
     def unpack(ts):
-        return tree_util.tree_unflatten(tree, ts)
+        return in_key_order(order, tree_util.tree_unflatten(tree, ts))
 
     def body_flat(*ts):
         out = body_fn(*unpack(ts))
@@ -429,7 +432,7 @@ def _traced_while(cond_fn, body_fn, loop_vars, shape_invariants, maximum_iterati
     res = Primitive(loop, "while", multiple_results=True)(*operands)
     for var, value in zip(carried, res[len(tensors):]):
         var._value = value._value
-    return tree_util.tree_unflatten(tree, list(res[:len(tensors)]))
+    return unpack(list(res[:len(tensors)]))
 
 
 @export("while_loop")
@@ -442,8 +445,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         raise TypeError("'body' must be callable.")
     if parallel_iterations < 1:
         raise TypeError("'parallel_iterations' must be a positive integer.")
-    loop_vars = tree_util.tree_map(
-        lambda x: x._read_for_op() if isinstance(x, Variable) else x, loop_vars, is_leaf=is_leaf)
+    loop_vars = in_key_order(key_order(loop_vars), tree_util.tree_map(
+        lambda x: x._read_for_op() if isinstance(x, Variable) else x, loop_vars, is_leaf=is_leaf))
     if not is_traced(loop_vars):
         if not loop_vars:
             raise ValueError("'loop_vars' must be provided.")

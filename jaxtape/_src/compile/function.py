@@ -34,7 +34,7 @@ from jaxtape._src.compile.signature import TRACED
 from jaxtape._src.framework.convert import cached_scalar_ids, convert_to_tensor
 from jaxtape._src.framework import name_scope
 from jaxtape._src.framework.exports import export
-from jaxtape._src.framework.nest import flatten_with_tree
+from jaxtape._src.framework.nest import flatten_with_tree, in_key_order, key_order
 from jaxtape._src.framework.state import local
 from jaxtape._src.framework.strings import StringTensor, not_traceable
 from jaxtape._src.framework.tensor import Tensor
@@ -122,7 +122,7 @@ class ConcreteFunction:
     """One trace: the jitted pure function and how to feed it and unpack it."""
 
     def __init__(self, name, closed, scope, out_tree, out_template, n_out, written, created,
-                 captured, live, collector):
+                 captured, live, collector, out_order=None):
         consts = list(closed.consts)
         in_vars, caps, slots, index = [], [], [], {}
         for i, c in enumerate(consts):
@@ -178,6 +178,7 @@ class ConcreteFunction:
         self.n_out = n_out
         self.out_tree = out_tree
         self.out_template = out_template
+        self.out_order = out_order  # the returned dicts' key order, when not JAX's sorted one
         self.single = out_tree.num_leaves == 1 and n_out == 1 and tree_util.treedef_is_leaf(out_tree)
         self.jitted = jax.jit(pure)
         # Outside tapes the variables it writes give their old arrays to the new
@@ -252,11 +253,18 @@ class ConcreteFunction:
             return outs[0]
         it = iter(outs)
         leaves = [next(it) if t is TRACED else t for t in self.out_template]
-        return tree_util.tree_unflatten(self.out_tree, leaves)
+        if self.out_order is None:
+            return tree_util.tree_unflatten(self.out_tree, leaves)
+        return in_key_order(self.out_order, tree_util.tree_unflatten(self.out_tree, leaves))
 
 
-def trace(python_function, name, tensors, template, treedef, spread, allow_create):
-    """Traces `python_function` on `tensors` into a `ConcreteFunction`."""
+def trace(python_function, name, tensors, template, treedef, spread, allow_create, given=None):
+    """Traces `python_function` on `tensors` into a `ConcreteFunction`.
+
+    given: the structure `treedef` was flattened from (the call's arguments, or
+    the input signature), whose dict key order the traced arguments keep.
+    """
+    in_order = key_order(given) if given is not None else None
     scope = capture.Scope(allow_create)
     follow = FollowAll()
     info = {}
@@ -266,7 +274,7 @@ def trace(python_function, name, tensors, template, treedef, spread, allow_creat
         it = iter(arrays)
         leaves = [Tensor(next(it)) if t is TRACED else t for t in template]
         info["args"] = [leaf for leaf in leaves if isinstance(leaf, Tensor)]
-        structure = tree_util.tree_unflatten(treedef, leaves)
+        structure = in_key_order(in_order, tree_util.tree_unflatten(treedef, leaves))
         if spread:
             out = python_function(*structure)
         else:
@@ -286,7 +294,7 @@ def trace(python_function, name, tensors, template, treedef, spread, allow_creat
         written = [v for k, v in scope.written.items() if k not in scope.created]
         created = list(scope.created.values())
         info.update(out_tree=out_tree, out_template=out_template, n_out=len(arrays_out),
-                    written=written, created=created)
+                    written=written, created=created, out_order=key_order(out, plain_dicts=True))
         return (arrays_out, [scope.shadow[id(v)] for v in written],
                 [scope.base[id(v)] for v in created])
 
@@ -306,7 +314,7 @@ def trace(python_function, name, tensors, template, treedef, spread, allow_creat
     reached = follow.reaching(info["out_ids"])
     concrete = ConcreteFunction(name, closed, scope, info["out_tree"], info["out_template"],
                                 info["n_out"], info["written"], info["created"], captured, None,
-                                collector)
+                                collector, info["out_order"])
     live = [t._id in reached for t in [*concrete.in_vars, *concrete.captured, *info["args"]]]
     at = len(concrete.in_vars) + len(concrete.captured)
     live[at:at] = [False] * len(concrete.feed_index)  # fed data carries no gradient
@@ -379,12 +387,13 @@ class Function:
         return bound
 
     def _bind(self, args, kwargs):
+        """(key, tensors, template, treedef, spread, the structure flattened)."""
         if self._signature is None:
-            return signature.bind(args, kwargs) + (False,)
-        return self._signature.bind(args, kwargs) + (True,)
+            return signature.bind(args, kwargs) + (False, (args, kwargs))
+        return self._signature.bind(args, kwargs) + (True, self._signature.structure)
 
     def _concrete(self, bound):
-        key, tensors, template, treedef, spread = bound
+        key, tensors, template, treedef, spread, given = bound
         concrete = self._cache.get(key)
         if concrete is None:
             # cycle: autograph's runtime imports closure, which imports this module
@@ -392,12 +401,12 @@ class Function:
             fn = (autograph.converted(self._python_function) if self._options["autograph"]
                   else self._python_function)  # AutoGraph stages Python control flow on tensors
             concrete = trace(fn, self._name, tensors, template, treedef,
-                             spread, allow_create=not self._traced_once)
+                             spread, allow_create=not self._traced_once, given=given)
             self._tracing_count += 1
             if concrete.created:  # TF traces again once the variables exist
                 concrete.initial_values(tensors)
                 concrete = trace(fn, self._name, tensors, template,
-                                 treedef, spread, allow_create=False)
+                                 treedef, spread, allow_create=False, given=given)
                 self._tracing_count += 1
             self._traced_once = True
             concrete.arg_vars = _variables(template)

@@ -19,7 +19,7 @@ from jaxtape._src.framework import dtypes, strings
 from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.messages import kernel_dtype_name
 from jaxtape._src.framework.tensor import Tensor, is_tensor
-from jaxtape._src.framework.tensor_shape import TensorShape
+from jaxtape._src.framework.tensor_shape import Dimension, TensorShape
 
 # Stacks a (nested) list holding tensors into one recorded tensor, as
 # `tf.constant([t, t])` does; set by the ops module that defines `stack`.
@@ -30,12 +30,23 @@ _scalar_cache: dict = {}
 _SCALAR_CACHE_SIZE = 4096
 
 
+def _host_array(value) -> np.ndarray:
+    """`np.asarray(value)`, with TF's error for a non-rectangular sequence."""
+    try:
+        return np.asarray(value)
+    except UnicodeDecodeError:  # str beside non-ASCII bytes: NumPy decodes bytes as ASCII
+        try:
+            return np.array(value, dtype=object)
+        except ValueError:
+            pass
+    except ValueError:  # NumPy's inhomogeneous-shape error
+        pass
+    raise ValueError("Can't convert non-rectangular Python sequence to Tensor.")
+
+
 def _python_dtype(value) -> dtypes.DType:
     """TF's dtype for a Python scalar or (nested) sequence of them."""
-    try:
-        arr = np.asarray(value)
-    except ValueError:  # NumPy's inhomogeneous-shape error
-        raise ValueError("Can't convert non-rectangular Python sequence to Tensor.") from None
+    arr = _host_array(value)
     kind = arr.dtype.kind
     if kind == "f":
         return dtypes.float32
@@ -116,10 +127,7 @@ def _sequence_dtype(value, requested) -> dtypes.DType:
     to infinity in the chosen width. A requested dtype converts every number;
     the kind found only decides which requests TF refuses (see `_python_to_array`).
     """
-    try:
-        arr = np.asarray(value)
-    except ValueError:  # NumPy's inhomogeneous-shape error
-        raise ValueError("Can't convert non-rectangular Python sequence to Tensor.") from None
+    arr = _host_array(value)
     if arr.dtype == object and strings._ragged(value):
         raise ValueError("Can't convert non-rectangular Python sequence to Tensor.")
     first = _first_leaf(value)
@@ -347,15 +355,9 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
     if isinstance(value, TensorShape):
         return _shape_tensor(value, dtype)
     if isinstance(value, (list, tuple)):
-        if _contains_tensor(value):
-            packed = pack_nested(value)
-            return packed if dtype is None else convert_to_tensor(packed, dtype)
-        array = _python_to_array(value, dtype)
-        return strings.StringTensor(array) if array.dtype == object else Tensor(array)
+        return _sequence_tensor(value, dtype)
     if isinstance(value, (str, bytes)):
-        if dtype is not None and dtype is not dtypes.string:
-            raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {kernel_dtype_name(dtype)}")
-        return strings.string_tensor(value)
+        return _text_tensor(value, dtype)
     if hasattr(value, "__jax_array__"):
         return convert_to_tensor(value.__jax_array__(), dtype)
     if hasattr(value, "__array__"):
@@ -368,6 +370,20 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
                          "(<class 'NoneType'>) to a Tensor.")
     raise ValueError(f"Attempt to convert a value ({value!r}) with an unsupported type "
                      f"({type(value)}) to a Tensor.")
+
+
+def _sequence_tensor(value, dtype):
+    if _contains_tensor(value):
+        packed = pack_nested(value)
+        return packed if dtype is None else convert_to_tensor(packed, dtype)
+    array = _python_to_array(value, dtype)
+    return strings.StringTensor(array) if array.dtype == object else Tensor(array)
+
+
+def _text_tensor(value, dtype):
+    if dtype is not None and dtype is not dtypes.string:
+        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {kernel_dtype_name(dtype)}")
+    return strings.string_tensor(value)
 
 
 # `tf.register_tensor_conversion_function`: {priority: [(base_type, fn), ...]}, and
@@ -399,13 +415,48 @@ def register_tensor_conversion_function(base_type, conversion_func, priority=100
 
 
 def _registered_for(kind) -> list:
-    """The (base_type, fn) pairs that apply to `kind`, in TF's order (cached per type)."""
+    """The (base_type, fn) pairs that apply to `kind`, in TF's order (cached per type).
+
+    TF registers its own conversions of lists and tuples, shapes and dimensions
+    at priority 100 when it is imported, so they come before any function a
+    script registers at that priority or after it for those types."""
     hit = _registered_types.get(kind)
     if hit is None:
+        if issubclass(kind, (int, float, np.generic, np.ndarray)):
+            limit = 0  # TF's own conversion of numbers and arrays is registered at priority 0
+        elif issubclass(kind, (list, tuple, TensorShape, Dimension)):
+            limit = 100
+        else:
+            limit = _FALLBACK_PRIORITY
         hit = _registered_types[kind] = [
             (base, fn) for priority, entries in sorted(_registered.items())
-            if priority < _FALLBACK_PRIORITY for base, fn in entries if issubclass(kind, base)]
+            if priority < limit for base, fn in entries if issubclass(kind, base)]
     return hit
+
+
+def is_registered(value) -> bool:
+    """Whether a function registered for `value`'s type would convert it."""
+    return bool(_registered) and bool(_registered_for(type(value)))
+
+
+def convert_unregistered(value, dtype=None) -> Tensor:
+    """What TF's own conversion (the one `tf.constant` uses, which never calls
+    a function from `register_tensor_conversion_function`) makes of a `value`
+    whose type has one: sequences, text, numbers and arrays by their kind,
+    anything else TF's unsupported-type ValueError."""
+    if hasattr(value, "_read_for_op"):  # a variable (its conversion comes before any)
+        return convert_to_tensor(value, dtype)
+    dtype = None if dtype is None else dtypes.as_dtype(dtype)
+    if isinstance(value, (list, tuple)):
+        return _sequence_tensor(list(value), dtype)
+    if isinstance(value, (str, bytes)):
+        return _text_tensor(str(value) if isinstance(value, str) else bytes(value), dtype)
+    if isinstance(value, numbers.Complex):
+        return Tensor(_scalar(complex(value), dtype))
+    if hasattr(value, "__array__"):  # arrays never go through the registry
+        return convert_to_tensor(np.asarray(value), dtype)
+    raise ValueError(f"Attempt to convert a value ({value!r}) with an unsupported type "
+                     f"({type(value)}) to a Tensor.")
 
 
 def _registered_conversion(value, funcs, dtype, dtype_hint, name):

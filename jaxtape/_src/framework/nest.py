@@ -2,10 +2,12 @@
 
 The public `tf.nest` namespace is built from the exported names only. Inside
 the package, structures are flattened and packed only through `is_leaf`,
-`flatten_with_tree` and `pack_like`.
+`flatten_with_tree` and `pack_like` (or `key_order` / `in_key_order`, which
+give a structure unflattened from a treedef its dicts' written key order).
 """
 from __future__ import annotations
 
+import collections
 import copy
 
 from jax import tree_util
@@ -138,3 +140,56 @@ def assert_same_structure(nest1, nest2, check_types=True, expand_composites=Fals
 @export("nest.is_nested")
 def is_nested(seq):
     return isinstance(seq, (list, tuple, dict))
+
+
+# JAX flattens these mappings by sorted key and unflattens them in that order;
+# TF packs a structure back in the order its dicts were written.
+_SORTED_MAPPINGS = (dict, collections.defaultdict)
+
+
+def _skeleton(x, plain):
+    """(skeleton, whether `in_key_order` has anything to change)."""
+    kind = type(x)
+    if kind in _SORTED_MAPPINGS or kind is collections.OrderedDict:
+        keys = tuple(x)
+        children = [_skeleton(x[k], plain) for k in keys]
+        as_dict = plain and kind is collections.defaultdict
+        needed = as_dict or any(n for _, n in children)
+        if kind is not collections.OrderedDict and not needed:
+            try:
+                needed = list(keys) != sorted(keys)
+            except TypeError:  # keys JAX cannot sort either: it raises on flattening
+                needed = False
+        return ("dict", keys, tuple(s for s, _ in children), as_dict), needed
+    if isinstance(x, (list, tuple)):
+        children = [_skeleton(v, plain) for v in x]
+        return ("seq", tuple(s for s, _ in children)), any(n for _, n in children)
+    return None, False
+
+
+def key_order(structure, plain_dicts=False):
+    """What `in_key_order` needs to give JAX-unflattened copies of `structure`
+    its dict key order; None when JAX's order is already that (the common case,
+    which then costs nothing). plain_dicts: a `defaultdict` comes back a `dict`
+    (what a `tf.function` or `tf.cond` in one returns)."""
+    skeleton, needed = _skeleton(structure, plain_dicts)
+    return skeleton if needed else None
+
+
+def in_key_order(order, packed):
+    """`packed` (unflattened from a treedef of the structure `order` was taken
+    from) with that structure's dict key order."""
+    if order is None:
+        return packed
+    if order[0] == "dict":
+        _, keys, children, as_dict = order
+        items = [(k, in_key_order(c, packed[k])) for k, c in zip(keys, children)]
+        if as_dict:
+            return dict(items)
+        if type(packed) is collections.defaultdict:
+            return collections.defaultdict(packed.default_factory, items)
+        return type(packed)(items)
+    values = [in_key_order(c, p) for c, p in zip(order[1], packed)]
+    if isinstance(packed, tuple) and hasattr(packed, "_fields"):
+        return type(packed)(*values)
+    return type(packed)(values)

@@ -214,13 +214,21 @@ class Variable(metaclass=_VariableMeta):
 
     # -- reads ----------------------------------------------------------
     def _read_for_op(self) -> Tensor:
-        """The current value as a tensor sharing the variable's id."""
-        tapes = local.tapes
-        if tapes and self._trainable:
-            for tape in tapes:
-                if tape.watch_accessed_variables:
-                    tape.watch_variable(self)
-        return Tensor(self._value, self._id)
+        """The current value as a tensor sharing the variable's id while a tape or
+        accumulator is active. Outside them a read is a tensor of its own, as TF's
+        ReadVariableOp output is: a tape that starts later and watches the variable
+        does not connect that read to it (its gradient is None)."""
+        st = local
+        tapes = st.tapes
+        if tapes:
+            if self._trainable:
+                for tape in tapes:
+                    if tape.watch_accessed_variables:
+                        tape.watch_variable(self)
+            return Tensor(self._value, self._id)
+        if st.accumulators:
+            return Tensor(self._value, self._id)
+        return Tensor(self._value)
 
     def read_value(self) -> Tensor:
         return self._read_for_op()

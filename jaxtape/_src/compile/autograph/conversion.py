@@ -35,6 +35,7 @@ class _Helpers:
     """What converted code reaches as `ag__`: the run-time helpers and `converted`."""
 
     Undefined = runtime.Undefined
+    Unbound = runtime.Unbound
     UndefinedReturnValue = runtime.UndefinedReturnValue
     ld = staticmethod(runtime.ld)
     retval = staticmethod(runtime.retval)

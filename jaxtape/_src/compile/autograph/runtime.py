@@ -22,7 +22,7 @@ from jaxtape._src.compile.signature import TRACED
 from jaxtape._src.framework import dtypes
 from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.errors import OperatorNotAllowedInGraphError
-from jaxtape._src.framework.nest import is_leaf
+from jaxtape._src.framework.nest import in_key_order, is_leaf, key_order
 from jaxtape._src.framework.state import local
 from jaxtape._src.framework.tensor import Tensor
 from jaxtape._src.framework.variables import Variable
@@ -57,6 +57,12 @@ class Undefined:
         return f"<undefined {self.symbol_name}>"
 
 
+class Unbound(Undefined):
+    """The value of a name an `except ... as name` clause unbound at its end."""
+
+    __slots__ = ()
+
+
 class UndefinedReturnValue:
     """The return value of a function that has not returned yet."""
 
@@ -66,6 +72,8 @@ class UndefinedReturnValue:
 def ld(value):
     """A read of a name: an `Undefined` one raises what Python would."""
     if isinstance(value, Undefined):
+        if isinstance(value, Unbound):  # Python's own error for that name once `del`eted
+            raise NameError(f"name '{value.symbol_name}' is not defined")
         raise UnboundLocalError(f"'{value.symbol_name}' is used before assignment")
     return value
 
@@ -248,7 +256,8 @@ def _range_loop(r, extra_test, body, state, names, outs):
 
 
 def _as_tensors(value):
-    return tree_util.tree_map(convert_to_tensor, value, is_leaf=is_leaf)
+    return in_key_order(key_order(value),
+                        tree_util.tree_map(convert_to_tensor, value, is_leaf=is_leaf))
 
 
 def _placeholders(body, state, missing, carry, names):

@@ -204,6 +204,21 @@ class _Loops(ast.NodeTransformer):
 
 # -- pass 3: functional control flow --------------------------------------
 
+def _rebind_caught(stmts, names):
+    """`except ... as e` unbinds `e` when its handler ends, so a generated body
+    returning its state would fail to read it (UnboundLocalError): for each
+    carried name an `except` clause binds, `try: e / except NameError: e =
+    Unbound('e')` first (a later read raises Python's NameError)."""
+    caught = {node.name for stmt in stmts if not isinstance(stmt, analysis.SCOPES)
+              for node in [stmt, *analysis.walk_scope(stmt)]
+              if isinstance(node, ast.ExceptHandler) and node.name}
+    return [ast.Try(body=[ast.Expr(value=name_node(n))],
+                    handlers=[ast.ExceptHandler(type=name_node("NameError"), name=None,
+                                                body=[_assign(n, _call(_ag("Unbound"), _const(n)))])],
+                    orelse=[], finalbody=[])
+            for n in names if n in caught]
+
+
 class _Functional(ast.NodeTransformer):
     """Pass 3 on one function (nested functions recurse through `convert_def`)."""
 
@@ -234,7 +249,8 @@ class _Functional(ast.NodeTransformer):
         decl = [n for n in analysis.assigned_names(stmts) if n in self.declared]
         head = [ast.Global(names=[n for n in decl if n in self.globals_]),
                 ast.Nonlocal(names=[n for n in decl if n not in self.globals_])]
-        return [h for h in head if h.names] + stmts + [ast.Return(value=_names_tuple(names))]
+        return [h for h in head if h.names] + stmts + _rebind_caught(stmts, names) + [
+            ast.Return(value=_names_tuple(names))]
 
     def visit_FunctionDef(self, node):
         return convert_def(node, self.count, top=False)

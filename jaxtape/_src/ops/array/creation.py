@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxtape._src.framework import convert, dtypes, messages
+from jaxtape._src.framework.convert import _registered as _conversions  # empty unless registered
 from jaxtape._src.framework.convert import convert_to_tensor as _convert
 from jaxtape._src.framework.exports import export
 from jaxtape._src.framework.messages import named_by, negative_dimension, op_error
@@ -39,9 +40,15 @@ def _numpy_dtype(dtype, default=dtypes.float32):
 
 @defined("constant")
 def constant(value, dtype=None, shape=None, name="Const"):
-    """A tensor from a Python value or array; `shape` reshapes or broadcasts a scalar."""
-    t = _convert(value, dtype=dtype) if not isinstance(value, Tensor) or dtype is None \
-        else _convert(value.numpy(), dtype=dtype)
+    """A tensor from a Python value or array; `shape` reshapes or broadcasts a scalar.
+
+    Unlike `convert_to_tensor`, TF's `tf.constant` ignores the conversion functions
+    registered with `tf.register_tensor_conversion_function`."""
+    if _conversions and not isinstance(value, Tensor) and convert.is_registered(value):
+        t = convert.convert_unregistered(value, dtype)
+    else:
+        t = _convert(value, dtype=dtype) if not isinstance(value, Tensor) or dtype is None \
+            else _convert(value.numpy(), dtype=dtype)
     if shape is None:
         return t
     shape = _constant_shape(shape)

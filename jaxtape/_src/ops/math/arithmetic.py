@@ -229,20 +229,30 @@ def atan2(y, x, name=None):
     return apply_binary(y, x, "Atan2")
 
 
-# TF's truediv turns integers into floats: small ints to float32, wide ones to float64.
+# TF's truediv turns integers into floats: small ints to float32, wide ones to float64;
+# floats and complex numbers divide as they are (None); other dtypes are TF's TypeError.
 _TRUEDIV_FLOAT = {"int8": dtypes.float32, "uint8": dtypes.float32, "int16": dtypes.float32,
                   "uint16": dtypes.float32, "int32": dtypes.float64, "int64": dtypes.float64,
-                  "uint32": dtypes.float64, "uint64": dtypes.float64}
+                  "uint32": dtypes.float64, "uint64": dtypes.float64, "bfloat16": None,
+                  "float16": None, "float32": None, "float64": None, "complex64": None,
+                  "complex128": None}
+_NO_TRUEDIV = object()
+_TRUEDIV_DTYPES = ("{tf.uint8, tf.int8, tf.uint16, tf.int16, tf.uint32, tf.int32, tf.uint64, "
+                   "tf.int64, tf.bfloat16, tf.float16, tf.float32, tf.float64, tf.complex64, "
+                   "tf.complex128}")
 
 
-def _same_dtype(x, y):
-    """TF's truediv conversion: `y` only hinted, then a TypeError on mismatch."""
+def _same_dtype(x, y, op="__truediv__"):
+    """TF's truediv conversion: `y` only hinted, then a TypeError on mismatch or on
+    a dtype it does not divide (op: the name TF's message gives)."""
     x = tensor(x)
     y = y if isinstance(y, Tensor) else convert_to_tensor(y, dtype_hint=x.dtype)
     if x.dtype != y.dtype:
         raise TypeError(f"`x` and `y` must have the same dtype, got {x.dtype!r} != {y.dtype!r}.")
-    target = _TRUEDIV_FLOAT.get(x.dtype.name)
+    target = _TRUEDIV_FLOAT.get(x.dtype.name, _NO_TRUEDIV)
     if target is not None:
+        if target is _NO_TRUEDIV:
+            raise TypeError(f"Invalid dtype {x.dtype!r} in {op}. Expected one of {_TRUEDIV_DTYPES}.")
         x, y = cast(x, target), cast(y, target)
     return x, y
 
@@ -274,7 +284,7 @@ def divide_no_nan(x, y, name=None):
     if not is_tensor(x) and is_tensor(y):  # as TF: a Python `x` takes `y`'s dtype
         y = tensor(y)
         x = convert_to_tensor(x, dtype=y.dtype)
-    x, y = _same_dtype(x, y)
+    x, y = _same_dtype(x, y, "tf.math.divide_no_nan")
     return apply_binary(x, y, "DivNoNan")
 
 

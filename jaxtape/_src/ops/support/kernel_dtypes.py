@@ -87,6 +87,11 @@ KERNELS = {
     "Lgamma": (FLOAT, UNARY),
     "Log": (FLOAT_COMPLEX, UNARY),
     "Log1p": (FLOAT_COMPLEX, UNARY),
+    # The ordered comparisons take real numbers only (Equal/NotEqual take every dtype).
+    "Greater": (REAL_NUMBER, "x:T, y:T -> z:bool"),
+    "GreaterEqual": (REAL_NUMBER, "x:T, y:T -> z:bool"),
+    "Less": (REAL_NUMBER, "x:T, y:T -> z:bool"),
+    "LessEqual": (REAL_NUMBER, "x:T, y:T -> z:bool"),
     "Maximum": ("bfloat16, half, float, double, int8, uint8, int16, uint16, int32, uint32, int64, uint64", BINARY),
     "Minimum": ("bfloat16, half, float, double, int8, uint8, int16, uint16, int32, uint32, int64, uint64", BINARY),
     "Mul": ("bfloat16, half, float, double, uint8, int8, uint16, int16, int32, uint32, uint64, int64, complex64, complex128", BINARY,
