@@ -452,6 +452,16 @@ _REASONS = {
     "TF has no CPU kernel)": """
         signal.fftnd signal.ifftnd signal.rfftnd signal.irfftnd signal.mdct signal.inverse_mdct
         signal.kaiser_window signal.kaiser_bessel_derived_window signal.vorbis_window""",
+    "no gradient: TF registers none (the raw Conv op, ExtractGlimpseV2)": """
+        conv image.extract_glimpse""",
+    "convolution backprops and transposes, linear in each input (no special point); pools and "
+    "space-to-batch built on swept pools; tests/ops/test_nn_conv_extra.py and test_nn_pool_extra.py "
+    "compare their gradients with TF's (fractional pools given TF's sequences)": """
+        conv2d_backprop_filter_v2 conv2d_backprop_input_v2 nn.conv3d_transpose nn.pool
+        nn.with_space_to_batch nn.fractional_avg_pool nn.fractional_max_pool""",
+    "piecewise averaging over segments (equal neighbours stay separate segments, as TF's); "
+    "tests/ops/test_nn_pool_extra.py compares its gradient with TF's": """
+        nn.isotonic_regression""",
     "swept by tests/ops/test_gradient_special_points_nn.py (convolutions, pools in 2-D/3-D, solvers, "
     "colour spaces: special points of their own)": """
         nn.conv1d nn.conv1d_transpose nn.conv2d nn.conv2d_transpose nn.conv3d nn.convolution
