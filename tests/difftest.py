@@ -132,6 +132,19 @@ def plain(x, tensor=None):
     return x
 
 
+def ragged_plain(x):
+    """`plain`, with a RaggedTensor as its values, dtype, splits, shape and repr."""
+    if type(x).__name__ == "RaggedTensor":
+        return ("RaggedTensor", x.to_list(), x.dtype.name,
+                [(s.dtype.name, s.numpy().tolist()) for s in x.nested_row_splits],
+                x.shape.as_list(), tuple(x.flat_values.shape), repr(x))
+    if isinstance(x, dict):
+        return {k: ragged_plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(ragged_plain(v) for v in x)
+    return plain(x)
+
+
 def _numbers(x):
     """`x` as a numeric array if it is a (nested) list of numbers, else None."""
     try:

@@ -9,20 +9,8 @@ import pytest
 
 import jaxtape
 from jaxtape._src.ops.ragged import math as ragged_math
-from tests.difftest import plain, real_tf, same_outcome
-
-
-def rplain(x):
-    """`plain`, with a RaggedTensor as its values, dtype, splits, shape and repr."""
-    if type(x).__name__ == "RaggedTensor":
-        return ("RaggedTensor", x.to_list(), x.dtype.name,
-                [(s.dtype.name, s.numpy().tolist()) for s in x.nested_row_splits],
-                x.shape.as_list(), tuple(x.flat_values.shape), repr(x))
-    if isinstance(x, dict):
-        return {k: rplain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return type(x)(rplain(v) for v in x)
-    return plain(x)
+from tests.difftest import real_tf, same_outcome
+from tests.difftest import ragged_plain as rplain
 
 
 def same(fn, message=True):

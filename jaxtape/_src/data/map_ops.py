@@ -19,6 +19,19 @@ from jaxtape._src.data.structure import Structure, flat_of, host_array, to_host
 _VECTOR_BLOCK = 1024  # elements per vectorized map call
 
 
+def structure_of_results(seen, what):
+    """The element structure from the results on the first one or two
+    elements: dimensions where two differ become None."""
+    if not seen:
+        raise ValueError(f"jaxtape cannot tell the element_spec of a {what} over an empty "
+                         "dataset whose function it cannot trace")
+    first = seen[0]
+    if len(seen) == 2 and seen[1].same_nesting(first):
+        first = first.with_specs([relaxed(a, b) if hasattr(a, "shape") else a
+                                  for a, b in zip(first.specs, seen[1].specs)])
+    return first
+
+
 def _host_function(fn, structure):
     """A `tf.function` over string elements runs its Python function eagerly, on the
     host: strings cannot be traced into XLA (TF runs such functions in its graph)."""
@@ -55,14 +68,7 @@ class _MapDataset(Dataset):
         seen = []
         for leaves in itertools.islice(self._input._iter(), 2):
             seen.append(Structure.of(call_normalized(self._fn, self._input._structure, leaves)))
-        if not seen:
-            raise ValueError("jaxtape cannot tell the element_spec of a map over an empty "
-                             "dataset whose function it cannot trace")
-        first = seen[0]
-        if len(seen) == 2 and seen[1].same_nesting(first):
-            first = first.with_specs([relaxed(a, b) if hasattr(a, "shape") else a
-                                      for a, b in zip(first.specs, seen[1].specs)])
-        return first
+        return structure_of_results(seen, "map")
 
     def _iter(self):
         fn, structure = self._fn, self._input._structure

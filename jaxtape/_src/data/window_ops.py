@@ -27,7 +27,7 @@ from jaxtape._src.data.batch_ops import _is_shape, _padded_shape, _up_to
 from jaxtape._src.data.dataset import Dataset
 from jaxtape._src.data.functions import call, infer
 from jaxtape._src.data.host import on_host
-from jaxtape._src.data.map_ops import _host_function
+from jaxtape._src.data.map_ops import _host_function, structure_of_results
 from jaxtape._src.data.spec import TensorSpec, relaxed, spec_of, with_batch_dim, without_batch_dim
 from jaxtape._src.data.structure import (Structure, _is_leaf, flat_of, host_array, int64_arg,
                                          map_leaves, normalize, to_host, to_tensor)
@@ -404,14 +404,7 @@ class _ScanDataset(Dataset):
             self._check_dtypes(new_state, [dtypes.as_dtype(a.dtype) for a in flat_of(new_state)])
             state = list(flat_of(new_state))
             seen.append(Structure.of(output))
-        if not seen:
-            raise ValueError("jaxtape cannot tell the element_spec of a scan over an empty dataset "
-                             "whose function it cannot trace")
-        first = seen[0]
-        if len(seen) == 2 and seen[1].same_nesting(first):
-            first = first.with_specs([relaxed(a, b) if hasattr(a, "shape") else a
-                                      for a, b in zip(first.specs, seen[1].specs)])
-        return first
+        return structure_of_results(seen, "scan")
 
     def _iter(self):
         state, step = self._state0, self._step

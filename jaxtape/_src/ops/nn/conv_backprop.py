@@ -460,20 +460,27 @@ def _depthwise_padding(padding):
     return padding
 
 
+def _depthwise_operands(op, sizes_value, what, operand, out_backprop, strides, padding):
+    """What both depthwise backprops check first, in TF's order: (sizes, operand,
+    out_backprop, strides, padding, named)."""
+    named = named_by(sizes_value, strides)
+    pad = _depthwise_padding(padding)
+    sizes = _sizes(sizes_value, op, what)
+    a, g, mismatch = _operands(operand, out_backprop, op)
+    if a.dtype.name not in FLOAT_TYPES:
+        raise dtype_not_allowed(op, a.dtype, FLOAT_KERNELS, _summary(op), named=named)
+    if mismatch is not None:
+        raise mismatch
+    return sizes, a, g, [int(s) for s in strides], pad, named
+
+
 @defined("nn.depthwise_conv2d_backprop_input", "compat.v1.nn.depthwise_conv2d_native_backprop_input")
 def depthwise_conv2d_backprop_input(input_sizes, filter, out_backprop, strides, padding,  # noqa: A002
                                     data_format="NHWC", dilations=[1, 1, 1, 1], name=None):  # noqa: B006
     """The gradient of depthwise_conv2d with respect to an input of `input_sizes`."""
     op = "DepthwiseConv2dNativeBackpropInput"
-    named = named_by(input_sizes, strides)
-    pad = _depthwise_padding(padding)
-    sizes = _sizes(input_sizes, op, "input_sizes")
-    f, g, mismatch = _operands(filter, out_backprop, op)
-    if f.dtype.name not in FLOAT_TYPES:
-        raise dtype_not_allowed(op, f.dtype, FLOAT_KERNELS, _summary(op), named=named)
-    if mismatch is not None:
-        raise mismatch
-    strides = [int(s) for s in strides]
+    sizes, f, g, strides, pad, named = _depthwise_operands(op, input_sizes, "input_sizes", filter,
+                                                           out_backprop, strides, padding)
     pads = _depthwise_checks(op, "DepthwiseConv2DBackpropInput: ", named, sizes, tuple(f._meta.shape),
                              tuple(g._meta.shape), strides, pad, data_format)
     return _backprop_input(f, g, shape=tuple(sizes), strides=(strides[1], strides[2]), pads=pads,
@@ -485,15 +492,8 @@ def depthwise_conv2d_backprop_filter(input, filter_sizes, out_backprop, strides,
                                      data_format="NHWC", dilations=[1, 1, 1, 1], name=None):  # noqa: B006
     """The gradient of depthwise_conv2d with respect to a filter of `filter_sizes`."""
     op = "DepthwiseConv2dNativeBackpropFilter"
-    named = named_by(filter_sizes, strides)
-    pad = _depthwise_padding(padding)
-    sizes = _sizes(filter_sizes, op, "filter_sizes")
-    x, g, mismatch = _operands(input, out_backprop, op)
-    if x.dtype.name not in FLOAT_TYPES:
-        raise dtype_not_allowed(op, x.dtype, FLOAT_KERNELS, _summary(op), named=named)
-    if mismatch is not None:
-        raise mismatch
-    strides = [int(s) for s in strides]
+    sizes, x, g, strides, pad, named = _depthwise_operands(op, filter_sizes, "filter_sizes", input,
+                                                           out_backprop, strides, padding)
     pads = _depthwise_checks(op, "DepthwiseConv2DBackpropFilter: ", named, tuple(x._meta.shape), sizes,
                              tuple(g._meta.shape), strides, pad, data_format)
     return _backprop_filter(x, g, shape=tuple(sizes), strides=(strides[1], strides[2]), pads=pads,

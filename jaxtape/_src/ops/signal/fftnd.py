@@ -19,20 +19,10 @@ from jaxtape._src.framework import dtypes
 from jaxtape._src.framework.convert import convert_to_tensor
 from jaxtape._src.framework.messages import op_error
 from jaxtape._src.framework.tensor import Tensor
+from jaxtape._src.ops.signal.fft import _fit  # crop or zero-pad one axis, as TF's fft_length
 from jaxtape._src.ops.support.args import host_array
 from jaxtape._src.ops.support.define import defined
 from jaxtape._src.tape.primitive import primitive
-
-
-def _fit(x, axis, n):
-    have = x.shape[axis]
-    if have > n:
-        return jnp.take(x, jnp.arange(n), axis=axis)
-    if have < n:
-        pad = [(0, 0)] * x.ndim
-        pad[axis] = (0, n - have)
-        return jnp.pad(x, pad)
-    return x
 
 
 def _scale(x, factor):

@@ -27,6 +27,21 @@ def _segments(keys: np.ndarray):
     return unique, segment.reshape(-1).astype(np.int64)
 
 
+def reduced_segments(indices, shape, axes, keepdims):
+    """For a reduction over `axes`: the output's indices (sorted), each input
+    entry's segment among them, and the output's dense shape."""
+    rank = len(shape)
+    if keepdims:
+        keys = indices.copy()
+        keys[:, sorted(axes)] = 0
+        out_shape = [1 if d in axes else shape[d] for d in range(rank)]
+    else:
+        kept = [d for d in range(rank) if d not in axes]
+        keys, out_shape = indices[:, kept], [shape[d] for d in kept]
+    unique, segment = _segments(keys)
+    return unique, segment, out_shape
+
+
 @export("sparse.reduce_sum")
 def reduce_sum(sp_input, axis=None, keepdims=None, output_is_sparse=False, name=None):
     """The sum over `axis` (all axes if None); implicit zeros add nothing."""
@@ -37,15 +52,8 @@ def reduce_sum(sp_input, axis=None, keepdims=None, output_is_sparse=False, name=
     rank = len(shape)
     axes = set(range(rank)) if axis is None else {
         a % rank for a in np.atleast_1d(np.asarray(axis)).tolist()}
-    kept = [d for d in range(rank) if d not in axes]
     indices = host_indices(sp)
-    if keepdims:
-        keys = indices.copy()
-        keys[:, sorted(axes)] = 0
-        out_shape = [1 if d in axes else shape[d] for d in range(rank)]
-    else:
-        keys, out_shape = indices[:, kept], [shape[d] for d in kept]
-    unique, segment = _segments(keys)
+    unique, segment, out_shape = reduced_segments(indices, shape, axes, keepdims)
     values = unsorted_segment_sum(sp.values, convert_to_tensor(segment), len(unique))
     return SparseTensor(unique.reshape(len(unique), len(out_shape)), values,
                         np.array(out_shape, np.int64))

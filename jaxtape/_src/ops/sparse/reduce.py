@@ -14,7 +14,7 @@ from jaxtape._src.ops.math import segment as dense_segment
 from jaxtape._src.ops.math.arithmetic import divide, subtract
 from jaxtape._src.ops.math.unary import exp
 from jaxtape._src.ops.sparse.conversion import host_indices, host_shape
-from jaxtape._src.ops.sparse.math import _segments
+from jaxtape._src.ops.sparse.math import _segments, reduced_segments
 
 
 def _axes(axis, rank):
@@ -32,14 +32,7 @@ def reduce_max(sp_input, axis=None, keepdims=None, output_is_sparse=False, name=
     values = np.asarray(sp.values.numpy())
     rank = len(shape)
     axes = _axes(axis, rank)
-    kept = [d for d in range(rank) if d not in axes]
-    if keepdims:
-        keys = indices.copy()
-        keys[:, sorted(axes)] = 0
-        out_shape = [1 if d in axes else shape[d] for d in range(rank)]
-    else:
-        keys, out_shape = indices[:, kept], [shape[d] for d in kept]
-    unique, segment = _segments(keys)
+    unique, segment, out_shape = reduced_segments(indices, shape, axes, keepdims)
     out = np.full(len(unique), -np.inf if values.dtype.kind == "f" else np.iinfo(values.dtype).min,
                   values.dtype)
     np.maximum.at(out, segment, values)
